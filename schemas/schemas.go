@@ -48,6 +48,17 @@ type Family struct {
 	// "county" stands for every county government (on its own county only),
 	// "*" for every department and county government.
 	Owners []string
+	// PublisherField, when set, names a data field that must equal the
+	// publishing department (task.progress, issue.report: a department speaks
+	// only for itself).
+	PublisherField string
+	// DepartmentFields name data fields (strings or arrays of strings) that
+	// must hold department codes of the registry.
+	DepartmentFields []string
+	// Order lists pairs of data fields [a, b] with a <= b whenever both are
+	// present (numbers, or dates compared as text): seats used within seats,
+	// an end not before its start.
+	Order [][2]string
 	// Schema is the schema document as embedded.
 	Schema json.RawMessage
 
@@ -142,7 +153,10 @@ type schemaMeta struct {
 	Title       string `json:"title"`
 	Description string `json:"description"`
 	Anzhi       struct {
-		Subject string `json:"subject"`
+		Subject     string      `json:"subject"`
+		Publisher   string      `json:"publisher"`
+		Departments []string    `json:"departments"`
+		Order       [][2]string `json:"order"`
 	} `json:"x-anzhi"`
 }
 
@@ -192,13 +206,16 @@ func load(fsys fs.FS) (*Catalog, error) {
 			return nil, fmt.Errorf("%s: x-anzhi.subject (the data field the CloudEvent subject names) is missing", name)
 		}
 		f := &Family{
-			Name:         fam,
-			Type:         TypePrefix + fam + TypeSuffix,
-			SchemaURI:    meta.ID,
-			Title:        meta.Title,
-			Description:  meta.Description,
-			SubjectField: meta.Anzhi.Subject,
-			Schema:       json.RawMessage(b),
+			Name:             fam,
+			Type:             TypePrefix + fam + TypeSuffix,
+			SchemaURI:        meta.ID,
+			Title:            meta.Title,
+			Description:      meta.Description,
+			SubjectField:     meta.Anzhi.Subject,
+			PublisherField:   meta.Anzhi.Publisher,
+			DepartmentFields: meta.Anzhi.Departments,
+			Order:            meta.Anzhi.Order,
+			Schema:           json.RawMessage(b),
 		}
 		raw[fam] = b
 		c.families[fam] = f
@@ -367,6 +384,13 @@ func (c *Catalog) ParsePublisher(dept string) (Publisher, error) {
 		return Publisher{}, fmt.Errorf("%q is not a department of the registry", dept)
 	}
 	return Publisher{Dept: dept}, nil
+}
+
+// ValidDepartment reports whether code names a city department or a county
+// government (county/<code>) of the registry.
+func (c *Catalog) ValidDepartment(code string) bool {
+	p, err := c.ParsePublisher(code)
+	return err == nil && p.Dept != "hub"
 }
 
 // ParseSource parses a CloudEvent source (/xianyang/edu).

@@ -1,0 +1,526 @@
+package fact
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"mime"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/xianyang/anzhi/idcard"
+	"github.com/xianyang/anzhi/schemas"
+)
+
+// DefaultMaxBytes is the default size limit of one event (headers and body).
+// Facts are small (≈0.5 KiB); the limit keeps a runaway export from filling
+// the log.
+const DefaultMaxBytes = 64 << 10
+
+// Validator checks NATS messages against the wire contract and the catalog.
+// The zero value is not usable; build one with NewValidator. It is safe for
+// concurrent use.
+type Validator struct {
+	cat      *schemas.Catalog
+	maxBytes int
+}
+
+// NewValidator returns a validator over the catalog with a size limit
+// (DefaultMaxBytes when maxBytes <= 0).
+func NewValidator(cat *schemas.Catalog, maxBytes int) *Validator {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	return &Validator{cat: cat, maxBytes: maxBytes}
+}
+
+// Catalog returns the validator's catalog.
+func (v *Validator) Catalog() *schemas.Catalog { return v.cat }
+
+// MaxBytes returns the size limit.
+func (v *Validator) MaxBytes() int { return v.maxBytes }
+
+// Verdict is the outcome of checking one message: what could be decoded and
+// every violation found. A verdict with no violations is an accepted fact.
+type Verdict struct {
+	Event      Event
+	Family     *schemas.Family   // nil when the type or subject names no family
+	Publisher  schemas.Publisher // zero when the source is not in the registry
+	Area       string            // county token of the NATS subject
+	Violations []schemas.Violation
+	// IDNumbers counts raw ID-card numbers found anywhere in the message.
+	IDNumbers int
+}
+
+// OK reports whether the fact is valid.
+func (vd *Verdict) OK() bool { return len(vd.Violations) == 0 }
+
+// Err returns a *ValidationError listing the violations, or nil.
+func (vd *Verdict) Err(subject string) error {
+	if vd.OK() {
+		return nil
+	}
+	return &ValidationError{ID: vd.Event.ID, Source: vd.Event.Source, Subject: subject, Violations: vd.Violations}
+}
+
+func (vd *Verdict) add(ptr string, r schemas.Reason, format string, args ...any) {
+	vd.Violations = append(vd.Violations, schemas.Violation{Pointer: ptr, Reason: r, Message: fmt.Sprintf(format, args...)})
+}
+
+// Check decodes and checks a message. It never panics and reports every
+// violation it can find, not only the first.
+func (v *Validator) Check(m Message) *Verdict {
+	vd := &Verdict{}
+	if n := m.Size(); n > v.maxBytes {
+		vd.add("", schemas.ReasonTooLarge, "message is %d bytes, the limit is %d", n, v.maxBytes)
+	}
+	binary := false
+	if _, ok := m.HeaderValue("ce-specversion"); ok {
+		binary = true
+	}
+	var attrs map[string]any
+	ptr := func(attr string) string { return "/" + attr }
+	if binary {
+		vd.Event.Mode = Binary
+		ptr = func(attr string) string { return "ce-" + attr }
+		attrs = map[string]any{}
+		for k, vs := range m.Header {
+			if len(vs) == 0 {
+				continue
+			}
+			lk := strings.ToLower(k)
+			if name, ok := strings.CutPrefix(lk, "ce-"); ok {
+				attrs[name] = vs[0]
+			} else if lk == "content-type" {
+				if _, dup := attrs["datacontenttype"]; !dup {
+					attrs["datacontenttype"] = vs[0]
+				}
+			}
+		}
+		if len(bytes.TrimSpace(m.Data)) > 0 {
+			d, err := schemas.Decode(m.Data)
+			if err != nil {
+				vd.add("/data", schemas.ReasonMalformed, "data is not JSON: %v", err)
+			} else {
+				attrs["data"] = d
+			}
+		}
+	} else {
+		vd.Event.Mode = Structured
+		if ct, ok := m.HeaderValue("content-type"); ok {
+			mt, _, err := mime.ParseMediaType(ct)
+			if err != nil || (mt != ContentType && mt != "application/json") {
+				vd.add("header:Content-Type", schemas.ReasonMalformed, "content type %q is not %s (structured mode) and no ce-specversion header says binary mode", ct, ContentType)
+			}
+		}
+		d, err := schemas.Decode(m.Data)
+		if err != nil {
+			vd.add("", schemas.ReasonMalformed, "body is not a JSON CloudEvent: %v", err)
+		} else if obj, ok := d.(map[string]any); !ok {
+			vd.add("", schemas.ReasonMalformed, "body is JSON but not an object, so not a structured CloudEvent")
+		} else {
+			attrs = obj
+		}
+	}
+	v.scanIDNumbers(vd, m, attrs)
+	if attrs == nil {
+		return vd
+	}
+	v.checkAttributes(vd, attrs, ptr)
+	v.checkRouting(vd, m.Subject)
+	v.checkData(vd, attrs["data"], binary)
+	sort.SliceStable(vd.Violations, func(i, j int) bool { return reasonRank(vd.Violations[i].Reason) < reasonRank(vd.Violations[j].Reason) })
+	return vd
+}
+
+var rank = map[schemas.Reason]int{
+	schemas.ReasonIDNumber: 0, schemas.ReasonTooLarge: 1, schemas.ReasonMalformed: 2,
+	schemas.ReasonAttribute: 3, schemas.ReasonUnknownType: 4, schemas.ReasonSubject: 5,
+	schemas.ReasonSource: 6, schemas.ReasonNotAllowed: 7, schemas.ReasonCounty: 8, schemas.ReasonSchema: 9,
+}
+
+func reasonRank(r schemas.Reason) int {
+	if n, ok := rank[r]; ok {
+		return n
+	}
+	return len(rank)
+}
+
+// known CloudEvents context attributes (besides data).
+var contextAttrs = map[string]bool{
+	"specversion": true, "id": true, "source": true, "type": true, "subject": true,
+	"time": true, "datacontenttype": true, "dataschema": true,
+}
+
+func (v *Validator) checkAttributes(vd *Verdict, attrs map[string]any, ptr func(string) string) {
+	e := &vd.Event
+	str := func(name string, required bool) string {
+		raw, ok := attrs[name]
+		if !ok {
+			if required {
+				vd.add(ptr(name), schemas.ReasonAttribute, "required attribute %s is missing", name)
+			}
+			return ""
+		}
+		s, ok := raw.(string)
+		if !ok {
+			vd.add(ptr(name), schemas.ReasonAttribute, "attribute %s must be a string, got %s", name, jsonKind(raw))
+			return ""
+		}
+		if s == "" && required {
+			vd.add(ptr(name), schemas.ReasonAttribute, "attribute %s must not be empty", name)
+		}
+		return s
+	}
+	e.SpecVersion = str("specversion", true)
+	if e.SpecVersion != "" && e.SpecVersion != SpecVersion {
+		vd.add(ptr("specversion"), schemas.ReasonAttribute, "specversion %q is not supported (want %s)", e.SpecVersion, SpecVersion)
+	}
+	e.ID = str("id", true)
+	if len(e.ID) > 256 || !printable(e.ID) {
+		vd.add(ptr("id"), schemas.ReasonAttribute, "id must be at most 256 printable characters")
+	}
+	e.Source = str("source", true)
+	e.Type = str("type", true)
+	e.Subject = str("subject", true)
+	if ts := str("time", true); ts != "" {
+		t, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil {
+			vd.add(ptr("time"), schemas.ReasonAttribute, "time %q is not an RFC 3339 timestamp", ts)
+		} else {
+			e.Time = t
+		}
+	}
+	e.DataContentType = str("datacontenttype", false)
+	if e.DataContentType != "" {
+		mt, _, err := mime.ParseMediaType(e.DataContentType)
+		if err != nil || mt != DataContentType {
+			vd.add(ptr("datacontenttype"), schemas.ReasonAttribute, "datacontenttype %q is not %s", e.DataContentType, DataContentType)
+		}
+	}
+	e.DataSchema = str("dataschema", false)
+	if _, ok := attrs["data_base64"]; ok {
+		vd.add(ptr("data_base64"), schemas.ReasonMalformed, "data must be JSON; data_base64 is not accepted")
+	}
+	// Extensions: CloudEvents names are lower-case letters and digits, at
+	// most 20 characters; values are scalars.
+	for name, raw := range attrs {
+		if contextAttrs[name] || name == "data" || name == "data_base64" {
+			continue
+		}
+		if !validExtensionName(name) {
+			vd.add(ptr(name), schemas.ReasonAttribute, "extension attribute name %q must be 1-20 lower-case letters or digits", name)
+			continue
+		}
+		var s string
+		switch x := raw.(type) {
+		case string:
+			s = x
+		case json.Number:
+			s = x.String()
+		case bool:
+			s = fmt.Sprint(x)
+		default:
+			vd.add(ptr(name), schemas.ReasonAttribute, "extension attribute %s must be a string, number or boolean, got %s", name, jsonKind(raw))
+			continue
+		}
+		if e.Extensions == nil {
+			e.Extensions = map[string]string{}
+		}
+		e.Extensions[name] = s
+	}
+	if e.Source != "" {
+		p, err := v.cat.ParseSource(e.Source)
+		if err != nil {
+			vd.add(ptr("source"), schemas.ReasonSource, "%v", err)
+		} else {
+			vd.Publisher = p
+		}
+	}
+	if e.Type != "" {
+		f, ok := v.cat.FamilyByType(e.Type)
+		if !ok {
+			vd.add(ptr("type"), schemas.ReasonUnknownType, "type %q is not in the catalog (anzhi schemas list)", e.Type)
+		} else {
+			vd.Family = f
+			if e.DataSchema != "" && e.DataSchema != f.SchemaURI {
+				vd.add(ptr("dataschema"), schemas.ReasonAttribute, "dataschema %q is not the schema of %s (%s)", e.DataSchema, f.Name, f.SchemaURI)
+			}
+		}
+	}
+}
+
+func (v *Validator) checkRouting(vd *Verdict, subject string) {
+	fam, area, ok := schemas.FamilyOf(subject)
+	if !ok {
+		vd.add("subject:"+subject, schemas.ReasonSubject, "NATS subject %q is not <domain>.<event>.<county>", subject)
+		return
+	}
+	vd.Area = area
+	if _, known := v.cat.Family(fam); !known {
+		vd.add("subject:"+subject, schemas.ReasonUnknownType, "NATS subject %q names no family of the catalog", subject)
+	} else if vd.Family != nil && vd.Family.Name != fam {
+		vd.add("subject:"+subject, schemas.ReasonSubject, "NATS subject is for %s but the event type is %s", fam, vd.Event.Type)
+	}
+	if !v.cat.ValidArea(area) {
+		vd.add("subject:"+subject, schemas.ReasonCounty, "county token %q is not %s or one of its counties", area, v.cat.City.Code)
+		return
+	}
+	if vd.Family != nil && vd.Publisher.Dept != "" {
+		if err := v.cat.MayPublish(vd.Publisher, vd.Family, area); err != nil {
+			vd.add("/source", schemas.ReasonNotAllowed, "%v", err)
+		}
+	}
+}
+
+// countyFields are data fields whose value names or embeds the county the
+// fact is about; they must agree with the subject's county token.
+var countyFields = []struct {
+	name     string
+	embedded bool // the county code follows a one-letter prefix (S610424-…)
+}{
+	{"site_id", true}, {"household_id", true}, {"project_id", true}, {"county", false}, {"area", false},
+}
+
+func (v *Validator) checkData(vd *Verdict, raw any, binary bool) {
+	if raw == nil {
+		vd.add("/data", schemas.ReasonSchema, "data is missing")
+		return
+	}
+	vd.Event.Data = raw
+	if vd.Family == nil {
+		return
+	}
+	if _, ok := raw.(map[string]any); !ok {
+		vd.add("/data", schemas.ReasonSchema, "data must be a JSON object, got %s", jsonKind(raw))
+		return
+	}
+	vd.Violations = append(vd.Violations, schemas.WithPrefix("/data", vd.Family.Validate(raw))...)
+	obj := raw.(map[string]any)
+	if key, ok := obj[vd.Family.SubjectField].(string); ok && vd.Event.Subject != "" && key != vd.Event.Subject {
+		attr := "/subject"
+		if binary {
+			attr = "ce-subject"
+		}
+		vd.add(attr, schemas.ReasonSubject, "subject %q must equal data.%s %q", vd.Event.Subject, vd.Family.SubjectField, key)
+	}
+	v.checkRelations(vd, obj)
+	if vd.Area == "" || !v.cat.ValidArea(vd.Area) {
+		return
+	}
+	for _, cf := range countyFields {
+		s, ok := obj[cf.name].(string)
+		if !ok {
+			continue
+		}
+		code := s
+		if cf.embedded {
+			if len(s) < 7 {
+				continue
+			}
+			code = s[1:7]
+		}
+		if code != vd.Area {
+			vd.add("/data/"+cf.name, schemas.ReasonCounty, "%s %q is in %s but the event is published on county token %s", cf.name, s, code, vd.Area)
+		}
+	}
+}
+
+// checkRelations checks what a JSON Schema cannot: fields naming departments
+// of the registry, a department speaking only for itself, and ordered pairs.
+func (v *Validator) checkRelations(vd *Verdict, obj map[string]any) {
+	f := vd.Family
+	if f.PublisherField != "" && vd.Publisher.Dept != "" {
+		if s, ok := obj[f.PublisherField].(string); ok && s != vd.Publisher.String() {
+			vd.add("/data/"+f.PublisherField, schemas.ReasonNotAllowed,
+				"%s %q must be the publishing department %s: a department reports only for itself", f.PublisherField, s, vd.Publisher)
+		}
+	}
+	for _, name := range f.DepartmentFields {
+		switch x := obj[name].(type) {
+		case string:
+			if !v.cat.ValidDepartment(x) {
+				vd.add("/data/"+name, schemas.ReasonSchema, "%q is not a department of the registry (anzhi schemas departments)", x)
+			}
+		case []any:
+			for i, e := range x {
+				if s, ok := e.(string); ok && !v.cat.ValidDepartment(s) {
+					vd.add(fmt.Sprintf("/data/%s/%d", name, i), schemas.ReasonSchema, "%q is not a department of the registry (anzhi schemas departments)", s)
+				}
+			}
+		}
+	}
+	for _, pair := range f.Order {
+		a, b := obj[pair[0]], obj[pair[1]]
+		if a == nil || b == nil {
+			continue
+		}
+		if greater(a, b) {
+			vd.add("/data/"+pair[0], schemas.ReasonSchema, "%s (%v) must not be greater than %s (%v)", pair[0], a, pair[1], b)
+		}
+	}
+}
+
+// greater compares two numbers, or two strings (ISO dates), reporting a > b;
+// values of other or mixed kinds are left to the schema.
+func greater(a, b any) bool {
+	switch x := a.(type) {
+	case json.Number:
+		y, ok := b.(json.Number)
+		if !ok {
+			return false
+		}
+		ra, ok1 := new(big.Rat).SetString(x.String())
+		rb, ok2 := new(big.Rat).SetString(y.String())
+		return ok1 && ok2 && ra.Cmp(rb) > 0
+	case string:
+		y, ok := b.(string)
+		return ok && x > y
+	}
+	return false
+}
+
+// scanIDNumbers looks for raw ID-card numbers in the body, in every header
+// and, where JSON escapes could hide one, in the decoded strings.
+func (v *Validator) scanIDNumbers(vd *Verdict, m Message, attrs map[string]any) {
+	found := false
+	if ms := idcard.Find(m.Data); len(ms) > 0 {
+		found = true
+		vd.IDNumbers += len(ms)
+		if attrs != nil {
+			root, prefix := any(attrs), ""
+			if vd.Event.Mode == Binary {
+				root, prefix = attrs["data"], "/data"
+			}
+			for _, p := range idPointers(root, prefix) {
+				vd.add(p, schemas.ReasonIDNumber, "a raw ID-card number is present; publish person_key (HMAC of the number) instead")
+			}
+		}
+		if !vd.hasReason(schemas.ReasonIDNumber) {
+			vd.add("", schemas.ReasonIDNumber, "%d raw ID-card number(s) present in the message body", len(ms))
+		}
+	}
+	names := make([]string, 0, len(m.Header))
+	for k := range m.Header {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, val := range m.Header[k] {
+			if ms := idcard.Find([]byte(val)); len(ms) > 0 {
+				found = true
+				vd.IDNumbers += len(ms)
+				vd.add("header:"+k, schemas.ReasonIDNumber, "a raw ID-card number is present in header %s", k)
+			}
+		}
+	}
+	if !found && attrs != nil && bytes.Contains(m.Data, []byte(`\u`)) {
+		// An escaped number does not appear in the raw bytes.
+		root := any(attrs)
+		prefix := ""
+		if vd.Event.Mode == Binary {
+			root, prefix = attrs["data"], "/data"
+		}
+		for _, p := range idPointers(root, prefix) {
+			vd.IDNumbers++
+			vd.add(p, schemas.ReasonIDNumber, "a raw ID-card number is present (JSON-escaped); publish person_key instead")
+		}
+	}
+}
+
+func (vd *Verdict) hasReason(r schemas.Reason) bool {
+	for _, x := range vd.Violations {
+		if x.Reason == r {
+			return true
+		}
+	}
+	return false
+}
+
+// idPointers walks a decoded JSON value and returns the pointers of strings,
+// numbers and object keys holding an ID-card number.
+func idPointers(v any, at string) []string {
+	var out []string
+	var walk func(v any, at string)
+	walk = func(v any, at string) {
+		switch x := v.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				p := at + "/" + escapePointer(k)
+				if idcard.Contains([]byte(k)) {
+					out = append(out, p)
+				}
+				walk(x[k], p)
+			}
+		case []any:
+			for i, e := range x {
+				walk(e, fmt.Sprintf("%s/%d", at, i))
+			}
+		case string:
+			if idcard.Contains([]byte(x)) {
+				out = append(out, at)
+			}
+		case json.Number:
+			if idcard.Contains([]byte(x)) {
+				out = append(out, at)
+			}
+		}
+	}
+	walk(v, at)
+	return out
+}
+
+func escapePointer(t string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1")
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case json.Number, float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func validExtensionName(n string) bool {
+	if n == "" || len(n) > 20 {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,150 @@
+package fact
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/xianyang/anzhi/idcard"
+	"github.com/xianyang/anzhi/schemas"
+)
+
+// Subjects of the canonical log, part of the wire contract. Accepted facts
+// are kept as anzhi.fact.<domain>.<event>.<county>; refused messages as
+// anzhi.rejected.<dept> (county governments: anzhi.rejected.county.<code>),
+// which is also the notice a department subscribes to.
+const (
+	FactSubjectPrefix     = "anzhi.fact."
+	RejectedSubjectPrefix = "anzhi.rejected."
+)
+
+// Streams of the deployment, part of the contract for outside readers.
+const (
+	// IntakeStream receives what departments publish on <domain>.<event>.<county>.
+	// Only the hub reads it; it is purged once the hub has recorded a
+	// verdict, and a message carrying a raw ID-card number is erased.
+	IntakeStream = "ANZHI_INTAKE"
+	// LogStream is the canonical log: accepted facts (anzhi.fact.>) and the
+	// rejection ledger (anzhi.rejected.>) in the order the hub judged them.
+	// It is never rewritten: deletes and purges are denied.
+	LogStream = "ANZHI_LOG"
+)
+
+// Headers the hub adds to each entry of the canonical log.
+const (
+	HeaderIntakeSeq = "Anzhi-Intake-Seq" // sequence of the message in the intake stream
+	HeaderReceived  = "Anzhi-Received"   // when the intake stream stored it (RFC 3339, UTC)
+	HeaderKey       = "Anzhi-Key"        // FactKey of source and id (accepted facts)
+)
+
+// RejectedSubject returns the ledger and notice subject for a publisher as
+// written after /xianyang/ ("" or unknown: anzhi.rejected.unknown).
+func RejectedSubject(dept string) string {
+	if dept == "" {
+		return RejectedSubjectPrefix + "unknown"
+	}
+	return RejectedSubjectPrefix + strings.ReplaceAll(dept, "/", ".")
+}
+
+// MaxKeptBody is how much of a refused message's body a rejection keeps.
+const MaxKeptBody = 64 << 10
+
+// Rejection is an entry of the rejection ledger: a message the hub refused,
+// every reason, and the message itself (ID-card numbers masked, long bodies
+// truncated) so that the department can see and fix it.
+type Rejection struct {
+	IntakeSeq  uint64              `json:"intake_seq"`
+	Received   time.Time           `json:"received"`
+	Subject    string              `json:"subject"`
+	Department string              `json:"department"`
+	Source     string              `json:"source,omitempty"`
+	ID         string              `json:"id,omitempty"`
+	Type       string              `json:"type,omitempty"`
+	Mode       string              `json:"mode"`
+	Violations []schemas.Violation `json:"violations"`
+	Size       int                 `json:"size"`
+	// IDNumbers counts raw ID-card numbers found; when non-zero every copy
+	// kept here is masked (110105********002X) and the clear message has been
+	// erased from the intake stream.
+	IDNumbers int                 `json:"id_numbers,omitempty"`
+	Redacted  bool                `json:"redacted,omitempty"`
+	Header    map[string][]string `json:"header,omitempty"`
+	// Body is the message body when it is UTF-8, BodyBase64 otherwise.
+	Body       string `json:"body,omitempty"`
+	BodyBase64 string `json:"body_base64,omitempty"`
+	Truncated  bool   `json:"truncated,omitempty"`
+	// SHA256 is the hex digest of the whole original body; omitted when the
+	// body carried an ID-card number, whose digest could be brute-forced.
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// NewRejection builds the ledger entry for a refused message, masking every
+// ID-card number in its body and headers.
+func NewRejection(m Message, vd *Verdict, intakeSeq uint64, received time.Time) *Rejection {
+	r := &Rejection{
+		IntakeSeq:  intakeSeq,
+		Received:   received.UTC(),
+		Subject:    m.Subject,
+		Department: vd.Publisher.String(),
+		Source:     vd.Event.Source,
+		ID:         vd.Event.ID,
+		Type:       vd.Event.Type,
+		Mode:       vd.Event.Mode.String(),
+		Violations: vd.Violations,
+		Size:       m.Size(),
+		IDNumbers:  vd.IDNumbers,
+	}
+	if r.Department == "" {
+		r.Department = "unknown"
+	}
+	body := m.Data
+	if vd.IDNumbers > 0 {
+		r.Redacted = true
+		body, _ = idcard.Redact(body)
+		r.Source, _ = redactString(r.Source)
+		r.ID, _ = redactString(r.ID)
+		r.Type, _ = redactString(r.Type)
+		r.Subject, _ = redactString(r.Subject)
+		r.Violations = make([]schemas.Violation, len(vd.Violations))
+		for i, v := range vd.Violations {
+			v.Pointer, _ = redactString(v.Pointer)
+			v.Message, _ = redactString(v.Message)
+			r.Violations[i] = v
+		}
+	} else {
+		sum := sha256.Sum256(m.Data)
+		r.SHA256 = hex.EncodeToString(sum[:])
+	}
+	if len(m.Header) > 0 {
+		r.Header = make(map[string][]string, len(m.Header))
+		for k, vs := range m.Header {
+			out := make([]string, len(vs))
+			for i, v := range vs {
+				out[i], _ = redactString(v)
+			}
+			r.Header[k] = out
+		}
+	}
+	if len(body) > MaxKeptBody {
+		cut := MaxKeptBody
+		for cut > MaxKeptBody-utf8.UTFMax && !utf8.RuneStart(body[cut]) {
+			cut--
+		}
+		body = body[:cut]
+		r.Truncated = true
+	}
+	if utf8.Valid(body) {
+		r.Body = string(body)
+	} else {
+		r.BodyBase64 = base64.StdEncoding.EncodeToString(body)
+	}
+	return r
+}
+
+func redactString(s string) (string, int) {
+	b, n := idcard.Redact([]byte(s))
+	return string(b), n
+}
