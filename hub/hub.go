@@ -1,0 +1,273 @@
+// Package hub is anzhi's centre: it runs (or connects to) NATS with
+// JetStream, sets up the intake and the canonical log, and judges every
+// message departments publish — accepted facts go to the log in order,
+// refused ones to the rejection ledger with every reason. It serves what it
+// knows over HTTP.
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/schemas"
+)
+
+// Config configures a hub. The zero value of every field but DataDir (or
+// NATSURL) has a sensible default.
+type Config struct {
+	// DataDir holds the embedded server's JetStream storage.
+	DataDir string
+	// NATSListen is where the embedded server listens for departments
+	// (default 127.0.0.1:4222; port 0 for a free port).
+	NATSListen string
+	// NATSURL connects to an external NATS (cluster) instead of starting an
+	// embedded server.
+	NATSURL string
+	// NATSOptions are extra options for connections to an external NATS
+	// (credentials, TLS).
+	NATSOptions []nats.Option
+	// HTTPAddr is where the HTTP API listens ("" disables it).
+	HTTPAddr string
+	// MaxEventBytes limits one event (default fact.DefaultMaxBytes).
+	MaxEventBytes int
+	// DuplicateWindow is the intake's Nats-Msg-Id window (default 2m).
+	DuplicateWindow time.Duration
+	// MaxInFlight bounds log appends awaiting acknowledgement (default 4096).
+	MaxInFlight int
+	// PurgeEvery is how often processed intake messages are purged (default 2s).
+	PurgeEvery time.Duration
+	// SyncAlways makes the embedded server fsync every write.
+	SyncAlways bool
+	Catalog    *schemas.Catalog
+	Logger     *slog.Logger
+}
+
+func (c *Config) setDefaults() error {
+	if c.Catalog == nil {
+		cat, err := schemas.Load()
+		if err != nil {
+			return err
+		}
+		c.Catalog = cat
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.MaxEventBytes <= 0 {
+		c.MaxEventBytes = fact.DefaultMaxBytes
+	}
+	if c.DuplicateWindow <= 0 {
+		c.DuplicateWindow = DefaultDuplicateWindow
+	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 4096
+	}
+	if c.PurgeEvery <= 0 {
+		c.PurgeEvery = 2 * time.Second
+	}
+	if c.NATSURL == "" && c.DataDir == "" {
+		return errors.New("hub: a data directory (--data) or an external NATS URL (--nats-url) is required")
+	}
+	return nil
+}
+
+// Hub is a running hub.
+type Hub struct {
+	cfg      Config
+	embedded *Embedded
+	url      string
+	ncRead   *nats.Conn
+	ncWrite  *nats.Conn
+	js       jetstream.JetStream
+	intake   jetstream.Stream
+	logs     jetstream.Stream
+	gate     *gate
+	metrics  *metrics
+	http     *http.Server
+	httpAddr string
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Start starts a hub: the embedded NATS server (unless cfg.NATSURL is set),
+// the streams, the ingest and the HTTP API. Stop it with Close.
+func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	h = &Hub{cfg: cfg, metrics: newMetrics()}
+	defer func() {
+		if err != nil {
+			h.Close()
+		}
+	}()
+	var opts []nats.Option
+	if cfg.NATSURL == "" {
+		h.embedded, err = StartEmbedded(EmbeddedConfig{
+			DataDir: cfg.DataDir, Listen: cfg.NATSListen, SyncAlways: cfg.SyncAlways, Logger: cfg.Logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		h.url = h.embedded.ClientURL()
+		opts = append(opts, nats.InProcessServer(h.embedded.srv))
+	} else {
+		h.url = cfg.NATSURL
+		opts = append(opts, cfg.NATSOptions...)
+	}
+	opts = append(opts, nats.MaxReconnects(-1), nats.ReconnectBufSize(64<<20))
+	if h.ncRead, err = nats.Connect(h.url, append(opts, nats.Name("anzhi-hub-intake"))...); err != nil {
+		return nil, fmt.Errorf("hub: connect to NATS at %s: %w", h.url, err)
+	}
+	if h.ncWrite, err = nats.Connect(h.url, append(opts, nats.Name("anzhi-hub-log"))...); err != nil {
+		return nil, fmt.Errorf("hub: connect to NATS at %s: %w", h.url, err)
+	}
+	jsRead, err := jetstream.New(h.ncRead)
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	h.js, err = jetstream.New(h.ncWrite, jetstream.WithPublishAsyncMaxPending(cfg.MaxInFlight))
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	if _, _, err = EnsureStreams(ctx, h.js, cfg.Catalog, StreamOptions{DuplicateWindow: cfg.DuplicateWindow}); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	// The intake is read on its own connection so that reading and
+	// appending do not queue behind each other.
+	if h.intake, err = jsRead.Stream(ctx, IntakeStream); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	if h.logs, err = h.js.Stream(ctx, LogStream); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	h.gate = &gate{
+		js:          h.js,
+		intake:      h.intake,
+		logs:        h.logs,
+		v:           fact.NewValidator(cfg.Catalog, cfg.MaxEventBytes),
+		metrics:     h.metrics,
+		log:         cfg.Logger.With("component", "ingest"),
+		maxInFlight: cfg.MaxInFlight,
+		purgeEvery:  cfg.PurgeEvery,
+		erase:       make(chan uint64, 1024),
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		if err := h.gate.run(runCtx); err != nil {
+			cfg.Logger.Error("ingest stopped", "err", err)
+		}
+	}()
+	if cfg.HTTPAddr != "" {
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return nil, fmt.Errorf("hub: HTTP listen on %s: %w", cfg.HTTPAddr, err)
+		}
+		h.httpAddr = ln.Addr().String()
+		h.http = &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			if err := h.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				cfg.Logger.Error("HTTP server stopped", "err", err)
+			}
+		}()
+	}
+	cfg.Logger.Info("hub started", "nats", h.url, "http", h.httpAddr, "data", cfg.DataDir)
+	return h, nil
+}
+
+// ClientURL is the NATS URL departments publish to.
+func (h *Hub) ClientURL() string { return h.url }
+
+// HTTPAddr is the address the HTTP API listens on ("" when disabled).
+func (h *Hub) HTTPAddr() string { return h.httpAddr }
+
+// Catalog returns the hub's catalog.
+func (h *Hub) Catalog() *schemas.Catalog { return h.cfg.Catalog }
+
+// Status is the hub's ingest position.
+type Status struct {
+	// IntakeLast is the last sequence of the intake stream.
+	IntakeLast uint64 `json:"intake_last"`
+	// Judged is the last intake sequence the hub has judged.
+	Judged uint64 `json:"judged"`
+	// Recorded is the last intake sequence whose verdict is stored in the log.
+	Recorded uint64 `json:"recorded"`
+	// LogLast is the log sequence of the last stored entry.
+	LogLast uint64 `json:"log_last"`
+	// Appended is the log sequence of the last entry sent to the log.
+	Appended uint64 `json:"appended"`
+}
+
+// CaughtUp reports whether every message in the intake has been judged and
+// every verdict sent to the log is stored.
+func (s Status) CaughtUp() bool { return s.Judged >= s.IntakeLast && s.LogLast >= s.Appended }
+
+// Status reads the intake's tail and the hub's position.
+func (h *Hub) Status(ctx context.Context) (Status, error) {
+	info, err := h.intake.Info(ctx)
+	if err != nil {
+		return Status{}, fmt.Errorf("intake stream info: %w", err)
+	}
+	return Status{
+		IntakeLast: info.State.LastSeq,
+		Judged:     h.gate.position.Load(),
+		Recorded:   h.gate.confirmedIntake.Load(),
+		LogLast:    h.gate.confirmedLog.Load(),
+		Appended:   h.gate.appended.Load(),
+	}, nil
+}
+
+// WaitIdle waits until the hub has judged and recorded everything in the intake.
+func (h *Hub) WaitIdle(ctx context.Context) error {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		st, err := h.Status(ctx)
+		if err == nil && st.CaughtUp() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("hub not idle: %w (status %+v, err %v)", ctx.Err(), st, err)
+		case <-t.C:
+		}
+	}
+}
+
+// Close stops the ingest and the HTTP API, then the embedded server.
+func (h *Hub) Close() error {
+	if h.cancel != nil {
+		h.cancel()
+	}
+	if h.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = h.http.Shutdown(ctx)
+		cancel()
+	}
+	h.wg.Wait()
+	for _, nc := range []*nats.Conn{h.ncRead, h.ncWrite} {
+		if nc != nil {
+			_ = nc.Drain()
+		}
+	}
+	if h.embedded != nil {
+		h.embedded.Shutdown()
+	}
+	return nil
+}

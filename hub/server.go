@@ -1,0 +1,110 @@
+package hub
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// EmbeddedConfig configures the embedded NATS server.
+type EmbeddedConfig struct {
+	// DataDir holds JetStream's file storage (DataDir/jetstream).
+	DataDir string
+	// Listen is host:port for NATS clients; port 0 picks a free port,
+	// "" means 127.0.0.1:4222.
+	Listen string
+	// MaxPayload is the largest NATS message accepted (default 1 MiB).
+	MaxPayload int32
+	// SyncInterval is how often JetStream fsyncs (0: the server default,
+	// 2 minutes). SyncAlways fsyncs every write (slow, ≈3k msgs/s).
+	SyncInterval time.Duration
+	SyncAlways   bool
+	Logger       *slog.Logger
+}
+
+// Embedded is a running in-process nats-server with JetStream.
+type Embedded struct {
+	srv *server.Server
+}
+
+// ErrNotReady means the embedded server did not become ready in time.
+var ErrNotReady = errors.New("embedded NATS server not ready")
+
+// StartEmbedded starts nats-server with JetStream file storage in cfg.DataDir.
+func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("embedded NATS: a data directory is required")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("embedded NATS: %w", err)
+	}
+	host, port := "127.0.0.1", 4222
+	if cfg.Listen != "" {
+		h, p, err := net.SplitHostPort(cfg.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("embedded NATS: listen address %q: %w", cfg.Listen, err)
+		}
+		if h != "" {
+			host = h
+		}
+		if port, err = strconv.Atoi(p); err != nil {
+			return nil, fmt.Errorf("embedded NATS: listen port %q: %w", p, err)
+		}
+		if port == 0 {
+			port = -1 // nats-server: pick a random port
+		}
+	}
+	opts := &server.Options{
+		ServerName:   "anzhi",
+		Host:         host,
+		Port:         port,
+		JetStream:    true,
+		StoreDir:     filepath.Join(cfg.DataDir, "jetstream"),
+		MaxPayload:   cfg.MaxPayload,
+		SyncInterval: cfg.SyncInterval,
+		SyncAlways:   cfg.SyncAlways,
+		NoSigs:       true,
+		HTTPPort:     0,
+	}
+	if opts.MaxPayload == 0 {
+		opts.MaxPayload = 1 << 20
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("embedded NATS: %w", err)
+	}
+	if cfg.Logger != nil {
+		srv.SetLoggerV2(&natsLogger{l: cfg.Logger.With("component", "nats-server")}, false, false, false)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(30 * time.Second) {
+		srv.Shutdown()
+		return nil, fmt.Errorf("%w after 30s (is %s:%d in use?)", ErrNotReady, host, port)
+	}
+	return &Embedded{srv: srv}, nil
+}
+
+// ClientURL is the nats:// URL clients connect to.
+func (e *Embedded) ClientURL() string { return e.srv.ClientURL() }
+
+// Shutdown stops the server and waits for it to finish.
+func (e *Embedded) Shutdown() {
+	e.srv.Shutdown()
+	e.srv.WaitForShutdown()
+}
+
+type natsLogger struct{ l *slog.Logger }
+
+func (n *natsLogger) Noticef(format string, v ...any) { n.l.Debug(fmt.Sprintf(format, v...)) }
+func (n *natsLogger) Warnf(format string, v ...any)   { n.l.Warn(fmt.Sprintf(format, v...)) }
+func (n *natsLogger) Fatalf(format string, v ...any)  { n.l.Error(fmt.Sprintf(format, v...)) }
+func (n *natsLogger) Errorf(format string, v ...any)  { n.l.Error(fmt.Sprintf(format, v...)) }
+func (n *natsLogger) Debugf(format string, v ...any)  { n.l.Debug(fmt.Sprintf(format, v...)) }
+func (n *natsLogger) Tracef(format string, v ...any)  {}

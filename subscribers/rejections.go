@@ -1,0 +1,99 @@
+// Package subscribers holds the readers of anzhi's canonical log: the
+// rejection ledger, and (as they come) the lead office's aggregate watch,
+// the auditors' replay and verification, and warning notifiers.
+package subscribers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/xianyang/anzhi/fact"
+)
+
+// RejectionQuery selects entries of the rejection ledger.
+type RejectionQuery struct {
+	// Department as written after /xianyang/ (edu, county/610424, unknown);
+	// "" for all.
+	Department string
+	// After returns only entries after this log sequence (a page cursor).
+	After uint64
+	// Since returns only entries recorded at or after this time.
+	Since time.Time
+	// Limit caps the number of entries (default 100, at most 10000).
+	Limit int
+}
+
+// LoggedRejection is a rejection with its place in the log.
+type LoggedRejection struct {
+	Seq uint64 `json:"seq"`
+	fact.Rejection
+}
+
+// ErrBadQuery marks a query that cannot be run.
+var ErrBadQuery = errors.New("bad query")
+
+// Rejections reads the ledger in log order. next is the cursor of the
+// following page, 0 when there is none.
+func Rejections(ctx context.Context, js jetstream.JetStream, q RejectionQuery) (out []LoggedRejection, next uint64, err error) {
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	if q.Limit > 10000 {
+		return nil, 0, fmt.Errorf("%w: limit %d is above 10000", ErrBadQuery, q.Limit)
+	}
+	filter := fact.RejectedSubjectPrefix + ">"
+	if q.Department != "" {
+		filter = fact.RejectedSubject(q.Department)
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}}
+	switch {
+	case q.After > 0:
+		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cfg.OptStartSeq = q.After + 1
+	case !q.Since.IsZero():
+		cfg.DeliverPolicy = jetstream.DeliverByStartTimePolicy
+		t := q.Since
+		cfg.OptStartTime = &t
+	}
+	cons, err := js.OrderedConsumer(ctx, fact.LogStream, cfg)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read rejection ledger: %w", err)
+	}
+	more := true
+	for len(out) < q.Limit {
+		batch, err := cons.Fetch(q.Limit-len(out), jetstream.FetchMaxWait(300*time.Millisecond))
+		if err != nil {
+			return nil, 0, fmt.Errorf("read rejection ledger: %w", err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			md, err := m.Metadata()
+			if err != nil {
+				return nil, 0, fmt.Errorf("read rejection ledger: %w", err)
+			}
+			var r LoggedRejection
+			if err := json.Unmarshal(m.Data(), &r.Rejection); err != nil {
+				return nil, 0, fmt.Errorf("rejection at log sequence %d is not readable: %w", md.Sequence.Stream, err)
+			}
+			r.Seq = md.Sequence.Stream
+			out = append(out, r)
+			more = md.NumPending > 0
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoHeartbeat) {
+			return nil, 0, fmt.Errorf("read rejection ledger: %w", err)
+		}
+		if n == 0 || !more {
+			return out, 0, nil
+		}
+	}
+	if !more {
+		return out, 0, nil
+	}
+	return out, out[len(out)-1].Seq, nil
+}
