@@ -1,11 +1,8 @@
 package schemas
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 
@@ -47,22 +44,6 @@ func (v Violation) String() string {
 		return fmt.Sprintf("%s: %s", v.Reason, v.Message)
 	}
 	return fmt.Sprintf("%s at %s: %s", v.Reason, v.Pointer, v.Message)
-}
-
-// Decode parses JSON into the value form the validators expect (numbers as
-// json.Number so that amounts keep their exact decimals). Trailing data is an
-// error.
-func Decode(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("malformed JSON: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("malformed JSON: data after the top-level value")
-	}
-	return v, nil
 }
 
 var printer = message.NewPrinter(language.English)
