@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"mime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -87,18 +88,31 @@ func (v *Validator) Check(m Message) *Verdict {
 		vd.Event.Mode = Binary
 		ptr = func(attr string) string { return "ce-" + attr }
 		attrs = map[string]any{}
-		for k, vs := range m.Header {
+		from := map[string]string{} // attribute → header it came from
+		for _, k := range sortedHeaderNames(m.Header) {
+			vs := m.Header[k]
+			lk := strings.ToLower(k)
+			name, ok := strings.CutPrefix(lk, "ce-")
+			if !ok && lk != "content-type" {
+				continue
+			}
+			if !ok {
+				name = "datacontenttype"
+			}
 			if len(vs) == 0 {
 				continue
 			}
-			lk := strings.ToLower(k)
-			if name, ok := strings.CutPrefix(lk, "ce-"); ok {
-				attrs[name] = vs[0]
-			} else if lk == "content-type" {
-				if _, dup := attrs["datacontenttype"]; !dup {
-					attrs["datacontenttype"] = vs[0]
-				}
+			if len(vs) > 1 {
+				vd.add("header:"+k, schemas.ReasonAttribute, "header %s is repeated; a CloudEvents attribute has one value", k)
 			}
+			if prev, dup := from[name]; dup {
+				if attrs[name] != vs[0] {
+					vd.add("header:"+k, schemas.ReasonAttribute, "attribute %s is given twice with different values (headers %s and %s)", name, prev, k)
+				}
+				continue
+			}
+			from[name] = k
+			attrs[name] = vs[0]
 		}
 		if len(bytes.TrimSpace(m.Data)) > 0 {
 			d, err := schemas.Decode(m.Data)
@@ -132,8 +146,32 @@ func (v *Validator) Check(m Message) *Verdict {
 	v.checkAttributes(vd, attrs, ptr)
 	v.checkRouting(vd, m.Subject)
 	v.checkData(vd, attrs["data"], binary)
-	sort.SliceStable(vd.Violations, func(i, j int) bool { return reasonRank(vd.Violations[i].Reason) < reasonRank(vd.Violations[j].Reason) })
+	sortViolations(vd.Violations)
 	return vd
+}
+
+// sortViolations orders violations by reason, then pointer and message, so
+// that the same message always gets the same verdict.
+func sortViolations(vs []schemas.Violation) {
+	sort.SliceStable(vs, func(i, j int) bool {
+		a, b := vs[i], vs[j]
+		if ra, rb := reasonRank(a.Reason), reasonRank(b.Reason); ra != rb {
+			return ra < rb
+		}
+		if a.Pointer != b.Pointer {
+			return a.Pointer < b.Pointer
+		}
+		return a.Message < b.Message
+	})
+}
+
+func sortedHeaderNames(h map[string][]string) []string {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
 }
 
 var rank = map[schemas.Reason]int{
@@ -220,7 +258,14 @@ func (v *Validator) checkAttributes(vd *Verdict, attrs map[string]any, ptr func(
 		case string:
 			s = x
 		case json.Number:
-			s = x.String()
+			// CloudEvents integers are 32-bit; other numbers have no
+			// CloudEvents type and would read differently elsewhere.
+			n, err := strconv.ParseInt(x.String(), 10, 32)
+			if err != nil {
+				vd.add(ptr(name), schemas.ReasonAttribute, "extension attribute %s must be a 32-bit integer, a string or a boolean, got %s", name, x)
+				continue
+			}
+			s = strconv.FormatInt(n, 10)
 		case bool:
 			s = fmt.Sprint(x)
 		default:
@@ -383,52 +428,51 @@ func greater(a, b any) bool {
 	return false
 }
 
-// scanIDNumbers looks for raw ID-card numbers in the body, in every header
-// and, where JSON escapes could hide one, in the decoded strings.
+// scanIDNumbers looks for raw ID-card numbers everywhere a message can carry
+// one: the NATS subject, header names and values, the body, and — because a
+// JSON escape hides a number from a byte scan — the decoded strings and keys.
 func (v *Validator) scanIDNumbers(vd *Verdict, m Message, attrs map[string]any) {
-	found := false
-	if ms := idcard.Find(m.Data); len(ms) > 0 {
-		found = true
-		vd.IDNumbers += len(ms)
-		if attrs != nil {
-			root, prefix := any(attrs), ""
-			if vd.Event.Mode == Binary {
-				root, prefix = attrs["data"], "/data"
-			}
-			for _, p := range idPointers(root, prefix) {
-				vd.add(p, schemas.ReasonIDNumber, "a raw ID-card number is present; publish person_key (HMAC of the number) instead")
-			}
-		}
-		if !vd.hasReason(schemas.ReasonIDNumber) {
-			vd.add("", schemas.ReasonIDNumber, "%d raw ID-card number(s) present in the message body", len(ms))
-		}
+	const advice = "publish person_key (HMAC of the number) instead"
+	if n := len(idcard.Find([]byte(m.Subject))); n > 0 {
+		vd.IDNumbers += n
+		vd.add("subject:"+m.Subject, schemas.ReasonIDNumber, "a raw ID-card number is present in the NATS subject")
 	}
-	names := make([]string, 0, len(m.Header))
-	for k := range m.Header {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	for _, k := range sortedHeaderNames(m.Header) {
+		if n := len(idcard.Find([]byte(k))); n > 0 {
+			vd.IDNumbers += n
+			vd.add("header:"+k, schemas.ReasonIDNumber, "a raw ID-card number is present in a header name")
+		}
 		for _, val := range m.Header[k] {
-			if ms := idcard.Find([]byte(val)); len(ms) > 0 {
-				found = true
-				vd.IDNumbers += len(ms)
+			if n := len(idcard.Find([]byte(val))); n > 0 {
+				vd.IDNumbers += n
 				vd.add("header:"+k, schemas.ReasonIDNumber, "a raw ID-card number is present in header %s", k)
 			}
 		}
 	}
-	if !found && attrs != nil && bytes.Contains(m.Data, []byte(`\u`)) {
-		// An escaped number does not appear in the raw bytes.
-		root := any(attrs)
-		prefix := ""
-		if vd.Event.Mode == Binary {
-			root, prefix = attrs["data"], "/data"
-		}
-		for _, p := range idPointers(root, prefix) {
-			vd.IDNumbers++
-			vd.add(p, schemas.ReasonIDNumber, "a raw ID-card number is present (JSON-escaped); publish person_key instead")
-		}
+	raw := len(idcard.Find(unescapeDigits(m.Data)))
+	if raw == 0 && !bytes.Contains(m.Data, []byte(`\u`)) {
+		return
 	}
+	// Locate the numbers in the decoded body.
+	var root any
+	prefix := ""
+	switch {
+	case attrs != nil && vd.Event.Mode == Binary:
+		root, prefix = attrs["data"], "/data"
+	case attrs != nil:
+		root = attrs
+	default:
+		root, _ = schemas.Decode(m.Data) // a non-object body still holds values
+	}
+	ptrs := idPointers(root, prefix)
+	for _, p := range ptrs {
+		vd.add(p, schemas.ReasonIDNumber, "a raw ID-card number is present; %s", advice)
+	}
+	found := max(raw, len(ptrs))
+	if found > 0 && len(ptrs) == 0 {
+		vd.add("", schemas.ReasonIDNumber, "%d raw ID-card number(s) present in the message body; %s", raw, advice)
+	}
+	vd.IDNumbers += found
 }
 
 func (vd *Verdict) hasReason(r schemas.Reason) bool {
@@ -523,4 +567,49 @@ func validExtensionName(n string) bool {
 		}
 	}
 	return true
+}
+
+// unescapeDigits returns b with every JSON escape of an ASCII digit or of X/x
+// (\u0030-\u0039, \u0058, \u0078) replaced by the character itself. The
+// result means the same JSON, and a byte scan now sees numbers that escapes
+// were hiding. b is returned unchanged when it has no such escape.
+func unescapeDigits(b []byte) []byte {
+	if !bytes.Contains(b, []byte(`\u00`)) {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] == '\\' && i+5 < len(b) && b[i+1] == 'u' && b[i+2] == '0' && b[i+3] == '0' {
+			if c, ok := escapedChar(b[i+4], b[i+5]); ok {
+				// Only an escape, not an escaped backslash followed by "u".
+				if backslashesBefore(b, i)%2 == 0 {
+					out = append(out, c)
+					i += 5
+					continue
+				}
+			}
+		}
+		out = append(out, b[i])
+	}
+	return out
+}
+
+func escapedChar(h1, h2 byte) (byte, bool) {
+	switch {
+	case h1 == '3' && h2 >= '0' && h2 <= '9':
+		return h2, true
+	case h1 == '5' && h2 == '8':
+		return 'X', true
+	case h1 == '7' && h2 == '8':
+		return 'x', true
+	}
+	return 0, false
+}
+
+func backslashesBefore(b []byte, i int) int {
+	n := 0
+	for j := i - 1; j >= 0 && b[j] == '\\'; j-- {
+		n++
+	}
+	return n
 }

@@ -103,7 +103,7 @@ func NewRejection(m Message, vd *Verdict, intakeSeq uint64, received time.Time) 
 	body := m.Data
 	if vd.IDNumbers > 0 {
 		r.Redacted = true
-		body, _ = idcard.Redact(body)
+		body, _ = idcard.Redact(unescapeDigits(body))
 		r.Source, _ = redactString(r.Source)
 		r.ID, _ = redactString(r.ID)
 		r.Type, _ = redactString(r.Type)
@@ -125,7 +125,8 @@ func NewRejection(m Message, vd *Verdict, intakeSeq uint64, received time.Time) 
 			for i, v := range vs {
 				out[i], _ = redactString(v)
 			}
-			r.Header[k] = out
+			k, _ = redactString(k)
+			r.Header[k] = append(r.Header[k], out...)
 		}
 	}
 	if len(body) > MaxKeptBody {
