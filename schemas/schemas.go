@@ -20,7 +20,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-//go:embed catalog/*.json departments.json
+//go:embed catalog/*.json departments.json rules.json responsibilities.json guidance.txt
 var files embed.FS
 
 // BaseURI is the prefix of every schema's $id; a family's schema URI is
@@ -122,6 +122,9 @@ type Catalog struct {
 	countyGov   Department
 	hub         Department
 	anyDept     []string
+
+	rules            *RuleBook
+	responsibilities []ResponsibilityRow
 }
 
 var loadOnce = sync.OnceValues(func() (*Catalog, error) { return load(files) })
@@ -285,6 +288,9 @@ func load(fsys fs.FS) (*Catalog, error) {
 		if len(f.Owners) == 0 {
 			return nil, fmt.Errorf("family %s has a schema but nobody may publish it", fam)
 		}
+	}
+	if err := loadRules(c); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
