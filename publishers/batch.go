@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/nats-io/nats.go"
@@ -26,6 +27,8 @@ type BatchResult struct {
 type BatchOptions struct {
 	// MaxPending bounds unacknowledged publishes (default 4096).
 	MaxPending int
+	// Workers validate facts in parallel (default GOMAXPROCS).
+	Workers int
 	// OnResult, when set, is called once per fact as its outcome is known,
 	// from one goroutine at a time.
 	OnResult func(BatchResult)
@@ -41,20 +44,33 @@ type BatchSummary struct {
 }
 
 // Batch publishes many facts asynchronously, for bulk loads (ledger imports,
-// the simulator): facts are encoded without the SDK's reflection, validated
-// locally like Publish, and sent with many acknowledgements in flight.
-// Failed publishes are retried synchronously. Add from one goroutine.
+// the simulator). Facts are encoded without the SDK's reflection and
+// validated locally like Publish, by several workers, then sent in the order
+// they were added with many acknowledgements in flight; failed publishes are
+// retried synchronously. Add from one goroutine, then Wait.
 type Batch struct {
-	p     *Publisher
-	js    jetstream.JetStream
-	opts  BatchOptions
-	acks  chan pendingAck
-	done  chan struct{}
+	p    *Publisher
+	js   jetstream.JetStream
+	opts BatchOptions
+	ctx  context.Context
+
+	work    chan *batchItem
+	ordered chan *batchItem
+	acks    chan pendingAck
+	done    chan struct{}
+	workers sync.WaitGroup
+
 	mu    sync.Mutex
 	sum   BatchSummary
-	buf   []byte
-	ctx   context.Context
 	added int
+}
+
+type batchItem struct {
+	index int
+	fact  Fact
+	msg   *nats.Msg
+	err   error
+	ready chan struct{}
 }
 
 type pendingAck struct {
@@ -68,71 +84,114 @@ func (p *Publisher) NewBatch(ctx context.Context, opts BatchOptions) (*Batch, er
 	if opts.MaxPending <= 0 {
 		opts.MaxPending = 4096
 	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
 	js, err := jetstream.New(p.nc, jetstream.WithPublishAsyncMaxPending(opts.MaxPending))
 	if err != nil {
 		return nil, fmt.Errorf("publishers: batch: %w", err)
 	}
-	b := &Batch{p: p, js: js, opts: opts, ctx: ctx, acks: make(chan pendingAck, opts.MaxPending), done: make(chan struct{})}
+	b := &Batch{
+		p: p, js: js, opts: opts, ctx: ctx,
+		work:    make(chan *batchItem, opts.MaxPending),
+		ordered: make(chan *batchItem, opts.MaxPending),
+		acks:    make(chan pendingAck, opts.MaxPending),
+		done:    make(chan struct{}),
+	}
+	for range opts.Workers {
+		b.workers.Add(1)
+		go func() {
+			defer b.workers.Done()
+			for it := range b.work {
+				it.msg, it.err = p.buildFast(it.fact)
+				close(it.ready)
+			}
+		}()
+	}
+	go b.send()
 	go b.collect()
 	return b, nil
 }
 
-// buildFast encodes and validates a fact for a batch: the same event Publisher.Build
-// makes, encoded by hand (structured mode) instead of through the SDK.
-func (p *Publisher) buildFast(f Fact, buf []byte) (*nats.Msg, []byte, error) {
+// buildFast encodes and validates a fact for a batch: the same event
+// Publisher.Build makes, encoded by hand (structured mode) instead of through
+// the SDK.
+func (p *Publisher) buildFast(f Fact) (*nats.Msg, error) {
 	if p.binary {
-		msg, err := p.Build(f)
-		return msg, buf, err
+		return p.Build(f)
 	}
 	o, subject, err := p.prepare(f)
 	if err != nil {
-		return nil, buf, err
+		return nil, err
 	}
-	buf = fact.Encode(buf[:0], o)
 	msg := nats.NewMsg(subject)
 	msg.Header.Set(jetstream.MsgIDHeader, o.ID)
 	msg.Header.Set("Content-Type", fact.ContentType)
-	msg.Data = append([]byte(nil), buf...)
+	msg.Data = fact.Encode(make([]byte, 0, 256+len(o.Data)), o)
 	if err := p.check(msg); err != nil {
-		return nil, buf, err
+		return nil, err
 	}
-	return msg, buf, nil
+	return msg, nil
 }
 
-// Add validates a fact and sends it; it blocks while MaxPending publishes
-// await acknowledgement. A validation error is returned (and reported to
-// OnResult); the batch goes on.
+// Add queues a fact and returns its index. Its outcome — including a
+// validation error — arrives through OnResult and the summary; Add itself
+// fails only when the batch's context ends.
 func (b *Batch) Add(f Fact) (int, error) {
-	index := b.added
+	it := &batchItem{index: b.added, fact: f, ready: make(chan struct{})}
 	b.added++
 	b.mu.Lock()
 	b.sum.Added++
 	b.mu.Unlock()
-	msg, buf, err := b.p.buildFast(f, b.buf)
-	b.buf = buf
-	if err != nil {
-		b.finish(BatchResult{Index: index, Err: err})
-		return index, err
-	}
-	return index, b.AddMsg(index, msg)
-}
-
-// AddMsg sends an already built and validated message (see Publisher.Build)
-// under the given index.
-func (b *Batch) AddMsg(index int, msg *nats.Msg) error {
-	fut, err := b.js.PublishMsgAsync(msg)
-	if err != nil {
-		// Could not even queue it (e.g. disconnected): fall back to the
-		// synchronous path with retries.
-		r, err := b.p.PublishMsg(b.ctx, msg)
-		b.finish(BatchResult{Index: index, Receipt: r, Err: err})
-		return err
+	select {
+	case b.work <- it:
+	case <-b.ctx.Done():
+		return it.index, b.ctx.Err()
 	}
 	select {
-	case b.acks <- pendingAck{index, msg, fut}:
-		return nil
+	case b.ordered <- it:
+		return it.index, nil
 	case <-b.ctx.Done():
-		return b.ctx.Err()
+		return it.index, b.ctx.Err()
+	}
+}
+
+// AddMsg queues an already built message (see Publisher.Build). It is
+// validated again like every fact of the batch.
+func (b *Batch) AddMsg(msg *nats.Msg) (int, error) {
+	it := &batchItem{index: b.added, msg: msg, ready: make(chan struct{})}
+	b.added++
+	b.mu.Lock()
+	b.sum.Added++
+	b.mu.Unlock()
+	it.err = b.p.check(msg)
+	close(it.ready)
+	select {
+	case b.ordered <- it:
+		return it.index, nil
+	case <-b.ctx.Done():
+		return it.index, b.ctx.Err()
+	}
+}
+
+// send publishes items in the order they were added.
+func (b *Batch) send() {
+	defer close(b.acks)
+	for it := range b.ordered {
+		<-it.ready
+		if it.err != nil {
+			b.finish(BatchResult{Index: it.index, Err: it.err})
+			continue
+		}
+		fut, err := b.js.PublishMsgAsync(it.msg)
+		if err != nil {
+			// Could not even queue it (e.g. disconnected): fall back to
+			// the synchronous path with retries.
+			r, err := b.p.PublishMsg(b.ctx, it.msg)
+			b.finish(BatchResult{Index: it.index, Receipt: r, Err: err})
+			continue
+		}
+		b.acks <- pendingAck{it.index, it.msg, fut}
 	}
 }
 
@@ -158,6 +217,7 @@ func (b *Batch) collect() {
 
 func (b *Batch) finish(r BatchResult) {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	switch {
 	case r.Err != nil && errors.Is(r.Err, fact.ErrInvalid):
 		b.sum.Invalid++
@@ -171,15 +231,16 @@ func (b *Batch) finish(r BatchResult) {
 	if b.opts.OnResult != nil {
 		b.opts.OnResult(r)
 	}
-	b.mu.Unlock()
 }
 
-// Wait waits for every acknowledgement and returns the summary. The error is
-// non-nil when some fact could not be published (invalid facts are counted,
-// not errors of the batch).
+// Wait waits for every outcome and returns the summary. The error is non-nil
+// when some fact could not be published; invalid facts are counted, they do
+// not fail the batch.
 func (b *Batch) Wait() (BatchSummary, error) {
-	close(b.acks)
+	close(b.work)
+	close(b.ordered)
 	<-b.done
+	b.workers.Wait()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.sum.Failed > 0 {

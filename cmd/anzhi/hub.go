@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/hub"
+)
+
+// hubFlags are the flags of anzhi hub.
+type hubFlags struct {
+	data          string
+	natsListen    string
+	httpAddr      string
+	natsURL       string
+	maxEventBytes int
+	dedupeWindow  time.Duration
+	readyFile     string
+}
+
+// readyInfo is what --ready-file holds once the hub serves.
+type readyInfo struct {
+	NATSURL string `json:"nats_url"`
+	HTTPURL string `json:"http_url,omitempty"`
+	PID     int    `json:"pid"`
+}
+
+func newHubCmd(a *app) *cobra.Command {
+	var f hubFlags
+	cmd := &cobra.Command{
+		Use:   "hub",
+		Short: "Run the hub: embedded NATS with JetStream, validation, the log and the HTTP API",
+		Long: `Run the hub until SIGINT or SIGTERM, then close cleanly.
+
+By default the hub starts an embedded NATS server with JetStream storage in
+--data; with --nats-url it uses an external NATS (cluster) instead. Every
+message departments publish is judged: accepted facts go to the canonical log,
+refused ones to the rejection ledger (see anzhi rejections).`,
+		Example: `  anzhi hub
+  anzhi hub --data /var/lib/anzhi --nats-listen 0.0.0.0:4222 --http 127.0.0.1:8080`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runHub(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.data, "data", "./anzhi-data", "directory of the embedded server's JetStream storage")
+	fl.StringVar(&f.natsListen, "nats-listen", "127.0.0.1:4222", "host:port the embedded NATS server listens on (port 0: a free port)")
+	fl.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", `host:port of the HTTP API ("" disables it; port 0: a free port)`)
+	fl.StringVar(&f.natsURL, "nats-url", "", "use this external NATS instead of the embedded server")
+	fl.IntVar(&f.maxEventBytes, "max-event-bytes", fact.DefaultMaxBytes, "largest event accepted, in bytes")
+	fl.DurationVar(&f.dedupeWindow, "dedupe-window", hub.DefaultDuplicateWindow, "how long the intake remembers event ids (Nats-Msg-Id)")
+	fl.StringVar(&f.readyFile, "ready-file", "", "write the NATS and HTTP URLs as JSON to this file once the hub serves")
+	_ = fl.MarkHidden("ready-file")
+	return cmd
+}
+
+func (a *app) runHub(cmd *cobra.Command, f hubFlags) error {
+	if f.maxEventBytes <= 0 {
+		return usageErrorf("--max-event-bytes must be positive, got %d", f.maxEventBytes)
+	}
+	if f.dedupeWindow <= 0 {
+		return usageErrorf("--dedupe-window must be positive, got %s", f.dedupeWindow)
+	}
+	ctx := cmd.Context()
+	cfg := hub.Config{
+		DataDir:         f.data,
+		NATSListen:      f.natsListen,
+		NATSURL:         f.natsURL,
+		HTTPAddr:        f.httpAddr,
+		MaxEventBytes:   f.maxEventBytes,
+		DuplicateWindow: f.dedupeWindow,
+		Logger:          a.log,
+	}
+	if f.natsURL != "" {
+		cfg.DataDir = "" // the external NATS keeps the data
+	}
+	h, err := hub.Start(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("start the hub: %w", err)
+	}
+	info := readyInfo{NATSURL: h.ClientURL(), PID: os.Getpid()}
+	if addr := h.HTTPAddr(); addr != "" {
+		info.HTTPURL = "http://" + addr
+	}
+	a.log.Info("NATS: departments publish here", "url", info.NATSURL)
+	if info.HTTPURL != "" {
+		a.log.Info("HTTP API", "url", info.HTTPURL, "health", info.HTTPURL+"/healthz")
+	}
+	a.log.Info("publish a fact with: anzhi publish --nats-url " + info.NATSURL +
+		` --dept edu --family edu.enrolment --time 2020-09-01 --data @fact.json`)
+	if f.readyFile != "" {
+		if err := writeReadyFile(f.readyFile, info); err != nil {
+			_ = h.Close()
+			return err
+		}
+	}
+	<-ctx.Done()
+	a.log.Info("stopping the hub", "cause", context.Cause(ctx))
+	if err := h.Close(); err != nil {
+		return fmt.Errorf("close the hub: %w", err)
+	}
+	a.log.Info("hub stopped")
+	return nil
+}
+
+// writeReadyFile writes info atomically, so a reader never sees half a file.
+func writeReadyFile(path string, info readyInfo) error {
+	b, err := json.Marshal(info)
+	if err != nil {
+		return fmt.Errorf("ready file: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".anzhi-ready-*")
+	if err != nil {
+		return fmt.Errorf("ready file: %w", err)
+	}
+	_, err = tmp.Write(append(b, '\n'))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("ready file: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/publishers"
+	"github.com/xianyang/anzhi/schemas"
+)
+
+// publishFlags are the flags of anzhi publish.
+type publishFlags struct {
+	natsURL       string
+	dept          string
+	maxEventBytes int
+	asJSON        bool
+	// one fact from flags
+	family, time, county, subject, id, data string
+	// a JSONL file of CloudEvents
+	file, report string
+	progress     bool
+}
+
+func newPublishCmd(a *app) *cobra.Command {
+	var f publishFlags
+	cmd := &cobra.Command{
+		Use:   "publish --dept DEPT (--family FAMILY --time T --data JSON | --file EVENTS.jsonl)",
+		Short: "Publish facts of a department: one from flags, or a JSONL file of CloudEvents",
+		Long: `Publish facts of a department to the hub.
+
+One fact from flags: the CloudEvent is built, validated exactly as the hub
+will validate it, and published with its id as Nats-Msg-Id; the receipt
+(id, subject, intake sequence, duplicate) is printed. An invalid fact is
+never sent: every violation is printed and the exit code is 3.
+
+A file (--file) holds complete CloudEvents in structured JSON, one per line.
+Each line's source must be /xianyang/<dept> of --dept; its NATS subject is
+derived from the type and the county (--county, or the county embedded in the
+data's site_id, household_id or project_id, or its county/area field). Valid
+lines are published in a batch; each bad line is reported as
+  line N: <id>: <pointer>: <message> [<reason>]
+followed by a summary line. Exit 3 if any line was invalid, 1 if any failed to
+publish.`,
+		Example: `  anzhi publish --dept edu --family edu.enrolment --time 2020-09-01 --data @fact.json
+  anzhi publish --dept county/610424 --file events.jsonl --report errors.txt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runPublish(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.natsURL, "nats-url", natsURLDefault(), "NATS URL of the hub (env ANZHI_NATS_URL)")
+	fl.StringVar(&f.dept, "dept", "", "publishing department as in /xianyang/<dept>: edu, county/610424, ... (required)")
+	fl.IntVar(&f.maxEventBytes, "max-event-bytes", fact.DefaultMaxBytes, "largest event accepted (keep it equal to the hub's)")
+	fl.BoolVar(&f.asJSON, "json", false, "print the receipt (or the file summary) as JSON")
+	fl.StringVar(&f.family, "family", "", "event family of the fact, e.g. edu.enrolment")
+	fl.StringVar(&f.time, "time", "", "when the fact took effect: a date (midnight, UTC+8) or an RFC 3339 time")
+	fl.StringVar(&f.county, "county", "", "county token of the NATS subject (default: derived from the data)")
+	fl.StringVar(&f.subject, "subject", "", "CloudEvent subject (default: the family's subject field in the data)")
+	fl.StringVar(&f.id, "id", "", "fact id (default: derived from the fact, so republishing is a no-op)")
+	fl.StringVar(&f.data, "data", "", "the fact's data: JSON, or @file.json")
+	fl.StringVar(&f.file, "file", "", "JSONL file of complete CloudEvents, one per line")
+	fl.StringVar(&f.report, "report", "", "write the per-line error report of --file here (default: stderr)")
+	fl.BoolVar(&f.progress, "progress", false, "show a progress bar for --file even when stderr is not a terminal")
+	_ = cmd.MarkFlagRequired("dept")
+	for _, name := range []string{"family", "time", "subject", "id", "data"} {
+		cmd.MarkFlagsMutuallyExclusive("file", name)
+	}
+	cmd.MarkFlagsOneRequired("file", "family")
+	return cmd
+}
+
+func (a *app) runPublish(cmd *cobra.Command, f publishFlags) error {
+	cat, err := a.catalog()
+	if err != nil {
+		return err
+	}
+	who, err := cat.ParsePublisher(f.dept)
+	if err != nil || who.Dept == "hub" {
+		if err == nil {
+			err = errors.New("the hub publishes its own events")
+		}
+		return usageErrorf("--dept %s: %w; see anzhi schemas departments", f.dept, err)
+	}
+	if f.maxEventBytes <= 0 {
+		return usageErrorf("--max-event-bytes must be positive, got %d", f.maxEventBytes)
+	}
+	if f.county != "" && !cat.ValidArea(f.county) {
+		return usageErrorf("--county %s is not %s (%s) or one of its counties", f.county, cat.City.Code, cat.City.Name)
+	}
+	if f.file != "" {
+		return a.publishFile(cmd.Context(), cat, who, f)
+	}
+	return a.publishOne(cmd, cat, f)
+}
+
+// publishOne publishes the fact described by the flags.
+func (a *app) publishOne(cmd *cobra.Command, cat *schemas.Catalog, f publishFlags) error {
+	var missing []string
+	for _, name := range []string{"time", "data"} {
+		if !cmd.Flags().Changed(name) {
+			missing = append(missing, "--"+name)
+		}
+	}
+	if len(missing) > 0 {
+		return usageErrorf("publishing one fact needs %s", strings.Join(missing, " and "))
+	}
+	fam, err := lookupFamily(cat, f.family)
+	if err != nil {
+		return err
+	}
+	t, err := parseFactTime(f.time)
+	if err != nil {
+		return usageErrorf("--time: %w", err)
+	}
+	data, err := readData(f.data)
+	if err != nil {
+		return err
+	}
+	nc, err := a.connect(f.natsURL, "anzhi-publish-"+f.dept)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	p, err := publishers.New(nc, f.dept, publishers.WithCatalog(cat), publishers.WithMaxEventBytes(f.maxEventBytes))
+	if err != nil {
+		return fmt.Errorf("publisher: %w", err)
+	}
+	r, err := p.Publish(cmd.Context(), publishers.Fact{
+		Family: fam.Name, County: f.county, Subject: f.subject, ID: f.id, Time: t, Data: data,
+	})
+	var ve *fact.ValidationError
+	if errors.As(err, &ve) {
+		a.printRefused(ve, f.asJSON)
+		return refusedErrorf("the fact has %d violation(s); nothing was sent", len(ve.Violations))
+	}
+	if err != nil {
+		return err
+	}
+	return a.printReceipt(r, f.asJSON)
+}
+
+// receiptJSON is a receipt as printed by --json.
+type receiptJSON struct {
+	ID        string `json:"id"`
+	Subject   string `json:"subject"`
+	IntakeSeq uint64 `json:"intake_seq"`
+	Duplicate bool   `json:"duplicate"`
+}
+
+func (a *app) printReceipt(r publishers.Receipt, asJSON bool) error {
+	if asJSON {
+		return writeJSONLine(a.stdout, receiptJSON{ID: r.ID, Subject: r.Subject, IntakeSeq: r.Seq, Duplicate: r.Duplicate})
+	}
+	if r.Duplicate {
+		_, err := fmt.Fprintf(a.stdout, "duplicate %s on %s: already published (intake seq %d); nothing new stored\n", r.ID, r.Subject, r.Seq)
+		return err
+	}
+	_, err := fmt.Fprintf(a.stdout, "published %s on %s (intake seq %d)\n", r.ID, r.Subject, r.Seq)
+	return err
+}
+
+// refusedJSON is a refused fact as printed by --json.
+type refusedJSON struct {
+	ID         string              `json:"id,omitempty"`
+	Subject    string              `json:"subject,omitempty"`
+	Violations []schemas.Violation `json:"violations"`
+}
+
+// printRefused prints why a fact was refused: JSON on stdout, or a block on stderr.
+func (a *app) printRefused(ve *fact.ValidationError, asJSON bool) {
+	if asJSON {
+		_ = writeJSONLine(a.stdout, refusedJSON{ID: ve.ID, Subject: ve.Subject, Violations: ve.Violations})
+		return
+	}
+	what := "the fact"
+	if ve.ID != "" {
+		what += fmt.Sprintf(" %q", ve.ID)
+	}
+	if ve.Subject != "" {
+		what += " on " + ve.Subject
+	}
+	fmt.Fprintf(a.stderr, "refused: %s is invalid and was not sent:\n", what)
+	writeViolations(a.stderr, "  ", ve.Violations)
+}
+
+// writeViolations writes one violation a line: reason pointer: message.
+func writeViolations(w io.Writer, indent string, vs []schemas.Violation) {
+	for _, v := range vs {
+		if v.Pointer == "" {
+			fmt.Fprintf(w, "%s%s: %s\n", indent, v.Reason, v.Message)
+			continue
+		}
+		fmt.Fprintf(w, "%s%s %s: %s\n", indent, v.Reason, v.Pointer, v.Message)
+	}
+}
+
+// parseFactTime parses an RFC 3339 time or a date, which means midnight
+// China Standard Time (UTC+8), the time of Xianyang.
+func parseFactTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, s, time.FixedZone("CST", 8*3600)); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is neither a date (2006-01-02) nor an RFC 3339 time (2006-01-02T15:04:05+08:00)", s)
+}
+
+// readData returns the --data value: literal JSON or the contents of @file.
+func readData(s string) ([]byte, error) {
+	name, ok := strings.CutPrefix(s, "@")
+	if !ok {
+		return []byte(s), nil
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("--data: %w", err)
+	}
+	return b, nil
+}

@@ -1,0 +1,352 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/publishers"
+	"github.com/xianyang/anzhi/schemas"
+)
+
+// maxLineBytes is the longest line of a --file; a longer line is reported
+// and skipped.
+const maxLineBytes = 1 << 20
+
+// interruptGrace is how long publishing waits for acknowledgements of what
+// it sent after an interrupt.
+const interruptGrace = 5 * time.Second
+
+// fileSummary counts the outcome of publishing a file.
+type fileSummary struct {
+	Lines      int `json:"lines"`
+	Published  int `json:"published"`
+	Duplicates int `json:"duplicates"`
+	Invalid    int `json:"invalid"`
+	Failed     int `json:"failed"`
+}
+
+func (s fileSummary) String() string {
+	return fmt.Sprintf("summary: lines=%d published=%d duplicates=%d invalid=%d failed=%d",
+		s.Lines, s.Published, s.Duplicates, s.Invalid, s.Failed)
+}
+
+// publishFile publishes the CloudEvents of a JSONL file through a batch.
+func (a *app) publishFile(ctx context.Context, cat *schemas.Catalog, who schemas.Publisher, f publishFlags) (err error) {
+	in, err := os.Open(f.file)
+	if err != nil {
+		return fmt.Errorf("--file: %w", err)
+	}
+	defer in.Close()
+	rep := &reporter{w: a.stderr}
+	if f.report != "" {
+		out, err := os.Create(f.report)
+		if err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+		defer func() {
+			if cerr := out.Close(); err == nil && cerr != nil {
+				err = fmt.Errorf("--report: %w", cerr)
+			}
+		}()
+		rep.w, rep.toFile = out, true
+	}
+	if f.progress || isTerminal(a.stderr) {
+		total, err := countLines(in)
+		if err != nil {
+			return fmt.Errorf("--file: %w", err)
+		}
+		rep.bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(a.stderr),
+			progressbar.OptionSetDescription("publishing "+f.file), progressbar.OptionShowCount(),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+	}
+
+	nc, err := a.connect(f.natsURL, "anzhi-publish-"+f.dept)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	p, err := publishers.New(nc, f.dept, publishers.WithCatalog(cat), publishers.WithMaxEventBytes(f.maxEventBytes))
+	if err != nil {
+		return fmt.Errorf("publisher: %w", err)
+	}
+	// The batch numbers what it is given from 0 in order; sent remembers
+	// the line and id of each number until its outcome is known.
+	sent := &inFlight{lines: map[int]lineRef{}}
+	// On interrupt, reading stops at once but what was sent is given a grace
+	// period to be acknowledged, so that the summary stays true.
+	bctx, bcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer bcancel()
+	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(interruptGrace, bcancel) })
+	defer stopGrace()
+	batch, err := p.NewBatch(bctx, publishers.BatchOptions{OnResult: func(r publishers.BatchResult) {
+		ref := sent.take(r.Index)
+		var ve *fact.ValidationError
+		switch {
+		case errors.As(r.Err, &ve): // the batch checks again; judge should have caught it
+			rep.bad(ref.line, ref.id, ve.Violations...)
+		case r.Err != nil:
+			rep.bad(ref.line, ref.id, schemas.Violation{Message: "publish failed: " + r.Err.Error()})
+		}
+	}})
+	if err != nil {
+		return fmt.Errorf("publisher: %w", err)
+	}
+	j := &lineJudge{cat: cat, v: fact.NewValidator(cat, f.maxEventBytes), source: who.Source(), dept: f.dept, county: f.county}
+
+	// Read, judge and send line by line; the batch keeps acknowledgements in
+	// flight while the next lines are read.
+	var sum fileSummary
+	lr := newLineReader(in, maxLineBytes)
+	var readErr error
+	for ctx.Err() == nil {
+		line, tooLong, err := lr.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			readErr = fmt.Errorf("--file %s: line %d: %w", f.file, lr.n+1, err)
+			break
+		}
+		rep.step()
+		if tooLong {
+			sum.Lines++
+			sum.Invalid++
+			rep.bad(lr.n, "", schemas.Violation{Reason: schemas.ReasonTooLarge,
+				Message: fmt.Sprintf("line is longer than %d bytes; skipped", maxLineBytes)})
+			continue
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		sum.Lines++
+		id, msg, vs := j.judge(line)
+		if len(vs) > 0 {
+			sum.Invalid++
+			rep.bad(lr.n, id, vs...)
+			continue
+		}
+		sent.put(lineRef{line: lr.n, id: id})
+		if _, err := batch.AddMsg(msg); err != nil {
+			break // the grace period after an interrupt ended
+		}
+	}
+	bs, waitErr := batch.Wait()
+	sum.Published, sum.Duplicates, sum.Failed = bs.Published, bs.Duplicates, bs.Failed
+	sum.Invalid += bs.Invalid
+	rep.finish(sum)
+	switch {
+	case f.asJSON:
+		if err := writeJSONLine(a.stdout, sum); err != nil {
+			return err
+		}
+	case rep.toFile:
+		fmt.Fprintln(a.stdout, sum)
+	}
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("publishing %s interrupted after %d lines: %w", f.file, lr.n, ctx.Err())
+	case readErr != nil:
+		return readErr
+	case sum.Invalid > 0:
+		return refusedErrorf("%d of %d lines of %s are invalid and were not published", sum.Invalid, sum.Lines, f.file)
+	case waitErr != nil:
+		return waitErr
+	}
+	return nil
+}
+
+// lineJudge turns a line of a JSONL file into the NATS message a department
+// publisher would send, and checks it exactly as the hub will.
+type lineJudge struct {
+	cat    *schemas.Catalog
+	v      *fact.Validator
+	source string // /xianyang/<dept> of --dept
+	dept   string
+	county string // --county
+}
+
+// unroutable is the NATS subject a line is checked on when its own cannot be
+// derived; the validator's complaints about it are dropped.
+const unroutable = "unknown.unknown.unknown"
+
+// judge returns the line's event id ("" when it has none) and either the
+// message to publish or every violation found.
+func (j *lineJudge) judge(line []byte) (string, *nats.Msg, []schemas.Violation) {
+	var head struct {
+		ID     any `json:"id"`
+		Source any `json:"source"`
+		Type   any `json:"type"`
+		Data   any `json:"data"`
+	}
+	_ = json.Unmarshal(line, &head) // a malformed line is reported by the validator
+	id, _ := head.ID.(string)
+	source, _ := head.Source.(string)
+	typ, _ := head.Type.(string)
+	data, _ := head.Data.(map[string]any)
+
+	var vs []schemas.Violation
+	if source != "" && source != j.source {
+		vs = append(vs, schemas.Violation{Pointer: "/source", Reason: schemas.ReasonSource,
+			Message: fmt.Sprintf("source %q is not %s: --dept %s publishes only its own facts", source, j.source, j.dept)})
+	}
+	subject := unroutable
+	fam, known := j.cat.FamilyByType(typ)
+	county := j.county
+	if county == "" {
+		county = countyOf(data)
+	}
+	switch {
+	case known && county != "":
+		subject = fact.SubjectFor(fam.Name, county)
+	case known && data != nil:
+		vs = append(vs, schemas.Violation{Pointer: "/data", Reason: schemas.ReasonCounty,
+			Message: "the county cannot be derived from the data (no site_id, household_id, project_id, county or area); pass --county"})
+	}
+	msg := nats.NewMsg(subject)
+	if id != "" {
+		msg.Header.Set(jetstream.MsgIDHeader, id)
+	}
+	msg.Header.Set("Content-Type", fact.ContentType)
+	vd := j.v.Check(fact.Message{Subject: subject, Header: msg.Header, Data: line})
+	for _, v := range vd.Violations {
+		if subject == unroutable && strings.HasPrefix(v.Pointer, "subject:") {
+			continue
+		}
+		vs = append(vs, v)
+	}
+	if len(vs) > 0 {
+		return id, nil, vs
+	}
+	msg.Data = bytes.Clone(line) // the reader reuses its buffer
+	return id, msg, nil
+}
+
+// countyOf derives the county token from a fact's data as package
+// publishers does: the county embedded in site_id, household_id or
+// project_id (S610424-0001), else the county or area field.
+// TODO: use an exported helper of publishers once there is one.
+func countyOf(data map[string]any) string {
+	for _, k := range []string{"site_id", "household_id", "project_id"} {
+		if s, ok := data[k].(string); ok && len(s) >= 7 {
+			return s[1:7]
+		}
+	}
+	for _, k := range []string{"county", "area"} {
+		if s, ok := data[k].(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// reporter writes the per-line error report and drives the progress bar.
+// The batch reports failures from its own goroutine, so it locks.
+type reporter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	toFile bool
+	bar    *progressbar.ProgressBar
+	steps  int // lines not yet added to the bar
+}
+
+// barEvery is how many lines the progress bar advances at once: updating it
+// for every line would cost more than publishing the line.
+const barEvery = 256
+
+// step advances the progress bar by one line.
+func (r *reporter) step() {
+	if r.bar == nil {
+		return
+	}
+	if r.steps++; r.steps < barEvery {
+		return
+	}
+	r.mu.Lock()
+	_ = r.bar.Add(r.steps)
+	r.steps = 0
+	r.mu.Unlock()
+}
+
+// bad reports the violations of line n: line N: <id>: <pointer>: <message> [<reason>].
+func (r *reporter) bad(n int, id string, vs ...schemas.Violation) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil && !r.toFile {
+		_ = r.bar.Clear()
+	}
+	if id == "" {
+		id = "-"
+	}
+	for _, v := range vs {
+		ptr := v.Pointer
+		if ptr == "" {
+			ptr = "-"
+		}
+		fmt.Fprintf(r.w, "line %d: %s: %s: %s", n, id, ptr, v.Message)
+		if v.Reason != "" {
+			fmt.Fprintf(r.w, " [%s]", v.Reason)
+		}
+		fmt.Fprintln(r.w)
+	}
+}
+
+// finish closes the progress bar and writes the summary line.
+func (r *reporter) finish(s fileSummary) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil {
+		_ = r.bar.Add(r.steps)
+		_ = r.bar.Finish()
+	}
+	fmt.Fprintln(r.w, s)
+}
+
+// lineRef names a line of the file and its event id.
+type lineRef struct {
+	line int
+	id   string
+}
+
+// inFlight remembers the line of each message given to the batch until its
+// outcome is known. The batch numbers messages from 0 in the order they are
+// added (BatchResult.Index), so put numbers them the same way.
+type inFlight struct {
+	mu    sync.Mutex
+	next  int
+	lines map[int]lineRef
+}
+
+func (f *inFlight) put(ref lineRef) {
+	f.mu.Lock()
+	f.lines[f.next] = ref
+	f.next++
+	f.mu.Unlock()
+}
+
+func (f *inFlight) take(index int) lineRef {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ref := f.lines[index]
+	delete(f.lines, index)
+	return ref
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

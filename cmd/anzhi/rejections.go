@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+
+	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/subscribers"
+)
+
+// rejectionsFlags are the flags of anzhi rejections.
+type rejectionsFlags struct {
+	natsURL string
+	dept    string
+	since   string
+	after   uint64
+	limit   int
+	asJSON  bool
+	follow  bool
+}
+
+func newRejectionsCmd(a *app) *cobra.Command {
+	var f rejectionsFlags
+	cmd := &cobra.Command{
+		Use:   "rejections",
+		Short: "Show the rejection ledger: messages the hub refused and why",
+		Long: `Show the rejection ledger: every message the hub refused, with every reason.
+
+Entries are read from the canonical log in order; --after and --since select
+where to start, --limit how many to show (use the printed --after to page on).
+With --follow, new rejections are printed as the hub records them (core NATS
+notices on anzhi.rejected.<dept>) until interrupted; notices carry no log
+sequence, so their seq is shown as "-" (0 in JSON).`,
+		Example: `  anzhi rejections --dept edu --since 2024-05-01T00:00:00+08:00
+  anzhi rejections --json | jq .violations
+  anzhi rejections --dept county/610424 --follow`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runRejections(cmd.Context(), f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.natsURL, "nats-url", natsURLDefault(), "NATS URL of the hub (env ANZHI_NATS_URL)")
+	fl.StringVar(&f.dept, "dept", "", "only this department (edu, county/610424, unknown)")
+	fl.StringVar(&f.since, "since", "", "only entries recorded at or after this RFC 3339 time")
+	fl.Uint64Var(&f.after, "after", 0, "only entries after this log sequence")
+	fl.IntVar(&f.limit, "limit", 100, "at most this many entries (1 to 10000)")
+	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object a line")
+	fl.BoolVar(&f.follow, "follow", false, "then print new rejections as they come, until interrupted")
+	return cmd
+}
+
+func (a *app) runRejections(ctx context.Context, f rejectionsFlags) error {
+	q := subscribers.RejectionQuery{Department: f.dept, After: f.after, Limit: f.limit}
+	if f.dept != "" && f.dept != "unknown" {
+		cat, err := a.catalog()
+		if err != nil {
+			return err
+		}
+		if _, err := cat.ParsePublisher(f.dept); err != nil {
+			return usageErrorf("--dept: %w", err)
+		}
+	}
+	if f.since != "" {
+		t, err := time.Parse(time.RFC3339, f.since)
+		if err != nil {
+			return usageErrorf("--since %q is not an RFC 3339 time (2006-01-02T15:04:05+08:00)", f.since)
+		}
+		q.Since = t
+	}
+	if f.limit < 1 || f.limit > 10000 {
+		return usageErrorf("--limit must be from 1 to 10000, got %d", f.limit)
+	}
+	nc, err := a.connect(f.natsURL, "anzhi-rejections")
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+
+	// Subscribe before reading the ledger so that nothing recorded in
+	// between is missed; what the ledger already showed is skipped.
+	var notices chan *nats.Msg
+	if f.follow {
+		notices = make(chan *nats.Msg, 4096)
+		subject := fact.RejectedSubjectPrefix + ">"
+		if f.dept != "" {
+			subject = fact.RejectedSubject(f.dept)
+		}
+		sub, err := nc.ChanSubscribe(subject, notices)
+		if err != nil {
+			return fmt.Errorf("subscribe to %s: %w", subject, err)
+		}
+		defer func() { _ = sub.Unsubscribe() }()
+	}
+	items, next, err := subscribers.Rejections(ctx, js, q)
+	if err != nil {
+		return fmt.Errorf("read the rejection ledger (has a hub run on this NATS?): %w", err)
+	}
+	var shown uint64 // highest intake sequence printed
+	for _, r := range items {
+		if err := a.printRejection(r, f.asJSON); err != nil {
+			return err
+		}
+		shown = max(shown, r.IntakeSeq)
+	}
+	if next > 0 {
+		a.log.Info("more rejections in the ledger", "next", fmt.Sprintf("--after %d", next))
+	}
+	if !f.follow {
+		return nil
+	}
+	a.log.Info("following new rejections; interrupt to stop")
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case m := <-notices:
+			var r subscribers.LoggedRejection
+			if err := json.Unmarshal(m.Data, &r.Rejection); err != nil {
+				a.log.Warn("unreadable rejection notice", "subject", m.Subject, "err", err)
+				continue
+			}
+			if r.IntakeSeq != 0 && r.IntakeSeq <= shown {
+				continue
+			}
+			if err := a.printRejection(r, f.asJSON); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// printRejection prints one rejection as a JSON line or a block.
+func (a *app) printRejection(r subscribers.LoggedRejection, asJSON bool) error {
+	if asJSON {
+		return writeJSONLine(a.stdout, r)
+	}
+	seq := "-"
+	if r.Seq > 0 {
+		seq = fmt.Sprint(r.Seq)
+	}
+	w := a.stdout
+	fmt.Fprintf(w, "rejection %s  %s\n", seq, r.Received.Format(time.RFC3339))
+	fmt.Fprintf(w, "  department  %s\n", r.Department)
+	fmt.Fprintf(w, "  subject     %s\n", r.Subject)
+	if r.ID != "" {
+		fmt.Fprintf(w, "  id          %s\n", r.ID)
+	}
+	if r.Type != "" {
+		fmt.Fprintf(w, "  type        %s\n", r.Type)
+	}
+	fmt.Fprintf(w, "  intake seq  %d\n", r.IntakeSeq)
+	writeViolations(w, "  ", r.Violations)
+	_, err := fmt.Fprintln(w)
+	return err
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/rivo/uniseg"
+	"github.com/spf13/cobra"
+
+	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/schemas"
+)
+
+// Exit codes of every command, documented in the root command's help.
+const (
+	exitOK          = 0
+	exitRuntime     = 1
+	exitUsage       = 2
+	exitRefused     = 3
+	exitInterrupted = 130
+)
+
+// defaultNATSURL is where publish and rejections connect unless --nats-url
+// or ANZHI_NATS_URL says otherwise.
+const defaultNATSURL = "nats://127.0.0.1:4222"
+
+// exitError carries the exit code an error maps to.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErrorf returns an error that exits with code 2.
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// refusedErrorf returns an error that exits with code 3.
+func refusedErrorf(format string, args ...any) error {
+	return &exitError{code: exitRefused, err: fmt.Errorf(format, args...)}
+}
+
+// app is what every command shares: the output streams and the logger.
+// It is built per run, so nothing is global.
+type app struct {
+	stdout, stderr io.Writer
+	logLevel       string
+	log            *slog.Logger
+	// started is set once cobra has accepted the flags and arguments and a
+	// command's RunE begins; errors before that are usage errors.
+	started bool
+}
+
+// catalog returns the embedded event catalog.
+func (a *app) catalog() (*schemas.Catalog, error) {
+	cat, err := schemas.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load the event catalog: %w", err)
+	}
+	return cat, nil
+}
+
+// connect opens a NATS connection for a client command.
+func (a *app) connect(url, name string) (*nats.Conn, error) {
+	nc, err := nats.Connect(url, nats.Name(name), nats.Timeout(5*time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s (is the hub running? see anzhi hub): %w", url, err)
+	}
+	return nc, nil
+}
+
+const rootLong = `anzhi (安置) is the event-driven data-sharing hub for the follow-up support of
+households relocated out of poverty in Xianyang. Departments publish facts as
+CloudEvents on NATS; the hub validates them, keeps accepted facts in the
+canonical log and refused ones in the rejection ledger.
+
+Exit codes:
+  0    ok
+  1    runtime or operational error (cannot connect, publish failed, ...)
+  2    usage error (bad flags or arguments, unknown command or event type)
+  3    input refused (some facts were invalid and not published)
+  130  interrupted (SIGINT or SIGTERM) before the work was done; the
+       long-running "hub" and "rejections --follow" stop cleanly with 0`
+
+// newRootCmd builds the command tree for one run.
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "anzhi",
+		Short:         "Share facts about relocated households between Xianyang's departments",
+		Long:          rootLong,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+				return usageErrorf("--log-level %q: want debug, info, warn or error", a.logLevel)
+			}
+			a.log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+			return nil
+		},
+	}
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.AddCommand(newHubCmd(a), newPublishCmd(a), newSchemasCmd(a), newRejectionsCmd(a), newVersionCmd(a))
+	markStarted(root, a)
+	return root
+}
+
+// markStarted wraps the RunE of every command so that a.started tells
+// errors of the command itself from cobra's refusal of flags and arguments,
+// which cobra checks before RunE.
+func markStarted(c *cobra.Command, a *app) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			a.started = true
+			return run(cmd, args)
+		}
+	}
+	for _, sub := range c.Commands() {
+		markStarted(sub, a)
+	}
+}
+
+// run runs the anzhi command line and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	code := exitCode(ctx, a.started, err)
+	if err != nil {
+		fmt.Fprintf(stderr, "anzhi: %v\n", err)
+		if code == exitUsage && cmd != nil {
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		}
+	}
+	return code
+}
+
+// exitCode maps the error of a run to its exit code.
+func exitCode(ctx context.Context, started bool, err error) int {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return exitOK
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return exitInterrupted
+	case errors.As(err, &ee):
+		return ee.code
+	case ctx.Err() != nil:
+		return exitInterrupted
+	case errors.Is(err, fact.ErrInvalid):
+		return exitRefused
+	case !started:
+		return exitUsage // cobra refused the flags, arguments or command
+	}
+	return exitRuntime
+}
+
+// natsURLDefault is the default of a client's --nats-url: ANZHI_NATS_URL or
+// the hub's default address.
+func natsURLDefault() string {
+	if u := os.Getenv("ANZHI_NATS_URL"); u != "" {
+		return u
+	}
+	return defaultNATSURL
+}
+
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// writeJSONLine writes v as one line of JSON.
+func writeJSONLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// writeTable writes rows under a header in aligned columns, measuring
+// Chinese characters as two columns wide as terminals show them.
+func writeTable(w io.Writer, header []string, rows [][]string) error {
+	widths := make([]int, len(header))
+	for _, r := range append([][]string{header}, rows...) {
+		for i, cell := range r {
+			widths[i] = max(widths[i], uniseg.StringWidth(cell))
+		}
+	}
+	var b strings.Builder
+	for _, r := range append([][]string{header}, rows...) {
+		for i, cell := range r {
+			b.WriteString(cell)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-uniseg.StringWidth(cell)+2))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
