@@ -174,6 +174,20 @@ func sortedHeaderNames(h map[string][]string) []string {
 	return names
 }
 
+// CheckIntake is Check for a message as a department published it: the
+// hub's own headers (Anzhi-*), which the log adds to stored facts, may not
+// come from a publisher.
+func (v *Validator) CheckIntake(m Message) *Verdict {
+	vd := v.Check(m)
+	for _, k := range sortedHeaderNames(m.Header) {
+		if len(k) >= 6 && strings.EqualFold(k[:6], "anzhi-") {
+			vd.add("header:"+k, schemas.ReasonAttribute, "header %s is reserved for the hub (Anzhi-*), a publisher may not set it", k)
+		}
+	}
+	sortViolations(vd.Violations)
+	return vd
+}
+
 var rank = map[schemas.Reason]int{
 	schemas.ReasonIDNumber: 0, schemas.ReasonTooLarge: 1, schemas.ReasonMalformed: 2,
 	schemas.ReasonAttribute: 3, schemas.ReasonUnknownType: 4, schemas.ReasonSubject: 5,
@@ -241,7 +255,7 @@ func (v *Validator) checkAttributes(vd *Verdict, attrs map[string]any, ptr func(
 	}
 	e.DataSchema = str("dataschema", false)
 	if _, ok := attrs["data_base64"]; ok {
-		vd.add(ptr("data_base64"), schemas.ReasonMalformed, "data must be JSON; data_base64 is not accepted")
+		vd.add(ptr("data_base64"), schemas.ReasonMalformed, "data must be a JSON object, not data_base64 (with the CloudEvents Go SDK, pass SetData a struct or map, not []byte)")
 	}
 	// Extensions: CloudEvents names are lower-case letters and digits, at
 	// most 20 characters; values are scalars.
@@ -450,9 +464,11 @@ func (v *Validator) scanIDNumbers(vd *Verdict, m Message, attrs map[string]any) 
 		}
 	}
 	raw := len(idcard.Find(unescapeDigits(m.Data)))
-	if raw == 0 && !bytes.Contains(m.Data, []byte(`\u`)) {
+	if raw == 0 && bytes.IndexByte(m.Data, '\\') < 0 {
 		return
 	}
+	// Any escape (\n, \u53f7, …) can hide a number from the byte scan, by
+	// standing next to it as letters do: look at the decoded strings.
 	// Locate the numbers in the decoded body.
 	var root any
 	prefix := ""

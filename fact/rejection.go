@@ -1,9 +1,11 @@
 package fact
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -103,7 +105,7 @@ func NewRejection(m Message, vd *Verdict, intakeSeq uint64, received time.Time) 
 	body := m.Data
 	if vd.IDNumbers > 0 {
 		r.Redacted = true
-		body, _ = idcard.Redact(unescapeDigits(body))
+		body = redactBody(body)
 		r.Source, _ = redactString(r.Source)
 		r.ID, _ = redactString(r.ID)
 		r.Type, _ = redactString(r.Type)
@@ -120,7 +122,8 @@ func NewRejection(m Message, vd *Verdict, intakeSeq uint64, received time.Time) 
 	}
 	if len(m.Header) > 0 {
 		r.Header = make(map[string][]string, len(m.Header))
-		for k, vs := range m.Header {
+		for _, k := range sortedHeaderNames(m.Header) {
+			vs := m.Header[k]
 			out := make([]string, len(vs))
 			for i, v := range vs {
 				out[i], _ = redactString(v)
@@ -148,4 +151,60 @@ func NewRejection(m Message, vd *Verdict, intakeSeq uint64, received time.Time) 
 func redactString(s string) (string, int) {
 	b, n := idcard.Redact([]byte(s))
 	return string(b), n
+}
+
+// withheld replaces a body whose ID numbers could not be masked reliably.
+const withheld = "(body withheld: it held an ID-card number that could not be masked in place)"
+
+// redactBody masks every ID-card number of a refused body. A JSON body is
+// decoded, masked string by string (numbers hidden by escapes included) and
+// re-encoded; anything else is masked byte by byte. If a number could still
+// be read in the result, the body is withheld altogether.
+func redactBody(body []byte) []byte {
+	var out []byte
+	if v, err := schemas.Decode(body); err == nil {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if enc.Encode(redactValue(v)) == nil {
+			out = bytes.TrimRight(buf.Bytes(), "\n")
+		}
+	}
+	if out == nil {
+		out, _ = idcard.Redact(unescapeDigits(body))
+	}
+	if idcard.Contains(unescapeDigits(out)) {
+		return []byte(withheld)
+	}
+	if v, err := schemas.Decode(out); err == nil && len(idPointers(v, "")) > 0 {
+		return []byte(withheld)
+	}
+	return out
+}
+
+func redactValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			rk, _ := redactString(k)
+			m[rk] = redactValue(e)
+		}
+		return m
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactValue(e)
+		}
+		return out
+	case string:
+		s, _ := redactString(x)
+		return s
+	case json.Number:
+		if s, n := redactString(x.String()); n > 0 {
+			return s
+		}
+		return x
+	}
+	return v
 }

@@ -200,7 +200,7 @@ func (g *gate) runOnce(ctx context.Context) error {
 	for range workers {
 		go func() {
 			for j := range work {
-				j.verdict = g.v.Check(j.m)
+				j.verdict = g.v.CheckIntake(j.m)
 				close(j.done)
 			}
 		}()

@@ -125,7 +125,7 @@ func (p *Publisher) buildFast(f Fact) (*nats.Msg, error) {
 		return nil, err
 	}
 	msg := nats.NewMsg(subject)
-	msg.Header.Set(jetstream.MsgIDHeader, o.ID)
+	msg.Header.Set(jetstream.MsgIDHeader, MsgID(o.Source, o.ID))
 	msg.Header.Set("Content-Type", fact.ContentType)
 	msg.Data = fact.Encode(make([]byte, 0, 256+len(o.Data)), o)
 	if err := p.check(msg); err != nil {
@@ -201,14 +201,14 @@ func (b *Batch) collect() {
 		select {
 		case ack := <-pa.fut.Ok():
 			b.finish(BatchResult{Index: pa.index, Receipt: Receipt{
-				ID: pa.msg.Header.Get(jetstream.MsgIDHeader), Subject: pa.msg.Subject, Seq: ack.Sequence, Duplicate: ack.Duplicate}})
+				ID: eventID(pa.msg), Subject: pa.msg.Subject, Seq: ack.Sequence, Duplicate: ack.Duplicate}})
 		case err := <-pa.fut.Err():
 			if Transient(err) && b.ctx.Err() == nil {
 				r, err2 := b.p.PublishMsg(b.ctx, pa.msg)
 				b.finish(BatchResult{Index: pa.index, Receipt: r, Err: err2})
 				continue
 			}
-			b.finish(BatchResult{Index: pa.index, Err: fmt.Errorf("publish %s: %w", pa.msg.Header.Get(jetstream.MsgIDHeader), err)})
+			b.finish(BatchResult{Index: pa.index, Err: fmt.Errorf("publish %s: %w", eventID(pa.msg), err)})
 		case <-b.ctx.Done():
 			b.finish(BatchResult{Index: pa.index, Err: b.ctx.Err()})
 		}

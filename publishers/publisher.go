@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
@@ -168,7 +169,7 @@ func (p *Publisher) Build(f Fact) (*nats.Msg, error) {
 			Violations: []schemas.Violation{{Reason: schemas.ReasonAttribute, Message: err.Error()}}}
 	}
 	msg := nats.NewMsg(subject)
-	msg.Header.Set(jetstream.MsgIDHeader, o.ID)
+	msg.Header.Set(jetstream.MsgIDHeader, MsgID(o.Source, o.ID))
 	if p.binary {
 		msg.Header.Set("ce-specversion", ev.SpecVersion())
 		msg.Header.Set("ce-id", ev.ID())
@@ -261,6 +262,19 @@ func (p *Publisher) prepare(f Fact) (*fact.Outgoing, string, error) {
 	}, fact.SubjectFor(fam.Name, county), nil
 }
 
+// MsgID is the Nats-Msg-Id a publisher sends: the CloudEvent id scoped by
+// its source. CloudEvents makes source and id unique together, not the id
+// alone; keying JetStream's duplicate window by the id alone would drop a
+// second department's fact that happens to reuse an id within the window.
+func MsgID(source, id string) string {
+	return strings.TrimPrefix(source, schemas.SourcePrefix) + ":" + id
+}
+
+// CountyOf derives the county token of a fact from its decoded data: the
+// county embedded in site_id, household_id or project_id, else its county or
+// area field; "" when there is none.
+func CountyOf(obj map[string]any) string { return countyOf(obj) }
+
 // countyOf derives the county token from a fact's data.
 func countyOf(obj map[string]any) string {
 	for _, k := range []string{"site_id", "household_id", "project_id"} {
@@ -304,7 +318,7 @@ func (p *Publisher) Publish(ctx context.Context, f Fact) (Receipt, error) {
 
 // PublishMsg publishes a built message (see Build) with retries.
 func (p *Publisher) PublishMsg(ctx context.Context, msg *nats.Msg) (Receipt, error) {
-	id := msg.Header.Get(jetstream.MsgIDHeader)
+	id := eventID(msg)
 	var last error
 	for attempt := 0; attempt < p.attempts; attempt++ {
 		if attempt > 0 {
@@ -346,4 +360,14 @@ func Transient(err error) bool {
 		return apiErr.Code == 503
 	}
 	return false
+}
+
+// eventID returns the CloudEvent id of a built message (from its
+// Nats-Msg-Id, or its ce-id header in binary mode).
+func eventID(msg *nats.Msg) string {
+	if id := msg.Header.Get("ce-id"); id != "" {
+		return id
+	}
+	_, id, _ := strings.Cut(msg.Header.Get(jetstream.MsgIDHeader), ":")
+	return id
 }

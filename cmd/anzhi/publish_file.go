@@ -207,7 +207,7 @@ func (j *lineJudge) judge(line []byte) (string, *nats.Msg, []schemas.Violation) 
 	fam, known := j.cat.FamilyByType(typ)
 	county := j.county
 	if county == "" {
-		county = countyOf(data)
+		county = publishers.CountyOf(data)
 	}
 	switch {
 	case known && county != "":
@@ -218,7 +218,7 @@ func (j *lineJudge) judge(line []byte) (string, *nats.Msg, []schemas.Violation) 
 	}
 	msg := nats.NewMsg(subject)
 	if id != "" {
-		msg.Header.Set(jetstream.MsgIDHeader, id)
+		msg.Header.Set(jetstream.MsgIDHeader, publishers.MsgID(j.source, id))
 	}
 	msg.Header.Set("Content-Type", fact.ContentType)
 	vd := j.v.Check(fact.Message{Subject: subject, Header: msg.Header, Data: line})
@@ -233,24 +233,6 @@ func (j *lineJudge) judge(line []byte) (string, *nats.Msg, []schemas.Violation) 
 	}
 	msg.Data = bytes.Clone(line) // the reader reuses its buffer
 	return id, msg, nil
-}
-
-// countyOf derives the county token from a fact's data as package
-// publishers does: the county embedded in site_id, household_id or
-// project_id (S610424-0001), else the county or area field.
-// TODO: use an exported helper of publishers once there is one.
-func countyOf(data map[string]any) string {
-	for _, k := range []string{"site_id", "household_id", "project_id"} {
-		if s, ok := data[k].(string); ok && len(s) >= 7 {
-			return s[1:7]
-		}
-	}
-	for _, k := range []string{"county", "area"} {
-		if s, ok := data[k].(string); ok {
-			return s
-		}
-	}
-	return ""
 }
 
 // reporter writes the per-line error report and drives the progress bar.
