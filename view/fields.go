@@ -1,0 +1,130 @@
+package view
+
+import (
+	"encoding/hex"
+	"strconv"
+
+	"github.com/xianyang/anzhi/fact"
+)
+
+// fields are the top-level members of a fact's data, raw, looked up by name.
+// Facts have a dozen fields at most, so a small array beats a map.
+type fields struct {
+	k [24][]byte
+	v [24][]byte
+	n int
+}
+
+func (f *fields) parse(data []byte) {
+	f.n = 0
+	_ = fact.Members(data, func(k, v []byte) error {
+		if f.n < len(f.k) {
+			f.k[f.n], f.v[f.n] = k, v
+			f.n++
+		}
+		return nil
+	})
+}
+
+func (f *fields) raw(name string) []byte {
+	for i := 0; i < f.n; i++ {
+		if string(f.k[i]) == name {
+			return f.v[i]
+		}
+	}
+	return nil
+}
+
+func (f *fields) str(name string) string { return fact.UnquoteString(f.raw(name)) }
+
+// is reports whether a string field equals want, without allocating.
+func (f *fields) is(name, want string) bool {
+	v := f.raw(name)
+	return len(v) == len(want)+2 && v[0] == '"' && string(v[1:len(v)-1]) == want
+}
+
+func (f *fields) int(name string) int64 {
+	n, _ := strconv.ParseInt(string(f.raw(name)), 10, 64)
+	return n
+}
+
+// fen reads an amount in yuan as an integer number of fen (0.01 yuan),
+// exactly: amounts have at most two decimals.
+func (f *fields) fen(name string) int64 {
+	v := f.raw(name)
+	var whole, frac int64
+	digits, seenDot := 0, false
+	for _, c := range v {
+		switch {
+		case c == '.':
+			seenDot = true
+		case c >= '0' && c <= '9' && !seenDot:
+			whole = whole*10 + int64(c-'0')
+		case c >= '0' && c <= '9' && digits < 2:
+			frac = frac*10 + int64(c-'0')
+			digits++
+		}
+	}
+	for ; digits < 2; digits++ {
+		frac *= 10
+	}
+	return whole*100 + frac
+}
+
+func (f *fields) bool(name string) bool { return string(f.raw(name)) == "true" }
+
+func (f *fields) day(name string) day { return parseDay(f.str(name)) }
+
+func (f *fields) has(name string) bool { return f.raw(name) != nil }
+
+// personKey decodes a 64-hex person key.
+func personKey(s string) ([32]byte, bool) {
+	var k [32]byte
+	if len(s) != 64 {
+		return k, false
+	}
+	_, err := hex.Decode(k[:], []byte(s))
+	return k, err == nil
+}
+
+// householdKey encodes H610424-000123 as 610424·10^8 + 123, with a flag
+// bit for the seven-digit form so that the id can be written back exactly.
+func householdKey(s string) (uint64, bool) {
+	if len(s) < 9 || s[0] != 'H' || s[7] != '-' || len(s) > 15 {
+		return 0, false
+	}
+	county, err := strconv.ParseUint(s[1:7], 10, 32)
+	if err != nil {
+		return 0, false
+	}
+	serial, err := strconv.ParseUint(s[8:], 10, 32)
+	if err != nil || serial >= 1e8 {
+		return 0, false
+	}
+	k := county*1e8 + serial
+	if len(s)-8 == 7 {
+		k |= hh7
+	}
+	return k, true
+}
+
+const hh7 = 1 << 62
+
+func householdID(k uint64) string {
+	width := 6
+	if k&hh7 != 0 {
+		width = 7
+	}
+	k &^= hh7
+	return "H" + strconv.FormatUint(k/1e8, 10) + "-" + pad(k%1e8, width)
+}
+
+func pad(n uint64, width int) string {
+	s := strconv.FormatUint(n, 10)
+	for len(s) < width {
+		s = "0" + s
+	}
+	return s
+}
+
+func countyOfHousehold(k uint64) string { return strconv.FormatUint((k&^hh7)/1e8, 10) }

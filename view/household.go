@@ -1,0 +1,340 @@
+package view
+
+import (
+	"github.com/xianyang/anzhi/fact"
+)
+
+// Household groups (registers set by one kind of fact each).
+const (
+	hgRegistry  = iota // registry.household
+	hgDeed             // resources.deeds
+	hgReclaim          // resources.reclamation
+	hgDibao            // civil.assistance dibao
+	hgTekun            // civil.assistance tekun
+	hgTemporary        // civil.assistance temporary
+	hgBenefit          // industry.benefit
+	hgLand             // resources.landrights
+	hgForest           // forestry.rights
+	nHouseholdGroups
+)
+
+var householdGroupFamily = [nHouseholdGroups]string{
+	"registry.household", "resources.deeds", "resources.reclamation", "civil.assistance", "civil.assistance",
+	"civil.assistance", "industry.benefit", "resources.landrights", "forestry.rights",
+}
+
+// Member counts a household keeps from its members' contributions.
+const (
+	mMembers = iota
+	mLabour
+	mEmployed
+	mHukou
+	mSchoolAge
+	mEnrolled
+	mInsuredBoth
+	nMemberCounts
+)
+
+var memberCounters = [nMemberCounts]counter{cPersons, cLabour, cEmployed, cHukouDone, cSchoolAge, cEnrolled, cInsuredBoth}
+
+// Deed and reclamation stages.
+const (
+	deedNone uint8 = iota
+	deedApplied
+	deedRegistered
+	deedIssued
+)
+
+const (
+	reclaimNone uint8 = iota
+	reclaimVacated
+	reclaimRecovered
+	reclaimDemolished
+	reclaimReclaimed
+	reclaimRegreened
+	reclaimRetained
+)
+
+var reclaimStages = []string{"", "vacated", "recovered", "demolished", "reclaimed", "regreened", "retained"}
+
+// household is a relocated household.
+type household struct {
+	key   uint64
+	keys  [nHouseholdGroups]uint64
+	eff   [nHouseholdGroups]etime
+	site  uint32 // site index + 1; 0 when not known yet
+	first uint32 // first member (person index + 1)
+	mem   [nMemberCounts]uint16
+
+	relocated         day
+	deedDay           day
+	reclaimDay        day
+	size, labourCount uint8
+	deed, reclaim     uint8
+	dibao, tekun      uint8
+	temporary         uint8
+	benefit           uint8
+	land, forest      uint8
+	status            uint8
+	poor, registered  bool
+
+	bits bits
+}
+
+func (v *View) householdIndex(k uint64) uint32 {
+	if i, ok := v.hhIdx[k]; ok {
+		return i
+	}
+	i := uint32(len(v.households))
+	v.households = append(v.households, household{key: k})
+	v.hhIdx[k] = i
+	return i
+}
+
+// householdArea is the area a household and its members count in: its site,
+// or its county while the site is not known.
+func (v *View) householdArea(h *household) *area {
+	if h.site != 0 {
+		return v.sites[h.site-1].area
+	}
+	if a, ok := v.counties[countyOfHousehold(h.key)]; ok {
+		return a
+	}
+	return v.city
+}
+
+func (h *household) memberDelta(old, cur bits) {
+	for i, c := range memberCounters {
+		switch {
+		case !old.has(c) && cur.has(c):
+			h.mem[i]++
+		case old.has(c) && !cur.has(c):
+			h.mem[i]--
+		}
+	}
+}
+
+func (v *View) foldHousehold(e *fact.Entry) {
+	var f fields
+	f.parse(e.Data)
+	hk, ok := householdKey(f.str("household_id"))
+	if !ok {
+		return
+	}
+	hi := v.householdIndex(hk)
+	h := &v.households[hi]
+	eff, key := toETime(e.Time), e.Key()
+	if !newer(eff, key, h.eff[hgRegistry], h.keys[hgRegistry]) {
+		return
+	}
+	h.eff[hgRegistry], h.keys[hgRegistry] = eff, key
+	h.registered = true
+	h.size = uint8(min(f.int("size"), 255))
+	h.labourCount = uint8(min(f.int("labour_count"), 255))
+	h.poor = f.bool("registered_poor")
+	h.relocated = f.day("relocated_on")
+	h.status = statusActive
+	if f.is("status", "moved_away") || f.is("status", "dissolved") {
+		h.status = statusMovedAway
+	}
+	if sid := f.str("site_id"); sid != "" {
+		v.moveHousehold(hi, v.siteIndex(sid)+1)
+	}
+	v.touchHousehold(hi)
+}
+
+// moveHousehold moves a household (and its members' contributions) to
+// another site.
+func (v *View) moveHousehold(hi, site uint32) {
+	h := &v.households[hi]
+	if h.site == site {
+		return
+	}
+	from := v.householdArea(h)
+	if h.site != 0 {
+		v.sites[h.site-1].households--
+		v.dirtySites[h.site-1] = struct{}{}
+	}
+	applyBits(from, h.bits, 0)
+	for q := h.first; q != 0; q = v.persons[q-1].next {
+		applyBits(from, v.persons[q-1].bits, 0)
+	}
+	h.site = site
+	to := v.householdArea(h)
+	applyBits(to, 0, h.bits)
+	for q := h.first; q != 0; q = v.persons[q-1].next {
+		applyBits(to, 0, v.persons[q-1].bits)
+	}
+	v.sites[site-1].households++
+	v.dirtySites[site-1] = struct{}{}
+}
+
+// foldHouseholdFact folds a department's fact about a household.
+func (v *View) foldHouseholdFact(e *fact.Entry) {
+	var f fields
+	f.parse(e.Data)
+	hk, ok := householdKey(f.str("household_id"))
+	if !ok {
+		return
+	}
+	hi := v.householdIndex(hk)
+	h := &v.households[hi]
+	eff, key := toETime(e.Time), e.Key()
+	set := func(g int) bool {
+		if !newer(eff, key, h.eff[g], h.keys[g]) {
+			return false
+		}
+		h.eff[g], h.keys[g] = eff, key
+		return true
+	}
+	switch e.Family {
+	case "resources.deeds":
+		if !set(hgDeed) {
+			return
+		}
+		switch {
+		case f.is("status", "certificate_issued"):
+			h.deed = deedIssued
+		case f.is("status", "registered"):
+			h.deed = deedRegistered
+		default:
+			h.deed = deedApplied
+		}
+		h.deedDay = max(f.day("registered_on"), f.day("issued_on"))
+		if h.site == 0 {
+			if sid := f.str("site_id"); sid != "" {
+				v.moveHousehold(hi, v.siteIndex(sid)+1)
+			}
+		}
+	case "resources.reclamation":
+		if !set(hgReclaim) {
+			return
+		}
+		h.reclaim = 0
+		stage := f.str("stage")
+		for i, s := range reclaimStages {
+			if s == stage {
+				h.reclaim = uint8(i)
+			}
+		}
+		h.reclaimDay = f.day("effective_on")
+	case "civil.assistance":
+		g, target := hgTemporary, &h.temporary
+		switch {
+		case f.is("kind", "dibao"):
+			g, target = hgDibao, &h.dibao
+		case f.is("kind", "tekun"):
+			g, target = hgTekun, &h.tekun
+		}
+		if !set(g) {
+			return
+		}
+		*target = 1
+		if f.is("action", "ended") {
+			*target = 0
+		}
+	case "industry.benefit":
+		if !set(hgBenefit) {
+			return
+		}
+		h.benefit = 1
+		if f.is("status", "ended") {
+			h.benefit = 0
+		}
+	case "resources.landrights":
+		if !set(hgLand) {
+			return
+		}
+		h.land = arrangement(&f)
+	case "forestry.rights":
+		if !set(hgForest) {
+			return
+		}
+		h.forest = arrangement(&f)
+	}
+	v.touchHousehold(hi)
+}
+
+func arrangement(f *fields) uint8 {
+	switch {
+	case f.is("arrangement", "kept"):
+		return 1
+	case f.is("arrangement", "transferred"):
+		return 2
+	case f.is("arrangement", "pooled_shares"):
+		return 3
+	}
+	return 0
+}
+
+// householdBits is the household's contribution to the indicators.
+func (v *View) householdBits(h *household) bits {
+	if !h.registered || h.status != statusActive {
+		return 0
+	}
+	b := bit(cHouseholds)
+	labour := h.labourCount > 0 || h.mem[mLabour] > 0
+	employed := h.mem[mEmployed] > 0
+	if labour {
+		b |= bit(cHouseholdsLabour)
+		if employed {
+			b |= bit(cHouseholdsEmployed)
+		} else {
+			b |= bit(cZeroEmployment)
+		}
+	}
+	if h.deed >= deedRegistered {
+		b |= bit(cDeeds)
+	}
+	if h.mem[mMembers] > 0 && h.mem[mHukou] == h.mem[mMembers] {
+		b |= bit(cHukouHouseholds)
+	}
+	if h.reclaim >= reclaimReclaimed {
+		b |= bit(cReclaimed)
+	}
+	if h.dibao == 1 {
+		b |= bit(cDibao)
+	}
+	if h.tekun == 1 {
+		b |= bit(cTekun)
+	}
+	if h.benefit == 1 {
+		b |= bit(cBenefit)
+	}
+	if h.land != 0 {
+		b |= bit(cLandRights)
+	}
+	if h.forest != 0 {
+		b |= bit(cForestRights)
+	}
+	if h.poor {
+		b |= bit(cRegisteredPoor)
+	}
+	if v.secure(h) {
+		b |= bit(cSecure)
+	}
+	return b
+}
+
+// secure is 两不愁三保障 for a household, as the view can see it: every
+// school-age child enrolled (义务教育), every member insured (基本医疗), and
+// an income — someone employed, or minimum-living allowance or
+// extreme-poverty support, or no labour to employ (不愁吃穿). Housing (住房安全)
+// is the resettlement house itself.
+func (v *View) secure(h *household) bool {
+	if h.mem[mMembers] == 0 {
+		return false
+	}
+	income := h.mem[mEmployed] > 0 || h.dibao == 1 || h.tekun == 1 || (h.labourCount == 0 && h.mem[mLabour] == 0)
+	return h.mem[mEnrolled] == h.mem[mSchoolAge] && h.mem[mInsuredBoth] == h.mem[mMembers] && income
+}
+
+func (v *View) touchHousehold(hi uint32) {
+	h := &v.households[hi]
+	cur := v.householdBits(h)
+	if cur != h.bits {
+		applyBits(v.householdArea(h), h.bits, cur)
+		h.bits = cur
+	}
+	v.dirtyHouseholds[hi] = struct{}{}
+}

@@ -1,0 +1,101 @@
+package view
+
+import (
+	"fmt"
+
+	"github.com/xianyang/anzhi/schemas"
+)
+
+// params are the rule thresholds read from schemas/rules.json.
+type params struct {
+	largeSitePersons  int64   // R1: 800人以上
+	factoryHouseholds int64   // R2: 300户以上
+	projectShare      float64 // R3: 不少于30%
+	trainMonths       int     // R5: 6个月内
+	trainShare        float64 // R5: 50%
+	trainMin          int64   // R5: smallest cohort judged
+	schoolMinAge      int     // R6
+	schoolMaxAge      int
+	pensionMinAge     int // R8
+	deedGraceDays     int // R9
+	hukouGraceDays    int // R10
+	reclaimGraceDays  int // R11
+	infraOwners       map[string][]string
+	freshnessDays     int // R18
+	ackDays           int // days to acknowledge a warning before it escalates
+}
+
+func loadParams(rb *schemas.RuleBook) (params, error) {
+	p := params{ackDays: 7, freshnessDays: rb.FreshnessDays}
+	decode := func(id string, v any) error {
+		r, ok := rb.Rule(id)
+		if !ok {
+			return fmt.Errorf("view: rule %s missing from rules.json", id)
+		}
+		return r.DecodeParams(v)
+	}
+	var r1 struct {
+		Persons int64 `json:"persons"`
+	}
+	var r2 struct {
+		Households int64 `json:"households"`
+	}
+	var r3 struct {
+		Share float64 `json:"share"`
+	}
+	var r5 struct {
+		Months     int     `json:"months"`
+		Share      float64 `json:"share"`
+		MinTrained int64   `json:"min_trained"`
+	}
+	var r6 struct {
+		MinAge int `json:"min_age"`
+		MaxAge int `json:"max_age"`
+	}
+	var r8 struct {
+		MinAge int `json:"min_age"`
+	}
+	var grace struct {
+		GraceDays int `json:"grace_days"`
+	}
+	var r12 struct {
+		Items map[string][]string `json:"items"`
+	}
+	var r18 struct {
+		Days int `json:"days"`
+	}
+	for _, step := range []struct {
+		id string
+		v  any
+	}{{"R1", &r1}, {"R2", &r2}, {"R3", &r3}, {"R5", &r5}, {"R6", &r6}, {"R8", &r8}, {"R12", &r12}, {"R18", &r18}} {
+		if err := decode(step.id, step.v); err != nil {
+			return p, err
+		}
+	}
+	p.largeSitePersons, p.factoryHouseholds, p.projectShare = r1.Persons, r2.Households, r3.Share
+	p.trainMonths, p.trainShare, p.trainMin = r5.Months, r5.Share, r5.MinTrained
+	p.schoolMinAge, p.schoolMaxAge, p.pensionMinAge = r6.MinAge, r6.MaxAge, r8.MinAge
+	p.infraOwners = r12.Items
+	if r18.Days > 0 {
+		p.freshnessDays = r18.Days
+	}
+	for _, g := range []struct {
+		id  string
+		dst *int
+	}{{"R9", &p.deedGraceDays}, {"R10", &p.hukouGraceDays}, {"R11", &p.reclaimGraceDays}} {
+		grace.GraceDays = 0
+		if err := decode(g.id, &grace); err != nil {
+			return p, err
+		}
+		*g.dst = grace.GraceDays
+	}
+	if p.largeSitePersons <= 0 || p.factoryHouseholds <= 0 || p.trainMonths <= 0 || p.schoolMaxAge <= 0 {
+		return p, fmt.Errorf("view: rules.json lacks a threshold (R1 persons, R2 households, R5 months, R6 ages)")
+	}
+	for _, it := range infraItems {
+		if len(p.infraOwners[it]) == 0 {
+			return p, fmt.Errorf("view: rules.json R12 names no owner for infrastructure item %q", it)
+		}
+	}
+	return p, nil
+}

@@ -1,0 +1,448 @@
+package view
+
+import (
+	"github.com/xianyang/anzhi/fact"
+)
+
+// Person groups: each is a register set by one kind of fact, remembering
+// the fact (its key) and when it took effect.
+const (
+	pgRegistry = iota // registry.person
+	pgEnrol           // edu.enrolment
+	pgBasic           // health.coverage basic_medical
+	pgSerious         // health.coverage serious_illness
+	pgPension         // hr.pension
+	pgEmploy          // hr.employment
+	pgTrain           // hr.training (passed)
+	pgHukou           // police.hukou
+	pgContract        // health.contract
+	nPersonGroups
+)
+
+var personGroupFamily = [nPersonGroups]string{
+	"registry.person", "edu.enrolment", "health.coverage", "health.coverage", "hr.pension",
+	"hr.employment", "hr.training", "police.hukou", "health.contract",
+}
+
+// Enumerations kept in a byte.
+const (
+	sexUnknown uint8 = iota
+	sexMale
+	sexFemale
+)
+
+const (
+	labourUnknown uint8 = iota
+	labourFull
+	labourWeak
+	labourNone
+	labourStudent
+)
+
+const (
+	statusActive uint8 = iota
+	statusDeceased
+	statusMovedAway
+)
+
+const (
+	eduNone uint8 = iota
+	eduEnrolled
+	eduTransferred
+	eduDroppedOut
+	eduGraduated
+)
+
+const (
+	covNone uint8 = iota
+	covEnrolled
+	covLapsed
+	covExempt
+)
+
+const (
+	empNone uint8 = iota
+	empEmployed
+	empUnemployed
+)
+
+// person is one member of a relocated household. It is kept small: the view
+// holds millions of them.
+type person struct {
+	keys [nPersonGroups]uint64
+	eff  [nPersonGroups]etime
+	hh   uint32 // household index + 1; 0 when not known yet
+	next uint32 // next member of the household (index + 1)
+
+	birthYear   uint16
+	basicYear   uint16 // latest year of basic medical insurance
+	seriousYear uint16
+	pensionYear uint16
+	empStart    day
+	empEnd      day
+	trainDone   day
+	hukouDay    day
+
+	sex, labour, disability, status uint8
+	edu, eduLevel                   uint8
+	basic, serious, pension         uint8
+	emp, empKind                    uint8
+	trainPassed, hukou, contract    uint8
+	registered                      bool
+
+	bits bits // contribution last applied to the areas
+}
+
+// personIndex returns the index of a person, creating a placeholder.
+func (v *View) personIndex(k [32]byte) uint32 {
+	if i, ok := v.personIdx[k]; ok {
+		return i
+	}
+	i := uint32(len(v.persons))
+	v.persons = append(v.persons, person{})
+	v.personKeys = append(v.personKeys, k)
+	v.personIdx[k] = i
+	return i
+}
+
+// setHousehold links a person to a household, moving it out of the one it
+// was in (with its contribution) if that changed.
+func (v *View) setHousehold(pi uint32, hhKey uint64) {
+	hi := v.householdIndex(hhKey) + 1
+	if v.persons[pi].hh == hi {
+		return
+	}
+	if v.persons[pi].hh != 0 {
+		v.withdrawPerson(pi)
+		v.unlinkMember(pi)
+	}
+	p := &v.persons[pi]
+	h := &v.households[hi-1]
+	p.hh = hi
+	p.next = h.first
+	h.first = pi + 1
+	v.dirtyHouseholds[hi-1] = struct{}{}
+}
+
+func (v *View) unlinkMember(pi uint32) {
+	p := &v.persons[pi]
+	h := &v.households[p.hh-1]
+	if h.first == pi+1 {
+		h.first = p.next
+	} else {
+		for q := h.first; q != 0; q = v.persons[q-1].next {
+			if v.persons[q-1].next == pi+1 {
+				v.persons[q-1].next = p.next
+				break
+			}
+		}
+	}
+	p.next = 0
+	v.dirtyHouseholds[p.hh-1] = struct{}{}
+}
+
+func (v *View) foldPersonRegistry(e *fact.Entry) {
+	var f fields
+	f.parse(e.Data)
+	k, ok := personKey(f.str("person_key"))
+	hk, ok2 := householdKey(f.str("household_id"))
+	if !ok || !ok2 {
+		return
+	}
+	pi := v.personIndex(k)
+	p := &v.persons[pi]
+	eff, key := toETime(e.Time), e.Key()
+	if !newer(eff, key, p.eff[pgRegistry], p.keys[pgRegistry]) {
+		return
+	}
+	p.eff[pgRegistry], p.keys[pgRegistry] = eff, key
+	v.setHousehold(pi, hk)
+	p = &v.persons[pi]
+	p.registered = true
+	p.birthYear = uint16(f.int("birth_year"))
+	p.sex = sexUnknown
+	switch {
+	case f.is("sex", "male"):
+		p.sex = sexMale
+	case f.is("sex", "female"):
+		p.sex = sexFemale
+	}
+	switch {
+	case f.is("labour_capacity", "full"):
+		p.labour = labourFull
+	case f.is("labour_capacity", "weak"):
+		p.labour = labourWeak
+	case f.is("labour_capacity", "none"):
+		p.labour = labourNone
+	case f.is("labour_capacity", "student"):
+		p.labour = labourStudent
+	default:
+		p.labour = labourUnknown
+	}
+	p.disability = 0
+	if d := f.raw("disability"); d != nil && !f.is("disability", "none") {
+		p.disability = 1
+	}
+	switch {
+	case f.is("status", "deceased"):
+		p.status = statusDeceased
+	case f.is("status", "moved_away"):
+		p.status = statusMovedAway
+	default:
+		p.status = statusActive
+	}
+	v.touchPerson(pi)
+}
+
+// foldPersonFact folds a department's fact about a person.
+func (v *View) foldPersonFact(e *fact.Entry) {
+	var f fields
+	f.parse(e.Data)
+	k, ok := personKey(f.str("person_key"))
+	if !ok {
+		return
+	}
+	pi := v.personIndex(k)
+	if hk, ok := householdKey(f.str("household_id")); ok && v.persons[pi].hh == 0 {
+		v.setHousehold(pi, hk)
+	}
+	p := &v.persons[pi]
+	eff, key := toETime(e.Time), e.Key()
+	set := func(g int) bool {
+		if !newer(eff, key, p.eff[g], p.keys[g]) {
+			return false
+		}
+		p.eff[g], p.keys[g] = eff, key
+		return true
+	}
+	switch e.Family {
+	case "edu.enrolment":
+		if !set(pgEnrol) {
+			return
+		}
+		switch {
+		case f.is("action", "enrolled"):
+			p.edu = eduEnrolled
+		case f.is("action", "transferred"):
+			p.edu = eduTransferred
+		case f.is("action", "dropped_out"):
+			p.edu = eduDroppedOut
+		case f.is("action", "graduated"):
+			p.edu = eduGraduated
+		}
+		p.eduLevel = levelCode(f.str("level"))
+	case "health.coverage":
+		g := pgBasic
+		if f.is("scheme", "serious_illness") {
+			g = pgSerious
+		}
+		// The register holds the latest year: a fact about an earlier
+		// year never overrides a later one.
+		year := uint16(f.int("year"))
+		cur := &p.basicYear
+		st := &p.basic
+		if g == pgSerious {
+			cur, st = &p.seriousYear, &p.serious
+		}
+		if year < *cur || (year == *cur && !newer(eff, key, p.eff[g], p.keys[g])) {
+			return
+		}
+		p.eff[g], p.keys[g] = eff, key
+		*cur = year
+		*st = coverageStatus(&f)
+	case "hr.pension":
+		year := uint16(f.int("year"))
+		if year < p.pensionYear || (year == p.pensionYear && !newer(eff, key, p.eff[pgPension], p.keys[pgPension])) {
+			return
+		}
+		p.eff[pgPension], p.keys[pgPension] = eff, key
+		p.pensionYear = year
+		switch {
+		case f.is("status", "enrolled"), f.is("status", "receiving"):
+			p.pension = covEnrolled
+		case f.is("status", "exempt"):
+			p.pension = covExempt
+		default:
+			p.pension = covLapsed
+		}
+	case "hr.employment":
+		if !set(pgEmploy) {
+			return
+		}
+		if f.is("status", "employed") {
+			p.emp = empEmployed
+		} else {
+			p.emp = empUnemployed
+		}
+		p.empKind = employmentKind(f.str("kind"))
+		p.empStart, p.empEnd = f.day("start_on"), f.day("end_on")
+	case "hr.training":
+		if !f.bool("passed") {
+			return // only a passed training (培训合格) counts
+		}
+		done := f.day("completed_on")
+		if done < p.trainDone || (done == p.trainDone && !newer(eff, key, p.eff[pgTrain], p.keys[pgTrain])) {
+			return
+		}
+		p.eff[pgTrain], p.keys[pgTrain] = eff, key
+		p.trainDone, p.trainPassed = done, 1
+	case "police.hukou":
+		if !set(pgHukou) {
+			return
+		}
+		switch {
+		case f.is("action", "hukou_moved"):
+			p.hukou = 1
+		case f.is("action", "residence_permit"):
+			p.hukou = 2
+		default:
+			p.hukou = 3 // residence registered only
+		}
+		p.hukouDay = f.day("effective_on")
+	case "health.contract":
+		if !set(pgContract) {
+			return
+		}
+		if f.is("status", "ended") {
+			p.contract = 0
+		} else {
+			p.contract = 1
+		}
+	}
+	v.touchPerson(pi)
+}
+
+func coverageStatus(f *fields) uint8 {
+	switch {
+	case f.is("status", "enrolled"):
+		return covEnrolled
+	case f.is("status", "exempt"):
+		return covExempt
+	}
+	return covLapsed
+}
+
+var levels = []string{"", "kindergarten", "primary", "junior", "senior", "vocational"}
+
+func levelCode(s string) uint8 {
+	for i, l := range levels {
+		if l == s {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+var employmentKinds = []string{"", "local", "outbound", "workshop", "public_welfare", "self_employed", "project"}
+
+func employmentKind(s string) uint8 {
+	for i, k := range employmentKinds {
+		if k == s {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+// age returns the person's age in the view's current year (0 when unknown).
+func (v *View) age(p *person) int {
+	if p.birthYear == 0 || v.clock.IsZero() {
+		return -1
+	}
+	return v.clock.Year() - int(p.birthYear)
+}
+
+// personBits is the person's contribution to the indicators as of the
+// view's clock.
+func (v *View) personBits(p *person) bits {
+	if !p.registered || p.status != statusActive {
+		return 0
+	}
+	b := bit(cPersons)
+	today := toDay(v.clock)
+	year := uint16(v.clock.Year())
+	age := v.age(p)
+	if p.labour == labourFull || p.labour == labourWeak {
+		b |= bit(cLabour)
+	}
+	if age >= v.p.schoolMinAge && age <= v.p.schoolMaxAge {
+		b |= bit(cSchoolAge)
+		if p.edu == eduEnrolled || p.edu == eduTransferred {
+			b |= bit(cEnrolled)
+		}
+	}
+	basic := p.basicYear >= year && (p.basic == covEnrolled || p.basic == covExempt)
+	serious := p.seriousYear >= year && (p.serious == covEnrolled || p.serious == covExempt)
+	if basic {
+		b |= bit(cInsuredBasic)
+	}
+	if serious {
+		b |= bit(cInsuredSerious)
+	}
+	if basic && serious {
+		b |= bit(cInsuredBoth)
+	}
+	if age >= v.p.pensionMinAge && p.labour != labourStudent {
+		b |= bit(cPensionEligible)
+		if p.pensionYear >= year-1 && (p.pension == covEnrolled || p.pension == covExempt) {
+			b |= bit(cPensionEnrolled)
+		}
+	}
+	employed := p.emp == empEmployed && (p.empStart == 0 || p.empStart <= today) && (p.empEnd == 0 || p.empEnd >= today)
+	if employed {
+		b |= bit(cEmployed)
+	}
+	if p.trainPassed == 1 {
+		b |= bit(cTrained)
+		due := toDay(p.trainDone.Time().AddDate(0, v.p.trainMonths, 0))
+		if due <= today {
+			b |= bit(cTrainedDue)
+			if p.emp == empEmployed && p.empStart != 0 && p.empStart <= due && (p.empEnd == 0 || p.empEnd >= p.trainDone) {
+				b |= bit(cTrainedEmployed)
+			}
+		}
+	}
+	if p.hukou == 1 || p.hukou == 2 {
+		b |= bit(cHukouDone)
+	}
+	if p.contract == 1 {
+		b |= bit(cFamilyDoctor)
+	}
+	if p.disability == 1 {
+		b |= bit(cDisabled)
+	}
+	return b
+}
+
+// touchPerson recomputes a person's contribution and marks it for the next
+// rule sweep.
+func (v *View) touchPerson(pi uint32) {
+	p := &v.persons[pi]
+	cur := v.personBits(p)
+	v.movePersonBits(pi, p.bits, cur)
+	p.bits = cur
+	v.dirtyPersons[pi] = struct{}{}
+}
+
+// withdrawPerson removes a person's contribution (before moving it).
+func (v *View) withdrawPerson(pi uint32) {
+	p := &v.persons[pi]
+	v.movePersonBits(pi, p.bits, 0)
+	p.bits = 0
+}
+
+// movePersonBits applies a person's contribution change to the household's
+// member counts and to the areas.
+func (v *View) movePersonBits(pi uint32, old, cur bits) {
+	if old == cur {
+		return
+	}
+	p := &v.persons[pi]
+	if p.hh == 0 {
+		return
+	}
+	h := &v.households[p.hh-1]
+	h.memberDelta(old, cur)
+	applyBits(v.householdArea(h), old, cur)
+	v.touchHousehold(p.hh - 1)
+}

@@ -1,0 +1,473 @@
+package view
+
+import (
+	"encoding/hex"
+	"errors"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// ErrNotFound means the view has no such entity.
+var ErrNotFound = errors.New("not found")
+
+// FactRef points at the fact that set a value: its family, its key (the
+// hub resolves it to a log sequence) and when it took effect.
+type FactRef struct {
+	Family string    `json:"family"`
+	Key    string    `json:"key"`           // 16 hex digits: fact.Key(source, id)
+	Seq    uint64    `json:"seq,omitempty"` // log sequence, filled by the hub
+	Time   time.Time `json:"time"`
+}
+
+func ref(family string, key uint64, eff etime) *FactRef {
+	if key == 0 {
+		return nil
+	}
+	return &FactRef{Family: family, Key: strconv.FormatUint(key, 16), Time: eff.Time()}
+}
+
+// Obligation is one duty towards a household or person and its state.
+type Obligation struct {
+	State string   `json:"state"`
+	Met   bool     `json:"met"`
+	Fact  *FactRef `json:"fact,omitempty"`
+}
+
+// PersonView is a member of a household.
+type PersonView struct {
+	PersonKey   string                `json:"person_key"`
+	BirthYear   int                   `json:"birth_year,omitempty"`
+	Age         int                   `json:"age,omitempty"`
+	Sex         string                `json:"sex,omitempty"`
+	Labour      string                `json:"labour_capacity,omitempty"`
+	Disabled    bool                  `json:"disabled"`
+	Status      string                `json:"status"`
+	Registered  bool                  `json:"registered"`
+	Obligations map[string]Obligation `json:"obligations"`
+}
+
+// HouseholdView is what the shared view knows of a household.
+type HouseholdView struct {
+	HouseholdID    string                `json:"household_id"`
+	County         string                `json:"county"`
+	Site           string                `json:"site_id,omitempty"`
+	Registered     bool                  `json:"registered"`
+	Status         string                `json:"status"`
+	Size           int                   `json:"size"`
+	LabourCount    int                   `json:"labour_count"`
+	RegisteredPoor bool                  `json:"registered_poor"`
+	RelocatedOn    string                `json:"relocated_on,omitempty"`
+	Members        []PersonView          `json:"members"`
+	Obligations    map[string]Obligation `json:"obligations"`
+	// Secure is 两不愁三保障 as the view can see it.
+	Secure   bool       `json:"two_assurances_three_guarantees"`
+	Warnings []*Warning `json:"warnings"`
+}
+
+var sexNames = []string{"", "male", "female"}
+var labourNames = []string{"", "full", "weak", "none", "student"}
+var statusNames = []string{"active", "deceased", "moved_away"}
+
+// Household returns a household by id (H610424-000123).
+func (v *View) Household(id string) (*HouseholdView, error) {
+	k, ok := householdKey(id)
+	if !ok {
+		return nil, ErrNotFound
+	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	hi, ok := v.hhIdx[k]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	h := &v.households[hi]
+	out := &HouseholdView{
+		HouseholdID: householdID(h.key), County: countyOfHousehold(h.key), Registered: h.registered,
+		Status: statusNames[min(int(h.status), 2)], Size: int(h.size), LabourCount: int(h.labourCount),
+		RegisteredPoor: h.poor, RelocatedOn: h.relocated.String(), Secure: h.bits.has(cSecure),
+		Members: []PersonView{}, Warnings: []*Warning{},
+	}
+	if h.site != 0 {
+		out.Site = v.sites[h.site-1].id
+	}
+	b := h.bits
+	ob := func(g int, state string, met bool) Obligation {
+		return Obligation{State: state, Met: met, Fact: ref(householdGroupFamily[g], h.keys[g], h.eff[g])}
+	}
+	out.Obligations = map[string]Obligation{
+		"employment":     {State: map[bool]string{true: "someone_employed", false: "zero_employment"}[b.has(cHouseholdsEmployed)], Met: !b.has(cZeroEmployment)},
+		"title_deed":     ob(hgDeed, []string{"none", "applied", "registered", "certificate_issued"}[h.deed], h.deed >= deedRegistered),
+		"homestead":      ob(hgReclaim, append([]string{"not_vacated"}, reclaimStages[1:]...)[h.reclaim], h.reclaim >= reclaimReclaimed),
+		"hukou":          {State: strconv.Itoa(int(h.mem[mHukou])) + "/" + strconv.Itoa(int(h.mem[mMembers])), Met: b.has(cHukouHouseholds)},
+		"dibao":          ob(hgDibao, onOff(h.dibao), h.dibao == 1),
+		"tekun":          ob(hgTekun, onOff(h.tekun), h.tekun == 1),
+		"benefit_link":   ob(hgBenefit, onOff(h.benefit), h.benefit == 1),
+		"land_rights":    ob(hgLand, []string{"unknown", "kept", "transferred", "pooled_shares"}[h.land], h.land != 0),
+		"forest_rights":  ob(hgForest, []string{"unknown", "kept", "transferred", "pooled_shares"}[h.forest], h.forest != 0),
+		"compulsory_edu": {State: strconv.Itoa(int(h.mem[mEnrolled])) + "/" + strconv.Itoa(int(h.mem[mSchoolAge])), Met: h.mem[mEnrolled] == h.mem[mSchoolAge]},
+		"insurance":      {State: strconv.Itoa(int(h.mem[mInsuredBoth])) + "/" + strconv.Itoa(int(h.mem[mMembers])), Met: h.mem[mInsuredBoth] == h.mem[mMembers]},
+	}
+	var members []uint32
+	for q := h.first; q != 0; q = v.persons[q-1].next {
+		members = append(members, q-1)
+	}
+	sort.Slice(members, func(i, j int) bool {
+		return hex.EncodeToString(v.personKeys[members[i]][:]) < hex.EncodeToString(v.personKeys[members[j]][:])
+	})
+	for _, pi := range members {
+		out.Members = append(out.Members, v.personView(pi))
+	}
+	for _, w := range v.warnings {
+		if w.EntityID == out.HouseholdID {
+			c := *w
+			out.Warnings = append(out.Warnings, &c)
+			continue
+		}
+		for _, m := range out.Members {
+			if w.EntityID == m.PersonKey {
+				c := *w
+				out.Warnings = append(out.Warnings, &c)
+			}
+		}
+	}
+	sortWarnings(out.Warnings)
+	return out, nil
+}
+
+func onOff(x uint8) string {
+	if x == 1 {
+		return "granted"
+	}
+	return "none"
+}
+
+func (v *View) personView(pi uint32) PersonView {
+	p := &v.persons[pi]
+	b := p.bits
+	pv := PersonView{
+		PersonKey: hex.EncodeToString(v.personKeys[pi][:]), BirthYear: int(p.birthYear),
+		Sex: sexNames[min(int(p.sex), 2)], Labour: labourNames[min(int(p.labour), 4)], Disabled: p.disability == 1,
+		Status: statusNames[min(int(p.status), 2)], Registered: p.registered,
+	}
+	if a := v.age(p); a >= 0 && p.birthYear != 0 {
+		pv.Age = a
+	}
+	ob := func(g int, state string, met bool) Obligation {
+		return Obligation{State: state, Met: met, Fact: ref(personGroupFamily[g], p.keys[g], p.eff[g])}
+	}
+	edu := []string{"none", "enrolled", "transferred", "dropped_out", "graduated"}[p.edu]
+	cov := func(st uint8, year uint16) string {
+		if st == covNone {
+			return "none"
+		}
+		return []string{"none", "enrolled", "lapsed", "exempt"}[st] + " " + strconv.Itoa(int(year))
+	}
+	pv.Obligations = map[string]Obligation{
+		"compulsory_edu":  ob(pgEnrol, edu, !b.has(cSchoolAge) || b.has(cEnrolled)),
+		"basic_medical":   ob(pgBasic, cov(p.basic, p.basicYear), b.has(cInsuredBasic)),
+		"serious_illness": ob(pgSerious, cov(p.serious, p.seriousYear), b.has(cInsuredSerious)),
+		"pension":         ob(pgPension, cov(p.pension, p.pensionYear), !b.has(cPensionEligible) || b.has(cPensionEnrolled)),
+		"employment":      ob(pgEmploy, []string{"none", "employed", "unemployed"}[p.emp], b.has(cEmployed)),
+		"training":        ob(pgTrain, map[bool]string{true: "passed " + p.trainDone.String(), false: "none"}[p.trainPassed == 1], p.trainPassed == 1),
+		"hukou":           ob(pgHukou, []string{"not_moved", "hukou_moved", "residence_permit", "residence_registered"}[p.hukou], b.has(cHukouDone)),
+		"family_doctor":   ob(pgContract, onOff(p.contract), p.contract == 1),
+	}
+	return pv
+}
+
+// Indicators are an area's counters and the rates the guidance sets targets
+// for.
+type Indicators struct {
+	Counts map[string]int64   `json:"counts"`
+	Rates  map[string]float64 `json:"rates"`
+}
+
+func rate(num, den int64) float64 {
+	if den == 0 {
+		return 0
+	}
+	return float64(int64(float64(num)/float64(den)*10000+0.5)) / 10000
+}
+
+func indicators(c *counters) Indicators {
+	out := Indicators{Counts: make(map[string]int64, nCounters), Rates: map[string]float64{}}
+	for i, n := range c {
+		out.Counts[counterNames[i]] = n
+	}
+	out.Rates["employment"] = rate(c[cHouseholdsEmployed], c[cHouseholdsLabour])
+	out.Rates["insured"] = rate(c[cInsuredBoth], c[cPersons])
+	out.Rates["enrolled"] = rate(c[cEnrolled], c[cSchoolAge])
+	out.Rates["pension"] = rate(c[cPensionEnrolled], c[cPensionEligible])
+	out.Rates["deeds"] = rate(c[cDeeds], c[cHouseholds])
+	out.Rates["hukou"] = rate(c[cHukouHouseholds], c[cHouseholds])
+	out.Rates["reclamation"] = rate(c[cReclaimed], c[cHouseholds])
+	out.Rates["training_to_employment_6m"] = rate(c[cTrainedEmployed], c[cTrainedDue])
+	out.Rates["secure"] = rate(c[cSecure], c[cHouseholds])
+	out.Rates["infrastructure_complete"] = rate(c[cInfraAll], c[cSites])
+	out.Rates["project_jobs_relocated"] = rate(c[cProjectJobsRelocated], c[cProjectJobs])
+	return out
+}
+
+// FacilityView is a clinic, school, workshop, park or other unit of a site.
+type FacilityView struct {
+	ID    string   `json:"id"`
+	Kind  string   `json:"kind,omitempty"`
+	Open  bool     `json:"open"`
+	Seats int64    `json:"seats,omitempty"`
+	Jobs  int64    `json:"relocated_jobs,omitempty"`
+	Fact  *FactRef `json:"fact,omitempty"`
+}
+
+// SiteView is what the shared view knows of a resettlement site.
+type SiteView struct {
+	SiteID         string                    `json:"site_id"`
+	Name           string                    `json:"name,omitempty"`
+	County         string                    `json:"county"`
+	Registered     bool                      `json:"registered"`
+	Kind           string                    `json:"kind,omitempty"`
+	Setting        string                    `json:"setting,omitempty"`
+	Status         string                    `json:"status,omitempty"`
+	PlannedHH      int64                     `json:"planned_households"`
+	PlannedPersons int64                     `json:"planned_persons"`
+	Infrastructure map[string]Obligation     `json:"infrastructure"`
+	Facilities     map[string][]FacilityView `json:"facilities"`
+	Indicators     Indicators                `json:"indicators"`
+	Warnings       map[string]int            `json:"warnings_open_by_rule"`
+}
+
+// Site returns a site by id.
+func (v *View) Site(id string) (*SiteView, error) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	si, ok := v.siteIdx[id]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	s := v.sites[si]
+	out := &SiteView{
+		SiteID: s.id, Name: s.name, County: s.county, Registered: s.known, Setting: s.setting, Status: s.status,
+		PlannedHH: s.planHH, PlannedPersons: s.planPop, Infrastructure: map[string]Obligation{},
+		Facilities: map[string][]FacilityView{}, Indicators: indicators(&s.area.c), Warnings: map[string]int{},
+	}
+	if s.known {
+		out.Kind = map[bool]string{true: "centralized", false: "dispersed"}[s.central]
+	}
+	for i, it := range infraItems {
+		out.Infrastructure[it] = Obligation{State: []string{"none", "planned", "building", "done"}[s.infra[i]],
+			Met: s.infra[i] == infraDone, Fact: ref("infra."+it, s.infraReg[i].key, s.infraReg[i].eff)}
+	}
+	for name, m := range map[string]map[string]*facility{"clinics": s.clinics, "schools": s.schools, "workshops": s.workshops,
+		"industrial_parks": s.parks, "self_governance_units": s.units, "party_organisations": s.party, "ecommerce_points": s.ecommerce} {
+		list := []FacilityView{}
+		for id, x := range m {
+			list = append(list, FacilityView{ID: id, Kind: x.kind, Open: x.open, Seats: x.seats, Jobs: x.jobs, Fact: ref("", x.key, x.eff)})
+		}
+		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+		out.Facilities[name] = list
+	}
+	for _, w := range v.warnings {
+		if w.EntityKind == "site" && (w.EntityID == s.id || len(w.EntityID) > len(s.id) && w.EntityID[:len(s.id)+1] == s.id+"/") {
+			out.Warnings[w.Rule]++
+		}
+	}
+	return out, nil
+}
+
+// AreaView is a county or the city.
+type AreaView struct {
+	Code       string         `json:"code"`
+	Name       string         `json:"name"`
+	Sites      int            `json:"sites"`
+	Indicators Indicators     `json:"indicators"`
+	Warnings   map[string]int `json:"warnings_open_by_rule"`
+	Counties   []AreaSummary  `json:"counties,omitempty"`
+	SiteIDs    []string       `json:"site_ids,omitempty"`
+	Clock      time.Time      `json:"as_of"`
+	Seq        uint64         `json:"log_seq"`
+}
+
+// AreaSummary is one line of a county table.
+type AreaSummary struct {
+	Code     string             `json:"code"`
+	Name     string             `json:"name"`
+	Persons  int64              `json:"persons"`
+	Rates    map[string]float64 `json:"rates"`
+	Warnings int                `json:"warnings_open"`
+}
+
+func (v *View) areaView(a *area) *AreaView {
+	out := &AreaView{Code: a.code, Name: a.name, Sites: a.sites, Indicators: indicators(&a.c),
+		Warnings: make(map[string]int, len(a.warns)), Clock: v.clock, Seq: v.seq}
+	for r, n := range a.warns {
+		out.Warnings[r] = n
+	}
+	return out
+}
+
+// County returns a county by code.
+func (v *View) County(code string) (*AreaView, error) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	a, ok := v.counties[code]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	out := v.areaView(a)
+	out.SiteIDs = append([]string(nil), a.childs...)
+	sort.Strings(out.SiteIDs)
+	return out, nil
+}
+
+// City returns the city with a summary line per county.
+func (v *View) City() *AreaView {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := v.areaView(v.city)
+	for _, k := range v.cat.Counties() {
+		a := v.counties[k.Code]
+		n := 0
+		for _, c := range a.warns {
+			n += c
+		}
+		out.Counties = append(out.Counties, AreaSummary{Code: a.code, Name: a.name, Persons: a.c[cPersons],
+			Rates: indicators(&a.c).Rates, Warnings: n})
+	}
+	return out
+}
+
+// DepartmentView is what the view knows of a department.
+type DepartmentView struct {
+	Code            string           `json:"code"`
+	Name            string           `json:"name"`
+	Published       int64            `json:"published"`
+	Rejected        int64            `json:"rejected"`
+	ByFamily        map[string]int64 `json:"published_by_family"`
+	LastPublication time.Time        `json:"last_publication,omitzero"`
+	DaysSilent      int              `json:"days_since_last_publication"`
+	Tasks           []TaskView       `json:"tasks"`
+	Warnings        []*Warning       `json:"warnings"`
+}
+
+// TaskView is a responsibility-list task and its progress.
+type TaskView struct {
+	TaskID   string `json:"task_id"`
+	Title    string `json:"title,omitempty"`
+	Owner    string `json:"owner"`
+	Deadline string `json:"deadline,omitempty"`
+	Target   string `json:"target,omitempty"`
+	Status   string `json:"status,omitempty"`
+	Progress string `json:"progress,omitempty"`
+	Percent  int64  `json:"percent"`
+	Reported string `json:"reported_on,omitempty"`
+}
+
+// Department returns a department (edu, county/610424).
+func (v *View) Department(code string) (*DepartmentView, error) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	p, err := v.cat.ParsePublisher(code)
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	out := &DepartmentView{Code: code, ByFamily: map[string]int64{}, Tasks: []TaskView{}, Warnings: []*Warning{}}
+	switch p.Dept {
+	case "county":
+		k, _ := v.cat.County(p.County)
+		out.Name = k.Name + "人民政府"
+	case "hub":
+		out.Name = v.cat.Hub().Name
+	default:
+		d, _ := v.cat.Department(code)
+		out.Name = d.Name
+	}
+	if d := v.depts[code]; d != nil {
+		out.Published, out.Rejected, out.LastPublication = d.published, d.rejected, d.last
+		for f, n := range d.byFamily {
+			out.ByFamily[f] = n
+		}
+	}
+	if !out.LastPublication.IsZero() && !v.clock.IsZero() {
+		out.DaysSilent = int(v.clock.Sub(out.LastPublication).Hours() / 24)
+	}
+	for _, t := range v.tasks {
+		if t.owner == code || containsString(t.coOwners, code) || (p.Dept == "county" && t.owner == "county") {
+			out.Tasks = append(out.Tasks, TaskView{TaskID: t.id, Title: t.title, Owner: t.owner, Deadline: t.deadline.String(),
+				Target: t.target, Status: t.status, Progress: t.state, Percent: t.percent, Reported: t.reported.String()})
+		}
+	}
+	sort.Slice(out.Tasks, func(i, j int) bool { return out.Tasks[i].TaskID < out.Tasks[j].TaskID })
+	for _, w := range v.warnings {
+		if containsString(w.Responsible, code) {
+			c := *w
+			out.Warnings = append(out.Warnings, &c)
+		}
+	}
+	sortWarnings(out.Warnings)
+	return out, nil
+}
+
+// WarningQuery filters warnings; empty fields match all.
+type WarningQuery struct {
+	County string
+	Rule   string
+	State  string // open, acknowledged, escalated
+	Dept   string
+}
+
+// Warnings returns the open warnings matching q, ordered by rule and entity.
+func (v *View) Warnings(q WarningQuery) []Warning {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	var out []Warning
+	for _, w := range v.warnings {
+		if q.County != "" && w.Area != q.County {
+			continue
+		}
+		if q.Rule != "" && w.Rule != q.Rule {
+			continue
+		}
+		if q.State != "" && w.Supervision != q.State {
+			continue
+		}
+		if q.Dept != "" && !containsString(w.Responsible, q.Dept) {
+			continue
+		}
+		out = append(out, *w)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if a, b := ruleNumber(out[i].Rule), ruleNumber(out[j].Rule); a != b {
+			return a < b
+		}
+		return out[i].EntityID < out[j].EntityID
+	})
+	return out
+}
+
+func sortWarnings(ws []*Warning) {
+	sort.Slice(ws, func(i, j int) bool {
+		if a, b := ruleNumber(ws[i].Rule), ruleNumber(ws[j].Rule); a != b {
+			return a < b
+		}
+		return ws[i].EntityID < ws[j].EntityID
+	})
+}
+
+// Stats are sizes of the view.
+type Stats struct {
+	Seq        uint64    `json:"log_seq"`
+	Clock      time.Time `json:"clock"`
+	Facts      uint64    `json:"facts"`
+	Persons    int       `json:"persons"`
+	Households int       `json:"households"`
+	Sites      int       `json:"sites"`
+	Warnings   int       `json:"warnings_open"`
+}
+
+// Stats returns the view's sizes.
+func (v *View) Stats() Stats {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return Stats{Seq: v.seq, Clock: v.clock, Facts: v.facts, Persons: len(v.persons), Households: len(v.households),
+		Sites: len(v.sites), Warnings: len(v.warnings)}
+}

@@ -1,0 +1,301 @@
+package view
+
+import (
+	"github.com/xianyang/anzhi/fact"
+)
+
+// Infrastructure items of a site (水、电、路、气、暖、污水管网、通信、环卫).
+var infraItems = [8]string{"water", "power", "road", "gas", "heating", "sewage", "telecom", "sanitation"}
+
+var infraCounters = [8]counter{cInfraWater, cInfraPower, cInfraRoad, cInfraGas, cInfraHeating, cInfraSewage, cInfraTelecom, cInfraSanitation}
+
+func infraIndex(family string) int {
+	for i, it := range infraItems {
+		if family == "infra."+it {
+			return i
+		}
+	}
+	return -1
+}
+
+const (
+	infraNone uint8 = iota
+	infraPlanned
+	infraBuilding
+	infraDone
+)
+
+// reg is a register: the fact that set a value and when it took effect.
+type reg struct {
+	key uint64
+	eff etime
+}
+
+func (r *reg) set(e *fact.Entry) bool {
+	eff, key := toETime(e.Time), e.Key()
+	if !newer(eff, key, r.eff, r.key) {
+		return false
+	}
+	r.eff, r.key = eff, key
+	return true
+}
+
+// facility is something serving a site that can be open or not: a clinic,
+// a school, a workshop, a park, a party organisation, a self-governance
+// unit, an e-commerce point.
+type facility struct {
+	reg
+	kind  string
+	open  bool
+	seats int64 // schools
+	jobs  int64 // workshops: relocated people employed; parks: jobs for relocated people
+}
+
+// site is a resettlement site (安置点).
+type site struct {
+	id       string
+	county   string
+	area     *area
+	reg      reg
+	name     string
+	township string
+	central  bool
+	setting  string
+	status   string
+	planHH   int64
+	planPop  int64
+	done     day
+	known    bool // registered by registry.site
+
+	households int // households linked to the site
+
+	infra      [8]uint8
+	infraReg   [8]reg
+	infraDay   [8]day
+	clinics    map[string]*facility
+	schools    map[string]*facility
+	workshops  map[string]*facility
+	parks      map[string]*facility
+	units      map[string]*facility
+	party      map[string]*facility
+	ecommerce  map[string]*facility
+	legal      int64
+	housing    reg
+	inspection string // last inspection result
+	repairFund bool
+
+	contrib counters // contribution last applied to the areas
+}
+
+func (v *View) siteIndex(id string) uint32 {
+	if i, ok := v.siteIdx[id]; ok {
+		return i
+	}
+	county := ""
+	if len(id) >= 7 {
+		county = id[1:7]
+	}
+	up := v.counties[county]
+	if up == nil {
+		up = v.city
+	}
+	s := &site{
+		id: id, county: county, area: newArea(id, "", up),
+		clinics: map[string]*facility{}, schools: map[string]*facility{}, workshops: map[string]*facility{},
+		parks: map[string]*facility{}, units: map[string]*facility{}, party: map[string]*facility{},
+		ecommerce: map[string]*facility{},
+	}
+	i := uint32(len(v.sites))
+	v.sites = append(v.sites, s)
+	v.siteIdx[id] = i
+	up.sites++
+	up.childs = append(up.childs, id)
+	for x := up.up; x != nil; x = x.up {
+		x.sites++
+	}
+	return i
+}
+
+func (v *View) foldSite(e *fact.Entry) {
+	var f fields
+	f.parse(e.Data)
+	id := f.str("site_id")
+	if id == "" {
+		return
+	}
+	si := v.siteIndex(id)
+	s := v.sites[si]
+	if !s.reg.set(e) {
+		return
+	}
+	s.known = true
+	s.name = f.str("site_name")
+	s.area.name = s.name
+	s.township = f.str("township")
+	s.central = f.is("kind", "centralized")
+	s.setting = f.str("setting")
+	s.status = f.str("status")
+	s.planHH = f.int("planned_households")
+	s.planPop = f.int("planned_persons")
+	s.done = f.day("completed_on")
+	v.touchSite(si)
+}
+
+// facilityOf folds a fact into one of a site's facility registers.
+func facilityOf(m map[string]*facility, id string, e *fact.Entry) (*facility, bool) {
+	x := m[id]
+	if x == nil {
+		x = &facility{}
+		m[id] = x
+	}
+	return x, x.reg.set(e)
+}
+
+func (v *View) foldSiteFact(e *fact.Entry) {
+	var f fields
+	f.parse(e.Data)
+	id := f.str("site_id")
+	if id == "" {
+		return
+	}
+	si := v.siteIndex(id)
+	s := v.sites[si]
+	if i := infraIndex(e.Family); i >= 0 {
+		if !s.infraReg[i].set(e) {
+			return
+		}
+		switch {
+		case f.is("status", "done"):
+			s.infra[i] = infraDone
+		case f.is("status", "building"):
+			s.infra[i] = infraBuilding
+		default:
+			s.infra[i] = infraPlanned
+		}
+		s.infraDay[i] = f.day("completed_on")
+		v.touchSite(si)
+		return
+	}
+	switch e.Family {
+	case "health.facility":
+		x, ok := facilityOf(s.clinics, f.str("facility_id"), e)
+		if !ok {
+			return
+		}
+		x.kind, x.open = f.str("kind"), f.is("status", "open")
+	case "edu.capacity":
+		x, ok := facilityOf(s.schools, f.str("school_id"), e)
+		if !ok {
+			return
+		}
+		x.kind, x.open, x.seats = f.str("level"), f.bool("serves_site"), f.int("seats")
+	case "hr.workshop":
+		x, ok := facilityOf(s.workshops, f.str("workshop_id"), e)
+		if !ok {
+			return
+		}
+		x.kind, x.open, x.jobs = f.str("kind"), f.is("status", "open"), f.int("relocated_employed")
+	case "industry.park":
+		x, ok := facilityOf(s.parks, f.str("park_id"), e)
+		if !ok {
+			return
+		}
+		x.kind, x.open, x.jobs = f.str("kind"), f.is("status", "operating") || f.is("status", "building"), f.int("jobs_relocated")
+	case "civil.community":
+		x, ok := facilityOf(s.units, f.str("unit_id"), e)
+		if !ok {
+			return
+		}
+		x.kind, x.open = f.str("form"), true
+	case "org.partybranch":
+		x, ok := facilityOf(s.party, f.str("org_id"), e)
+		if !ok {
+			return
+		}
+		x.kind, x.open = f.str("kind"), true
+	case "commerce.ecommerce":
+		x, ok := facilityOf(s.ecommerce, f.str("point_id"), e)
+		if !ok {
+			return
+		}
+		x.kind, x.open = f.str("kind"), f.is("status", "open")
+	case "justice.consultation":
+		s.legal += f.int("consultations")
+	case "housing.quality":
+		if f.is("kind", "repair_fund") {
+			s.repairFund = true
+		} else if s.housing.set(e) {
+			s.inspection = f.str("result")
+		}
+	}
+	v.touchSite(si)
+}
+
+func countOpen(m map[string]*facility, kinds ...string) (n int64) {
+	for _, x := range m {
+		if !x.open {
+			continue
+		}
+		if len(kinds) == 0 {
+			n++
+			continue
+		}
+		for _, k := range kinds {
+			if x.kind == k {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// siteContrib is the site's own contribution (beyond its households and
+// persons) to the indicators.
+func (v *View) siteContrib(s *site) counters {
+	var c counters
+	c[cSites] = 1
+	if s.central {
+		c[cSitesCentralized] = 1
+	}
+	all := int64(1)
+	for i, st := range s.infra {
+		if st == infraDone {
+			c[infraCounters[i]] = 1
+		} else {
+			all = 0
+		}
+	}
+	c[cInfraAll] = all
+	if countOpen(s.clinics) > 0 {
+		c[cClinics] = 1
+	}
+	if countOpen(s.schools) > 0 {
+		c[cSchools] = 1
+	}
+	for _, x := range s.schools {
+		if x.open {
+			c[cSchoolSeats] += x.seats
+		}
+	}
+	c[cWorkshops] = countOpen(s.workshops)
+	c[cFactories] = countOpen(s.workshops, "community_factory")
+	c[cParks] = countOpen(s.parks)
+	if countOpen(s.party) > 0 {
+		c[cParty] = 1
+	}
+	if countOpen(s.units) > 0 {
+		c[cSelfGovernance] = 1
+	}
+	c[cEcommerce] = countOpen(s.ecommerce)
+	c[cLegalServices] = s.legal
+	return c
+}
+
+func (v *View) touchSite(si uint32) {
+	s := v.sites[si]
+	cur := v.siteContrib(s)
+	s.area.bump(&s.contrib, &cur)
+	s.contrib = cur
+	v.dirtySites[si] = struct{}{}
+}
