@@ -18,40 +18,61 @@ import (
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/schemas"
+	"github.com/xianyang/anzhi/view"
 )
 
-// gate is the hub's ingest: it reads the intake in order, checks every
-// message against the contract, drops republished facts, and appends each
-// verdict — the fact itself, or a rejection — to the canonical log.
+// gate is the hub's ingest and the log's only writer: it reads the intake in
+// order, checks every message against the contract, drops republished facts,
+// and appends each verdict — the fact itself, or a rejection — to the
+// canonical log. The hub's own events (clock ticks, warnings) are submitted
+// to it and written the same way, never through the intake.
 type gate struct {
 	js      jetstream.JetStream
 	intake  jetstream.Stream
 	logs    jetstream.Stream
 	v       *fact.Validator
+	cat     *schemas.Catalog
 	metrics *metrics
 	log     *slog.Logger
 
 	maxInFlight int
 	purgeEvery  time.Duration
 
-	// keys maps the fact key of every accepted fact to its log sequence.
-	// Only the sequencer goroutine touches it.
-	keys       map[uint64]uint64
-	keysLoaded bool
-	recent     []keyAt // accepted since the last confirmed entry, for rollback
+	// keys maps the fact key of every accepted fact to its log sequence and
+	// publisher (see packKey). Only the gate goroutine touches it once the
+	// gate runs.
+	keys   map[uint64]uint64
+	recent []keyAt // appended since the last confirmed entry, for rollback
 
 	position        atomic.Uint64 // last intake sequence judged (in order)
 	confirmedIntake atomic.Uint64 // intake sequence of the last entry stored in the log
 	confirmedLog    atomic.Uint64 // log sequence of that entry
 	appended        atomic.Uint64 // log sequence of the last entry sent
 	erase           chan uint64
+
+	submit *queue[submission] // the hub's own events, from the projector and the clock
+	stored func(*logEntry)    // called in log order for every stored entry
 }
 
-type keyAt struct{ key, seq uint64 }
+// submission is an event of the hub's own to write to the log: a built
+// message (a clock tick) or a warning change to turn into one.
+type submission struct {
+	msg    *nats.Msg
+	change *view.Change
+}
+
+type keyAt struct {
+	key, seq uint64
+	sub      *submission
+}
+
+// packKey packs a log sequence and a publisher index into a key-index value.
+func packKey(seq uint64, pub uint16) uint64 { return seq | uint64(pub)<<48 }
+
+func unpackKey(x uint64) (seq uint64, pub uint16) { return x & (1<<48 - 1), uint16(x >> 48) }
 
 // job is one intake message on its way through the checking workers.
 type job struct {
-	msg      jetstream.Msg
 	seq      uint64
 	received time.Time
 	m        fact.Message
@@ -78,8 +99,8 @@ func (g *gate) run(ctx context.Context) error {
 }
 
 // tail reads the log's last sequence and the intake sequence it recorded.
-func (g *gate) tail(ctx context.Context) (lastSeq, lastIntake uint64, err error) {
-	info, err := g.logs.Info(ctx)
+func tail(ctx context.Context, logs jetstream.Stream) (lastSeq, lastIntake uint64, err error) {
+	info, err := logs.Info(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("log stream info: %w", err)
 	}
@@ -87,7 +108,7 @@ func (g *gate) tail(ctx context.Context) (lastSeq, lastIntake uint64, err error)
 	if lastSeq == 0 {
 		return 0, 0, nil
 	}
-	m, err := g.logs.GetMsg(ctx, lastSeq)
+	m, err := logs.GetMsg(ctx, lastSeq)
 	if err != nil {
 		return 0, 0, fmt.Errorf("read log entry %d: %w", lastSeq, err)
 	}
@@ -98,76 +119,22 @@ func (g *gate) tail(ctx context.Context) (lastSeq, lastIntake uint64, err error)
 	return lastSeq, lastIntake, nil
 }
 
-// loadKeys rebuilds the index of accepted fact keys from the log's headers.
-func (g *gate) loadKeys(ctx context.Context, lastSeq uint64) error {
-	g.keys = make(map[uint64]uint64)
-	if lastSeq == 0 {
-		return nil
-	}
-	cons, err := g.logs.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{fact.FactSubjectPrefix + ">"},
-		HeadersOnly:    true,
-	})
-	if err != nil {
-		return fmt.Errorf("scan log keys: %w", err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
-	if err != nil {
-		return fmt.Errorf("scan log keys: %w", err)
-	}
-	defer it.Stop()
-	if info := cons.CachedInfo(); info != nil && info.NumPending == 0 {
-		return nil
-	}
-	for {
-		msg, err := nextMsg(ctx, it)
-		if err != nil {
-			return fmt.Errorf("scan log keys: %w", err)
-		}
-		md, err := msg.Metadata()
-		if err != nil {
-			return fmt.Errorf("scan log keys: %w", err)
-		}
-		if k, err := strconv.ParseUint(msg.Headers().Get(fact.HeaderKey), 16, 64); err == nil {
-			g.keys[k] = md.Sequence.Stream
-		}
-		if md.Sequence.Stream >= lastSeq || md.NumPending == 0 {
-			return nil
-		}
-	}
-}
-
-func nextMsg(ctx context.Context, it jetstream.MessagesContext) (jetstream.Msg, error) {
-	type res struct {
-		m   jetstream.Msg
-		err error
-	}
-	// MessagesContext.Next blocks without a context; stop the iterator when
-	// the context ends.
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
-	m, err := it.Next()
-	if err != nil && ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	return m, err
-}
-
 func (g *gate) runOnce(ctx context.Context) error {
-	lastSeq, lastIntake, err := g.tail(ctx)
+	lastSeq, lastIntake, err := tail(ctx, g.logs)
 	if err != nil {
 		return err
 	}
-	if !g.keysLoaded {
-		if err := g.loadKeys(ctx, lastSeq); err != nil {
-			return err
-		}
-		g.keysLoaded = true
-	}
-	// Forget keys of appends that never reached the log.
+	// Forget keys of appends that never reached the log, and submit again
+	// the hub's own events among them.
 	for _, r := range g.recent {
-		if r.seq > lastSeq && g.keys[r.key] == r.seq {
+		if r.seq <= lastSeq {
+			continue
+		}
+		if seq, _ := unpackKey(g.keys[r.key]); seq == r.seq {
 			delete(g.keys, r.key)
+		}
+		if r.sub != nil {
+			g.submit.pushFront(*r.sub)
 		}
 	}
 	g.recent = g.recent[:0]
@@ -176,7 +143,7 @@ func (g *gate) runOnce(ctx context.Context) error {
 	g.confirmedLog.Store(lastSeq)
 	g.appended.Store(lastSeq)
 
-	w := newLogWriter(g.js, lastSeq, lastIntake, g.maxInFlight, g.stored)
+	w := newLogWriter(g.js, lastSeq, lastIntake, g.maxInFlight, g.onStored)
 	defer w.Close()
 
 	runCtx, cancel := context.WithCancel(ctx)
@@ -215,7 +182,7 @@ func (g *gate) runOnce(ctx context.Context) error {
 				readErr <- err
 				return
 			}
-			j := &job{msg: msg, done: make(chan struct{})}
+			j := &job{done: make(chan struct{})}
 			if md, err := msg.Metadata(); err == nil {
 				j.seq, j.received = md.Sequence.Stream, md.Timestamp
 			}
@@ -232,12 +199,16 @@ func (g *gate) runOnce(ctx context.Context) error {
 			}
 		}
 	}()
-loop:
 	for {
 		select {
 		case j, ok := <-ordered:
 			if !ok {
-				break loop
+				select {
+				case err := <-readErr:
+					return fmt.Errorf("intake consumer: %w", err)
+				default:
+					return ctx.Err()
+				}
 			}
 			<-j.done
 			if err := g.judge(runCtx, w, j); err != nil {
@@ -247,15 +218,20 @@ loop:
 			if len(g.recent) > 4*g.maxInFlight {
 				g.trimRecent()
 			}
+		case <-g.submit.ready():
+			for {
+				s, ok := g.submit.pop()
+				if !ok {
+					break
+				}
+				if err := g.write(runCtx, w, s); err != nil {
+					g.submit.pushFront(s)
+					return err
+				}
+			}
 		case <-w.failed:
 			return w.Err()
 		}
-	}
-	select {
-	case err := <-readErr:
-		return fmt.Errorf("intake consumer: %w", err)
-	default:
-		return ctx.Err()
 	}
 }
 
@@ -268,21 +244,30 @@ func (g *gate) trimRecent() {
 	g.recent = append(g.recent[:0], g.recent[i:]...)
 }
 
-// stored runs on the writer's goroutine for every entry stored in the log.
-func (g *gate) stored(e *logEntry) {
+// onStored runs on the writer's goroutine for every entry stored in the log,
+// in log order.
+func (g *gate) onStored(e *logEntry) {
 	if e.erase {
 		g.erase <- e.intakeSeq
 	}
 	g.confirmedIntake.Store(e.intakeSeq)
 	g.confirmedLog.Store(e.seq)
+	if g.stored != nil {
+		g.stored(e)
+	}
 }
 
-// judge records the verdict on one message.
+// judge records the verdict on one intake message.
 func (g *gate) judge(ctx context.Context, w *logWriter, j *job) error {
 	vd := j.verdict
+	if vd.OK() && vd.Publisher.Dept == "hub" {
+		vd.Violations = append(vd.Violations, schemas.Violation{Pointer: "/source", Reason: schemas.ReasonNotAllowed,
+			Message: "the hub writes its own events (warnings, clock) to the log itself; they never come through the intake"})
+	}
 	if vd.OK() {
 		key := fact.Key(vd.Event.Source, vd.Event.ID)
-		if seq, seen := g.keys[key]; seen {
+		if packed, seen := g.keys[key]; seen {
+			seq, _ := unpackKey(packed)
 			same, err := g.sameAsStored(ctx, w, seq, vd)
 			if err != nil {
 				return err
@@ -296,13 +281,9 @@ func (g *gate) judge(ctx context.Context, w *logWriter, j *job) error {
 				Message: fmt.Sprintf("id %q from %s was already used for a different fact (log sequence %d); a new fact needs a new id", vd.Event.ID, vd.Event.Source, seq),
 			})
 		} else {
-			e := &logEntry{msg: g.factMsg(j, vd), intakeSeq: j.seq, key: key}
-			if err := w.Append(ctx, e); err != nil {
+			if err := g.appendFact(ctx, w, j.m, vd, j.seq, j.received, key, nil); err != nil {
 				return err
 			}
-			g.appended.Store(e.seq)
-			g.keys[key] = e.seq
-			g.recent = append(g.recent, keyAt{key, e.seq})
 			g.metrics.accepted(vd.Family.Name, vd.Publisher.String())
 			return nil
 		}
@@ -317,7 +298,7 @@ func (g *gate) judge(ctx context.Context, w *logWriter, j *job) error {
 	msg.Header.Set(fact.HeaderReceived, j.received.UTC().Format(time.RFC3339Nano))
 	msg.Header.Set("Content-Type", "application/json")
 	msg.Data = body
-	e := &logEntry{msg: msg, intakeSeq: j.seq, erase: vd.IDNumbers > 0}
+	e := &logEntry{msg: msg, intakeSeq: j.seq, erase: vd.IDNumbers > 0, rejected: r.Department}
 	if err := w.Append(ctx, e); err != nil {
 		return err
 	}
@@ -329,21 +310,58 @@ func (g *gate) judge(ctx context.Context, w *logWriter, j *job) error {
 	return nil
 }
 
-// factMsg is the log entry of an accepted fact: the original headers (minus
+// appendFact appends an accepted fact: the original headers (minus
 // JetStream's own) and body, on anzhi.fact.<family>.<county>.
-func (g *gate) factMsg(j *job, vd *fact.Verdict) *nats.Msg {
+func (g *gate) appendFact(ctx context.Context, w *logWriter, m fact.Message, vd *fact.Verdict, intakeSeq uint64,
+	received time.Time, key uint64, sub *submission) error {
 	msg := nats.NewMsg(fact.FactSubjectPrefix + vd.Family.Name + "." + vd.Area)
-	for k, vs := range j.m.Header {
+	for k, vs := range m.Header {
 		if len(k) >= 5 && strings.EqualFold(k[:5], "nats-") {
 			continue
 		}
 		msg.Header[k] = vs
 	}
-	msg.Header.Set(fact.HeaderIntakeSeq, strconv.FormatUint(j.seq, 10))
-	msg.Header.Set(fact.HeaderReceived, j.received.UTC().Format(time.RFC3339Nano))
-	msg.Header.Set(fact.HeaderKey, strconv.FormatUint(fact.Key(vd.Event.Source, vd.Event.ID), 16))
-	msg.Data = j.m.Data
-	return msg
+	msg.Header.Set(fact.HeaderIntakeSeq, strconv.FormatUint(intakeSeq, 10))
+	msg.Header.Set(fact.HeaderReceived, received.UTC().Format(time.RFC3339Nano))
+	msg.Header.Set(fact.HeaderKey, strconv.FormatUint(key, 16))
+	msg.Data = m.Data
+	e := &logEntry{msg: msg, intakeSeq: intakeSeq, key: key}
+	if err := w.Append(ctx, e); err != nil {
+		return err
+	}
+	g.appended.Store(e.seq)
+	g.keys[key] = packKey(e.seq, g.cat.PublisherIndex(vd.Publisher))
+	g.recent = append(g.recent, keyAt{key: key, seq: e.seq, sub: sub})
+	return nil
+}
+
+// write appends one of the hub's own events, after the same checks as a
+// department's (a hub event that breaks the contract is a bug, logged and
+// dropped, never written).
+func (g *gate) write(ctx context.Context, w *logWriter, s submission) error {
+	if s.change != nil {
+		if _, seen := g.keys[fact.Key(hubSource, ceID(*s.change))]; seen {
+			return nil // already in the log (a replay re-derived it)
+		}
+		msg, err := g.warningMsg(*s.change)
+		if err != nil {
+			g.log.Error("could not build a warning event", "warning", s.change.Warning.ID, "err", err)
+			return nil
+		}
+		s.msg = msg
+	}
+	m := fact.Message{Subject: s.msg.Subject, Header: s.msg.Header, Data: s.msg.Data}
+	vd := g.v.Check(m)
+	if !vd.OK() || vd.Publisher.Dept != "hub" {
+		g.log.Error("the hub built an invalid event; not written", "subject", s.msg.Subject, "err", vd.Err(s.msg.Subject))
+		return nil
+	}
+	key := fact.Key(vd.Event.Source, vd.Event.ID)
+	if _, seen := g.keys[key]; seen {
+		return nil // already in the log (a replay re-derived it)
+	}
+	pos := g.position.Load()
+	return g.appendFact(ctx, w, m, vd, pos, time.Now(), key, &s)
 }
 
 // sameAsStored compares a fact with the accepted one at log sequence seq.

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/schemas"
+	"github.com/xianyang/anzhi/view"
 )
 
 // Config configures a hub. The zero value of every field but DataDir (or
@@ -48,8 +50,13 @@ type Config struct {
 	PurgeEvery time.Duration
 	// SyncAlways makes the embedded server fsync every write.
 	SyncAlways bool
-	Catalog    *schemas.Catalog
-	Logger     *slog.Logger
+	// TickEvery is how often the hub records its clock (hub.tick) when
+	// facts have arrived, which sweeps the rules; it also ticks at least
+	// hourly. Default 10s; negative disables automatic ticks (tests drive
+	// the clock with Tick).
+	TickEvery time.Duration
+	Catalog   *schemas.Catalog
+	Logger    *slog.Logger
 }
 
 func (c *Config) setDefaults() error {
@@ -75,6 +82,9 @@ func (c *Config) setDefaults() error {
 	if c.PurgeEvery <= 0 {
 		c.PurgeEvery = 2 * time.Second
 	}
+	if c.TickEvery == 0 {
+		c.TickEvery = 10 * time.Second
+	}
 	if c.NATSURL == "" && c.DataDir == "" {
 		return errors.New("hub: a data directory (--data) or an external NATS URL (--nats-url) is required")
 	}
@@ -92,6 +102,9 @@ type Hub struct {
 	intake   jetstream.Stream
 	logs     jetstream.Stream
 	gate     *gate
+	view     *view.View
+	proj     *projector
+	ready    atomic.Bool
 	metrics  *metrics
 	http     *http.Server
 	httpAddr string
@@ -152,30 +165,83 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if h.logs, err = h.js.Stream(ctx, LogStream); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
+	if h.view, err = view.New(cfg.Catalog); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	submit := newQueue[submission]()
 	h.gate = &gate{
 		js:          h.js,
 		intake:      h.intake,
 		logs:        h.logs,
 		v:           fact.NewValidator(cfg.Catalog, cfg.MaxEventBytes),
+		cat:         cfg.Catalog,
 		metrics:     h.metrics,
 		log:         cfg.Logger.With("component", "ingest"),
 		maxInFlight: cfg.MaxInFlight,
 		purgeEvery:  cfg.PurgeEvery,
 		erase:       make(chan uint64, 1024),
+		keys:        map[uint64]uint64{},
+		submit:      submit,
 	}
+	h.proj = &projector{v: h.view, cat: cfg.Catalog, in: newQueue[storedEntry](), submit: submit,
+		log: cfg.Logger.With("component", "projector"), metrics: h.metrics}
+	h.gate.stored = func(e *logEntry) {
+		h.proj.in.push(storedEntry{seq: e.seq, msg: e.msg, rejected: e.rejected})
+	}
+	if err := h.startHTTP(); err != nil {
+		return nil, err
+	}
+	// Catch the view up with the log before judging anything new.
+	lastSeq, _, err := tail(ctx, h.logs)
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	start := time.Now()
+	changes, err := replay(ctx, h.logs, h.view, h.gate.keys, cfg.Catalog, 1, lastSeq, func(done, total uint64) {
+		cfg.Logger.Info("replaying the log", "seq", done, "of", total)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	h.proj.folded.Store(lastSeq)
+	for i := range changes {
+		if _, seen := h.gate.keys[fact.Key(hubSource, ceID(changes[i]))]; !seen {
+			c := changes[i]
+			submit.push(submission{change: &c})
+		}
+	}
+	if lastSeq > 0 {
+		cfg.Logger.Info("view caught up with the log", "entries", lastSeq, "took", time.Since(start).Round(time.Millisecond))
+	}
+	h.ready.Store(true)
+
 	runCtx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
-	h.wg.Add(1)
+	h.wg.Add(3)
 	go func() {
 		defer h.wg.Done()
 		if err := h.gate.run(runCtx); err != nil {
 			cfg.Logger.Error("ingest stopped", "err", err)
 		}
 	}()
+	go func() {
+		defer h.wg.Done()
+		h.proj.run(runCtx)
+	}()
+	go func() {
+		defer h.wg.Done()
+		h.runClock(runCtx)
+	}()
+	cfg.Logger.Info("hub started", "nats", h.url, "http", h.httpAddr, "data", cfg.DataDir)
+	return h, nil
+}
+
+func (h *Hub) startHTTP() error {
+	cfg := h.cfg
 	if cfg.HTTPAddr != "" {
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
-			return nil, fmt.Errorf("hub: HTTP listen on %s: %w", cfg.HTTPAddr, err)
+			return fmt.Errorf("hub: HTTP listen on %s: %w", cfg.HTTPAddr, err)
 		}
 		h.httpAddr = ln.Addr().String()
 		h.http = &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -187,8 +253,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 			}
 		}()
 	}
-	cfg.Logger.Info("hub started", "nats", h.url, "http", h.httpAddr, "data", cfg.DataDir)
-	return h, nil
+	return nil
 }
 
 // ClientURL is the NATS URL departments publish to.
@@ -196,6 +261,9 @@ func (h *Hub) ClientURL() string { return h.url }
 
 // HTTPAddr is the address the HTTP API listens on ("" when disabled).
 func (h *Hub) HTTPAddr() string { return h.httpAddr }
+
+// View returns the hub's shared view.
+func (h *Hub) View() *view.View { return h.view }
 
 // Catalog returns the hub's catalog.
 func (h *Hub) Catalog() *schemas.Catalog { return h.cfg.Catalog }
@@ -212,11 +280,19 @@ type Status struct {
 	LogLast uint64 `json:"log_last"`
 	// Appended is the log sequence of the last entry sent to the log.
 	Appended uint64 `json:"appended"`
+	// Folded is the log sequence of the last entry folded into the view.
+	Folded uint64 `json:"folded"`
+	// Pending counts the hub's own events and stored entries still queued.
+	Pending int `json:"pending"`
+	// Ready is false while the view catches up with the log at start.
+	Ready bool `json:"ready"`
 }
 
-// CaughtUp reports whether every message in the intake has been judged and
-// every verdict sent to the log is stored.
-func (s Status) CaughtUp() bool { return s.Judged >= s.IntakeLast && s.LogLast >= s.Appended }
+// CaughtUp reports whether every message in the intake has been judged,
+// every verdict sent to the log is stored, and the view has folded it all.
+func (s Status) CaughtUp() bool {
+	return s.Ready && s.Judged >= s.IntakeLast && s.LogLast >= s.Appended && s.Folded >= s.LogLast && s.Pending == 0
+}
 
 // Status reads the intake's tail and the hub's position.
 func (h *Hub) Status(ctx context.Context) (Status, error) {
@@ -230,6 +306,9 @@ func (h *Hub) Status(ctx context.Context) (Status, error) {
 		Recorded:   h.gate.confirmedIntake.Load(),
 		LogLast:    h.gate.confirmedLog.Load(),
 		Appended:   h.gate.appended.Load(),
+		Folded:     h.proj.folded.Load(),
+		Pending:    h.gate.submit.len() + h.proj.in.len(),
+		Ready:      h.ready.Load(),
 	}, nil
 }
 

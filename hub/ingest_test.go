@@ -23,7 +23,7 @@ import (
 // ingestHub starts a hub on a random port in dir and a client connection.
 func ingestHub(t *testing.T, dir string, edit func(*hub.Config)) (*hub.Hub, *nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	cfg := hub.Config{DataDir: dir, NATSListen: "127.0.0.1:0", PurgeEvery: 50 * time.Millisecond}
+	cfg := hub.Config{DataDir: dir, NATSListen: "127.0.0.1:0", PurgeEvery: 50 * time.Millisecond, TickEvery: -1}
 	if edit != nil {
 		edit(&cfg)
 	}

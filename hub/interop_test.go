@@ -62,6 +62,9 @@ func ioHub(t *testing.T, cfg hub.Config) (context.Context, *hub.Hub, *nats.Conn,
 		cfg.DataDir = t.TempDir()
 	}
 	cfg.NATSListen = "127.0.0.1:0"
+	if cfg.TickEvery == 0 {
+		cfg.TickEvery = -1 // only the facts under test go to the log
+	}
 	h, err := hub.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ type logEntry struct {
 	seq       uint64 // log sequence it must get
 	key       uint64 // fact key for accepted facts, 0 otherwise
 	erase     bool   // erase the intake message once this entry is stored
+	rejected  string // department of a rejection entry
 }
 
 // logWriter appends to the log with many appends in flight, while keeping

@@ -61,3 +61,29 @@ func TestResponsibilities(t *testing.T) {
 		t.Errorf("RL04-1 deadline %s, want %s (2020年第一季度完成责任清单)", got, want)
 	}
 }
+
+func TestPublisherIndex(t *testing.T) {
+	cat := schemas.MustLoad()
+	seen := map[uint16]bool{}
+	check := func(p schemas.Publisher) {
+		i := cat.PublisherIndex(p)
+		if i == 0 || seen[i] {
+			t.Errorf("%s: index %d zero or taken", p, i)
+		}
+		seen[i] = true
+		back, ok := cat.PublisherByIndex(i)
+		if !ok || back != p {
+			t.Errorf("%s: index %d reads back as %v", p, i, back)
+		}
+	}
+	for _, d := range cat.Departments() {
+		check(schemas.Publisher{Dept: d.Code})
+	}
+	for _, k := range cat.Counties() {
+		check(schemas.Publisher{Dept: "county", County: k.Code})
+	}
+	check(schemas.Publisher{Dept: "hub"})
+	if got := cat.PublisherIndex(schemas.Publisher{Dept: "nobody"}); got != 0 {
+		t.Errorf("unknown publisher has index %d", got)
+	}
+}

@@ -451,3 +451,43 @@ func (c *Catalog) Subjects() []string {
 	}
 	return out
 }
+
+// PublisherIndex numbers publishers compactly and stably for a given
+// registry: 1… for the departments in code order, then the county
+// governments in registry order, then the hub; 0 for an unknown publisher.
+func (c *Catalog) PublisherIndex(p Publisher) uint16 {
+	switch p.Dept {
+	case "":
+		return 0
+	case "county":
+		for i, k := range c.counties {
+			if k.Code == p.County {
+				return uint16(len(c.deptCodes) + 1 + i)
+			}
+		}
+		return 0
+	case "hub":
+		return uint16(len(c.deptCodes) + len(c.counties) + 1)
+	}
+	i := sort.SearchStrings(c.deptCodes, p.Dept)
+	if i < len(c.deptCodes) && c.deptCodes[i] == p.Dept {
+		return uint16(i + 1)
+	}
+	return 0
+}
+
+// PublisherByIndex is the inverse of PublisherIndex.
+func (c *Catalog) PublisherByIndex(i uint16) (Publisher, bool) {
+	n := int(i)
+	switch {
+	case n == 0:
+		return Publisher{}, false
+	case n <= len(c.deptCodes):
+		return Publisher{Dept: c.deptCodes[n-1]}, true
+	case n <= len(c.deptCodes)+len(c.counties):
+		return Publisher{Dept: "county", County: c.counties[n-1-len(c.deptCodes)].Code}, true
+	case n == len(c.deptCodes)+len(c.counties)+1:
+		return Publisher{Dept: "hub"}, true
+	}
+	return Publisher{}, false
+}

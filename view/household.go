@@ -337,4 +337,8 @@ func (v *View) touchHousehold(hi uint32) {
 		h.bits = cur
 	}
 	v.dirtyHouseholds[hi] = struct{}{}
+	if h.site != 0 {
+		// Site rules read the counters its households and members feed.
+		v.dirtySites[h.site-1] = struct{}{}
+	}
 }

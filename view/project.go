@@ -206,6 +206,9 @@ type dept struct {
 	rejected  int64
 	byFamily  map[string]int64
 	last      time.Time // recorded time of the last fact (not part of the digest)
+	// lastClock is the view's clock when its last fact was folded: freshness
+	// (R18) is judged on the recorded clock, like every rule.
+	lastClock time.Time
 }
 
 func (v *View) dept(code string) *dept {

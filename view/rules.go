@@ -392,8 +392,8 @@ func (v *View) judgeDepartments(out *[]Change) {
 	for _, d := range v.cat.Departments() {
 		f := finding{kind: "department", entity: d.Code, area: v.cat.City.Code}
 		last := v.firstClock
-		if x := v.depts[d.Code]; x != nil && x.last.After(last) {
-			last = x.last
+		if x := v.depts[d.Code]; x != nil && x.lastClock.After(last) {
+			last = x.lastClock
 		}
 		if !last.IsZero() && v.clock.Sub(last) > n {
 			f.broken, f.since = true, last.Add(n)

@@ -113,13 +113,24 @@ func (v *View) Apply(e *fact.Entry) []Change {
 	return v.apply(e)
 }
 
-// ApplyBatch folds several entries under one lock.
-func (v *View) ApplyBatch(es []fact.Entry) []Change {
+// LogEntry is an entry of the canonical log: an accepted fact, or a
+// rejection of a department's message (RejectedBy names the department).
+type LogEntry struct {
+	fact.Entry
+	RejectedBy string
+}
+
+// ApplyLog folds log entries in order under one lock.
+func (v *View) ApplyLog(es []LogEntry) []Change {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var out []Change
 	for i := range es {
-		out = append(out, v.apply(&es[i])...)
+		if es[i].RejectedBy != "" {
+			v.noteRejected(es[i].RejectedBy, es[i].Seq)
+			continue
+		}
+		out = append(out, v.apply(&es[i].Entry)...)
 	}
 	return out
 }
@@ -138,6 +149,9 @@ func (v *View) apply(e *fact.Entry) []Change {
 	d.byFamily[e.Family]++
 	if e.Recorded.After(d.last) {
 		d.last = e.Recorded
+	}
+	if v.clock.After(d.lastClock) {
+		d.lastClock = v.clock
 	}
 	switch e.Family {
 	case "hub.tick":
@@ -177,6 +191,10 @@ func (v *View) apply(e *fact.Entry) []Change {
 func (v *View) NoteRejected(dept string, seq uint64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.noteRejected(dept, seq)
+}
+
+func (v *View) noteRejected(dept string, seq uint64) {
 	if seq != 0 && seq <= v.seq {
 		return
 	}
@@ -185,6 +203,14 @@ func (v *View) NoteRejected(dept string, seq uint64) {
 	}
 	v.version++
 	v.dept(dept).rejected++
+}
+
+// Pending reports whether facts were folded since the last tick, so that
+// the hub knows a rule sweep is due.
+func (v *View) Pending() bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return len(v.dirtyPersons)+len(v.dirtyHouseholds)+len(v.dirtySites)+len(v.dirtyProjects) > 0
 }
 
 // Advance records that the log has reached seq without an entry the view

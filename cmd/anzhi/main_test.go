@@ -61,7 +61,7 @@ func testContext(t *testing.T) context.Context {
 // startHub starts a hub on a free port with its data in a temp directory.
 func startHub(t *testing.T) *hub.Hub {
 	t.Helper()
-	h, err := hub.Start(testContext(t), hub.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0"})
+	h, err := hub.Start(testContext(t), hub.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", TickEvery: -1})
 	if err != nil {
 		t.Fatalf("hub.Start: %v", err)
 	}

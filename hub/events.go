@@ -1,0 +1,107 @@
+package hub
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/schemas"
+	"github.com/xianyang/anzhi/view"
+)
+
+// hubSource is the CloudEvent source of the hub's own events.
+const hubSource = schemas.SourcePrefix + "hub"
+
+// hubEvent builds a structured CloudEvent of the hub's own.
+func (g *gate) hubEvent(family, area, id, subject string, t time.Time, data any) (*nats.Msg, error) {
+	fam, _ := g.cat.Family(family)
+	b, err := json.Marshal(data)
+	if err != nil {
+		return nil, err
+	}
+	msg := nats.NewMsg(fact.SubjectFor(family, area))
+	msg.Header.Set("Content-Type", fact.ContentType)
+	msg.Data = fact.Encode(nil, &fact.Outgoing{ID: id, Source: hubSource, Type: fam.Type, Subject: subject,
+		Time: t.UTC(), DataSchema: fam.SchemaURI, Data: b})
+	return msg, nil
+}
+
+// tickMsg is the hub.tick that advances the view's clock to at.
+func (g *gate) tickMsg(at time.Time) (*nats.Msg, error) {
+	at = at.UTC().Truncate(time.Second)
+	return g.hubEvent("hub.tick", g.cat.City.Code, "tick-"+at.Format(time.RFC3339), "clock", at,
+		map[string]string{"clock": "clock", "at": at.Format(time.RFC3339), "period": "minute"})
+}
+
+type evidenceJSON struct {
+	Type    string `json:"type"`
+	Source  string `json:"source"`
+	Seq     uint64 `json:"seq"`
+	Subject string `json:"subject,omitempty"`
+	Time    string `json:"time,omitempty"`
+}
+
+// evidence resolves fact keys to their log sequence and publisher.
+func (g *gate) evidence(es []view.Evidence) []evidenceJSON {
+	out := []evidenceJSON{}
+	for _, e := range es {
+		packed, ok := g.keys[e.Key]
+		if !ok {
+			continue
+		}
+		seq, pub := unpackKey(packed)
+		p, _ := g.cat.PublisherByIndex(pub)
+		out = append(out, evidenceJSON{Type: schemas.TypePrefix + e.Family + schemas.TypeSuffix, Source: p.Source(),
+			Seq: seq, Subject: e.Subject, Time: e.Time.UTC().Format(time.RFC3339)})
+	}
+	return out
+}
+
+// warningMsg builds the warning.raised or warning.resolved event of a change.
+func (g *gate) warningMsg(c view.Change) (*nats.Msg, error) {
+	w := c.Warning
+	area := w.Area
+	if !g.cat.ValidArea(area) {
+		area = g.cat.City.Code
+	}
+	if c.Kind == view.Resolved {
+		ev := c.Evidence
+		if len(ev) == 0 {
+			ev = w.Evidence
+		}
+		return g.hubEvent("warning.resolved", area, w.ID+".resolved", w.ID, c.At, map[string]any{
+			"warning_id": w.ID, "rule": w.Rule, "entity_kind": w.EntityKind, "entity_id": w.EntityID, "area": area,
+			"resolved_at": c.At.UTC().Format(time.RFC3339), "evidence": g.evidence(ev),
+			"message": "规则已恢复满足: " + w.Message,
+		})
+	}
+	r, _ := g.cat.Rules().Rule(w.Rule)
+	clause := ""
+	if r != nil {
+		clause = r.Clause
+	}
+	responsible := w.Responsible
+	if len(responsible) == 0 {
+		responsible = []string{g.cat.Rules().Lead}
+	}
+	data := map[string]any{
+		"warning_id": w.ID, "rule": w.Rule, "entity_kind": w.EntityKind, "entity_id": w.EntityID, "area": area,
+		"clause": clause, "evidence": g.evidence(w.Evidence), "responsible": responsible,
+		"due_on": w.Due.UTC().Format(time.DateOnly), "raised_at": w.RaisedAt.UTC().Format(time.RFC3339),
+		"level": w.Level, "supervision": w.Supervision, "message": truncate(w.Message, 500),
+	}
+	return g.hubEvent("warning.raised", area, w.ID+"."+string(c.Kind), w.ID, c.At, data)
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
+// ceID is the CloudEvent id of a change's event.
+func ceID(c view.Change) string { return c.Warning.ID + "." + string(c.Kind) }

@@ -1,0 +1,166 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/schemas"
+	"github.com/xianyang/anzhi/view"
+)
+
+// projector folds the canonical log into the shared view, in log order. At
+// start it replays the log (from a snapshot's position); then the gate hands
+// it every entry as the log stores it, so a fact is visible in the view as
+// soon as it is durable. Warning changes a clock tick causes go back to the
+// gate to be written to the log.
+type projector struct {
+	v      *view.View
+	cat    *schemas.Catalog
+	in     *queue[storedEntry]
+	submit *queue[submission]
+	log    *slog.Logger
+	// folded is the log sequence of the last entry folded.
+	folded  atomic.Uint64
+	onFold  func(seq uint64, changes []view.Change)
+	metrics *metrics
+}
+
+// storedEntry is a log entry as the writer stored it.
+type storedEntry struct {
+	seq      uint64
+	msg      *nats.Msg
+	rejected string
+}
+
+// decode turns a stored log message into a view entry.
+func decodeLogEntry(seq uint64, subject string, header nats.Header, data []byte) (view.LogEntry, error) {
+	if dept, ok := strings.CutPrefix(subject, fact.RejectedSubjectPrefix); ok {
+		if rest, ok := strings.CutPrefix(dept, "county."); ok {
+			dept = "county/" + rest
+		}
+		return view.LogEntry{Entry: fact.Entry{Seq: seq}, RejectedBy: dept}, nil
+	}
+	e, err := fact.DecodeEntry(seq, subject, header, data)
+	return view.LogEntry{Entry: e}, err
+}
+
+// run folds what the writer stores until ctx ends.
+func (p *projector) run(ctx context.Context) {
+	batch := make([]view.LogEntry, 0, 256)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.in.ready():
+		}
+		items := p.in.popAll()
+		for len(items) > 0 {
+			n := min(len(items), 256)
+			batch = batch[:0]
+			for _, it := range items[:n] {
+				var le view.LogEntry
+				var err error
+				if it.rejected != "" {
+					le = view.LogEntry{Entry: fact.Entry{Seq: it.seq}, RejectedBy: it.rejected}
+				} else {
+					le, err = decodeLogEntry(it.seq, it.msg.Subject, it.msg.Header, it.msg.Data)
+				}
+				if err != nil {
+					p.log.Error("log entry cannot be folded", "seq", it.seq, "err", err)
+					continue
+				}
+				batch = append(batch, le)
+			}
+			changes := p.v.ApplyLog(batch)
+			last := items[n-1].seq
+			p.v.Advance(last)
+			p.folded.Store(last)
+			p.emit(changes)
+			if p.onFold != nil {
+				p.onFold(last, changes)
+			}
+			items = items[n:]
+		}
+	}
+}
+
+func (p *projector) emit(changes []view.Change) {
+	for i := range changes {
+		c := changes[i]
+		p.submit.push(submission{change: &c})
+	}
+}
+
+// replay folds the log from the view's position to lastSeq into the view
+// and the gate's key index, and returns the warning changes the replay
+// derived (the gate writes those the log does not have yet).
+func replay(ctx context.Context, logs jetstream.Stream, v *view.View, keys map[uint64]uint64, cat *schemas.Catalog,
+	from, lastSeq uint64, progress func(done, total uint64)) ([]view.Change, error) {
+	if lastSeq < from {
+		return nil, nil
+	}
+	cons, err := logs.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   from,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replay the log: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	if err != nil {
+		return nil, fmt.Errorf("replay the log: %w", err)
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	var changes []view.Change
+	batch := make([]view.LogEntry, 0, 1024)
+	flush := func() {
+		changes = append(changes, v.ApplyLog(batch)...)
+		batch = batch[:0]
+	}
+	next := time.Now().Add(time.Second)
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("replay the log: %w", err)
+		}
+		md, err := msg.Metadata()
+		if err != nil {
+			return nil, fmt.Errorf("replay the log: %w", err)
+		}
+		seq := md.Sequence.Stream
+		le, err := decodeLogEntry(seq, msg.Subject(), msg.Headers(), msg.Data())
+		if err != nil {
+			return nil, fmt.Errorf("replay the log: %w", err)
+		}
+		if le.RejectedBy == "" {
+			pub, _ := cat.ParseSource(le.Source)
+			keys[le.Key()] = packKey(seq, cat.PublisherIndex(pub))
+		}
+		batch = append(batch, le)
+		if len(batch) == cap(batch) {
+			flush()
+		}
+		if progress != nil && time.Now().After(next) {
+			progress(seq, lastSeq)
+			next = time.Now().Add(time.Second)
+		}
+		if seq >= lastSeq {
+			flush()
+			v.Advance(lastSeq)
+			return changes, nil
+		}
+	}
+}

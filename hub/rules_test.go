@@ -1,0 +1,354 @@
+package hub_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/internal/scenario"
+	"github.com/xianyang/anzhi/publishers"
+	"github.com/xianyang/anzhi/schemas"
+	"github.com/xianyang/anzhi/view"
+)
+
+// hubEvent is a warning event of the log, decoded.
+type hubEvent struct {
+	seq  uint64
+	typ  string
+	data struct {
+		WarningID   string   `json:"warning_id"`
+		Rule        string   `json:"rule"`
+		EntityKind  string   `json:"entity_kind"`
+		EntityID    string   `json:"entity_id"`
+		Area        string   `json:"area"`
+		Clause      string   `json:"clause"`
+		Responsible []string `json:"responsible"`
+		DueOn       string   `json:"due_on"`
+		Level       string   `json:"level"`
+		Evidence    []struct {
+			Type   string `json:"type"`
+			Source string `json:"source"`
+			Seq    uint64 `json:"seq"`
+		} `json:"evidence"`
+	}
+}
+
+func warningEvents(t *testing.T, js jetstream.JetStream) []hubEvent {
+	t.Helper()
+	var out []hubEvent
+	for _, m := range logged(t, js, fact.FactSubjectPrefix+"warning.>") {
+		md, _ := m.Metadata()
+		var ev struct {
+			Type string          `json:"type"`
+			Data json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal(m.Data(), &ev); err != nil {
+			t.Fatal(err)
+		}
+		he := hubEvent{seq: md.Sequence.Stream, typ: ev.Type}
+		if err := json.Unmarshal(ev.Data, &he.data); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, he)
+	}
+	return out
+}
+
+func without(items []scenario.Item, family string) (rest, removed []scenario.Item) {
+	for _, it := range items {
+		if it.Fact.Family == family {
+			removed = append(removed, it)
+		} else {
+			rest = append(rest, it)
+		}
+	}
+	return rest, removed
+}
+
+func at(it scenario.Item, t time.Time) scenario.Item {
+	it.Fact.Time = t
+	return it
+}
+
+func with(it scenario.Item, k string, v any) scenario.Item {
+	d := map[string]any{}
+	for key, val := range it.Data() {
+		d[key] = val
+	}
+	d[k] = v
+	it.Fact.Data = d
+	return it
+}
+
+// TestRulesBreakAndHold makes each rule break and hold again through real
+// events published to an embedded server, and checks the warning events in
+// the log: rule, entity, the clause quoted from the guidance, evidence that
+// points at real facts, responsible units and due date.
+func TestRulesBreakAndHold(t *testing.T) {
+	const year = 2021
+	village := scenario.Village(year)
+	hh := scenario.VillageHousehold
+	site := scenario.VillageSite
+	workshop := village[1]
+	for _, it := range village {
+		if it.Fact.Family == "hr.workshop" {
+			workshop = it
+		}
+	}
+	clinic := scenario.Item{}
+	for _, it := range village {
+		if it.Fact.Family == "health.facility" {
+			clinic = it
+		}
+	}
+	newHousehold := func(id string) []scenario.Item {
+		return scenario.Household(id, site, year, []scenario.Member{{Key: scenario.Person(100 + len(id)), Born: 1985, Labour: "full"}})
+	}
+	h3, deed := without(newHousehold("H610424-000003"), "resources.deeds")
+	h4, hukou := without(newHousehold("H610424-000004"), "police.hukou")
+	h5, reclaim := without(newHousehold("H610424-000005"), "resources.reclamation")
+	var trainees []scenario.Member
+	for i := 0; i < 5; i++ {
+		trainees = append(trainees, scenario.Member{Key: scenario.Person(200 + i), Born: 1990, Labour: "full"})
+	}
+	training := func() (out []scenario.Item) {
+		for _, m := range trainees {
+			out = append(out, scenario.Item{Dept: "hrss", Fact: publisherFact("hr.training", scenario.Day("2020-01-01"), map[string]any{
+				"person_key": m.Key, "household_id": "H610424-000002", "course": "电商技能", "kind": "skills",
+				"completed_on": "2020-01-01", "passed": true})})
+		}
+		return out
+	}
+	site2 := "S610424-0002"
+	services2, party := without(scenario.Services(site2, "610424"), "org.partybranch")
+	projectJobs := func(relocated int, eff string) scenario.Item {
+		return scenario.Item{Dept: "hrss", Fact: publisherFact("hr.projectjobs", scenario.Day(eff), map[string]any{
+			"project_id": "P610424-G1", "area": "610424", "project_name": "安置区道路改造", "kind": "government_investment",
+			"jobs_total": 100, "jobs_relocated": relocated, "as_of": eff})}
+	}
+	coverage := scenario.Covered(scenario.Person(0), hh, year, "lapsed")[0]
+
+	cases := []struct {
+		rule      string
+		entity    string
+		setup     []scenario.Item
+		breaks    []scenario.Item
+		holds     []scenario.Item
+		evidence  []string // families the evidence must include
+		responsib string
+	}{
+		{"R1", site, nil,
+			[]scenario.Item{at(with(with(workshop, "status", "closed"), "closed_on", "2021-05-01"), scenario.Day("2021-05-01"))},
+			[]scenario.Item{at(workshop, scenario.Day("2021-05-20"))}, []string{"registry.site"}, "agri"},
+		{"R2", site, []scenario.Item{at(with(scenario.Site(site, "610424", 320, 700), "status", "occupied"), scenario.Day("2020-01-01"))},
+			[]scenario.Item{at(with(with(workshop, "status", "closed"), "closed_on", "2021-05-01"), scenario.Day("2021-05-01"))},
+			[]scenario.Item{at(with(with(workshop, "workshop_id", "WS-2"), "kind", "community_factory"), scenario.Day("2021-05-20"))},
+			[]string{"registry.site"}, "hrss"},
+		{"R3", "P610424-G1", nil, []scenario.Item{projectJobs(20, "2021-05-01")}, []scenario.Item{projectJobs(35, "2021-05-20")},
+			[]string{"hr.projectjobs"}, "hrss"},
+		{"R4", hh, nil,
+			[]scenario.Item{scenario.Employed(scenario.Person(0), hh, "unemployed", scenario.Day("2021-05-01"))},
+			[]scenario.Item{scenario.Employed(scenario.Person(1), hh, "employed", scenario.Day("2021-05-15"))},
+			[]string{"registry.household", "hr.employment"}, "hrss"},
+		{"R5", site, scenario.Household("H610424-000002", site, year, trainees), training(),
+			[]scenario.Item{
+				scenario.Employed(trainees[1].Key, "H610424-000002", "employed", scenario.Day("2020-03-01")),
+				scenario.Employed(trainees[2].Key, "H610424-000002", "employed", scenario.Day("2020-03-01"))},
+			[]string{"registry.site"}, "hrss"},
+		{"R6", scenario.Person(2), nil,
+			[]scenario.Item{scenario.Enrolment(scenario.Person(2), hh, "dropped_out", scenario.Day("2021-03-01"))},
+			[]scenario.Item{scenario.Enrolment(scenario.Person(2), hh, "enrolled", scenario.Day("2021-04-01"))},
+			[]string{"registry.person", "edu.enrolment"}, "edu"},
+		{"R7", scenario.Person(0), nil,
+			[]scenario.Item{at(coverage, scenario.Day("2021-03-01"))},
+			[]scenario.Item{at(with(coverage, "status", "enrolled"), scenario.Day("2021-04-01"))},
+			[]string{"registry.person", "health.coverage"}, "medins"},
+		{"R8", scenario.Person(0), nil,
+			[]scenario.Item{at(scenario.Pension(scenario.Person(0), hh, year, "lapsed"), scenario.Day("2021-03-01"))},
+			[]scenario.Item{at(scenario.Pension(scenario.Person(0), hh, year, "enrolled"), scenario.Day("2021-04-01"))},
+			[]string{"registry.person", "hr.pension"}, "hrss"},
+		{"R9", "H610424-000003", nil, h3, deed, []string{"registry.household"}, "resources"},
+		{"R10", "H610424-000004", nil, h4, hukou, []string{"registry.household"}, "police"},
+		{"R11", "H610424-000005", nil, h5, reclaim, []string{"registry.household"}, "resources"},
+		{"R12", site + "/water", nil,
+			[]scenario.Item{scenario.Infra(site, "water", "building", scenario.Day("2021-05-01"))},
+			[]scenario.Item{scenario.Infra(site, "water", "done", scenario.Day("2021-05-20"))},
+			[]string{"registry.site", "infra.water"}, "water"},
+		{"R13", site + "/clinic", nil,
+			[]scenario.Item{at(with(clinic, "status", "closed"), scenario.Day("2021-05-01"))},
+			[]scenario.Item{at(clinic, scenario.Day("2021-05-20"))}, []string{"registry.site"}, "health"},
+		{"R14", site2 + "/party", nil, append([]scenario.Item{scenario.Site(site2, "610424", 50, 150)}, services2...), party,
+			[]string{"registry.site"}, "org"},
+		{"R17", "P610424-F1", nil,
+			[]scenario.Item{
+				scenario.Infra(site, "water", "building", scenario.Day("2021-05-01")),
+				{Dept: "finance", Fact: publisherFact("finance.funds", scenario.Day("2021-05-02"), map[string]any{
+					"project_id": "P610424-F1", "area": "610424", "action": "allocated", "amount_yuan": 500000.00,
+					"target": "other_area", "purpose": "industry", "fund_source": "municipal", "dated_on": "2021-05-02"})}},
+			[]scenario.Item{scenario.Infra(site, "water", "done", scenario.Day("2021-05-20"))},
+			[]string{"finance.funds", "registry.site"}, "finance"},
+	}
+	t0 := time.Date(year, 6, 1, 0, 0, 0, 0, time.UTC)
+	depts := registryDepts()
+	guidance := schemas.Guidance()
+	for _, c := range cases {
+		t.Run(c.rule, func(t *testing.T) {
+			h, nc, js := ingestHub(t, t.TempDir(), nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			base := append(append(append([]scenario.Item(nil), village...), scenario.Alive(depts, t0)...), c.setup...)
+			if err := scenario.Publish(ctx, nc, base); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Tick(ctx, t0); err != nil {
+				t.Fatal(err)
+			}
+			if ws := h.View().Warnings(view.WarningQuery{}); len(ws) != 0 {
+				for _, w := range ws {
+					t.Errorf("baseline: %s on %s: %s", w.Rule, w.EntityID, w.Message)
+				}
+				t.FailNow()
+			}
+			// Break the rule.
+			if err := scenario.Publish(ctx, nc, c.breaks); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Tick(ctx, t0.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			ws := h.View().Warnings(view.WarningQuery{Rule: c.rule})
+			var w *view.Warning
+			for i := range ws {
+				if ws[i].EntityID == c.entity {
+					w = &ws[i]
+				}
+			}
+			if w == nil {
+				t.Fatalf("no %s warning on %s; open: %+v", c.rule, c.entity, h.View().Warnings(view.WarningQuery{}))
+			}
+			events := warningEvents(t, js)
+			var raised *hubEvent
+			for i := range events {
+				if events[i].data.WarningID == w.ID && events[i].typ == "anzhi.warning.raised.v1" {
+					raised = &events[i]
+				}
+			}
+			if raised == nil {
+				t.Fatalf("no warning.raised event for %s in the log", w.ID)
+			}
+			rule, _ := schemas.MustLoad().Rules().Rule(c.rule)
+			if raised.data.Clause != rule.Clause {
+				t.Errorf("clause %q is not the rule's clause %q", raised.data.Clause, rule.Clause)
+			}
+			for _, part := range strings.FieldsFunc(strings.ReplaceAll(raised.data.Clause, "……", ";"), func(r rune) bool { return r == ';' }) {
+				if !strings.Contains(guidance, strings.TrimSuffix(part, "。")) {
+					t.Errorf("clause part %q is not in the guidance", part)
+				}
+			}
+			if !slices.Contains(raised.data.Responsible, c.responsib) {
+				t.Errorf("responsible %v, want %s", raised.data.Responsible, c.responsib)
+			}
+			if got, want := raised.data.DueOn, t0.Add(time.Hour).AddDate(0, 0, rule.DueDays).Format(time.DateOnly); got != want {
+				t.Errorf("due on %s, want %s", got, want)
+			}
+			got := map[string]bool{}
+			for _, e := range raised.data.Evidence {
+				got[e.Type] = true
+				// The evidence points at a real fact of that type in the log.
+				s, _ := js.Stream(ctx, fact.LogStream)
+				m, err := s.GetMsg(ctx, e.Seq)
+				if err != nil {
+					t.Errorf("evidence seq %d: %v", e.Seq, err)
+					continue
+				}
+				fam := strings.TrimSuffix(strings.TrimPrefix(e.Type, "anzhi."), ".v1")
+				if !strings.HasPrefix(m.Subject, fact.FactSubjectPrefix+fam+".") {
+					t.Errorf("evidence seq %d is %s, not a %s fact", e.Seq, m.Subject, fam)
+				}
+			}
+			for _, fam := range c.evidence {
+				if !got["anzhi."+fam+".v1"] {
+					t.Errorf("evidence %v lacks %s", raised.data.Evidence, fam)
+				}
+			}
+			// Make it hold again.
+			if err := scenario.Publish(ctx, nc, c.holds); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Tick(ctx, t0.Add(2*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range h.View().Warnings(view.WarningQuery{Rule: c.rule}) {
+				if x.EntityID == c.entity {
+					t.Fatalf("%s still open on %s after the fix: %s", c.rule, c.entity, x.Message)
+				}
+			}
+			resolved := false
+			for _, e := range warningEvents(t, js) {
+				if e.data.WarningID == w.ID && e.typ == "anzhi.warning.resolved.v1" {
+					resolved = true
+				}
+			}
+			if !resolved {
+				t.Errorf("no warning.resolved event for %s", w.ID)
+			}
+		})
+	}
+}
+
+func registryDepts() []string {
+	var out []string
+	for _, d := range schemas.MustLoad().Departments() {
+		out = append(out, d.Code)
+	}
+	return out
+}
+
+// TestFreshness is R18: a department silent for more than 30 days (on the
+// recorded clock) is warned, and the warning resolves when it publishes.
+func TestFreshness(t *testing.T) {
+	h, nc, js := ingestHub(t, t.TempDir(), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	t0 := time.Date(2021, 6, 1, 0, 0, 0, 0, time.UTC)
+	if err := scenario.Publish(ctx, nc, scenario.Alive(registryDepts(), t0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Tick(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.View().Warnings(view.WarningQuery{Rule: "R18"})); n != 0 {
+		t.Fatalf("%d R18 warnings at start", n)
+	}
+	later := t0.AddDate(0, 0, 31)
+	if err := h.Tick(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+	ws := h.View().Warnings(view.WarningQuery{Rule: "R18", Dept: "justice"})
+	if len(ws) != 1 || ws[0].EntityID != "justice" {
+		t.Fatalf("R18 on justice: %+v", ws)
+	}
+	if err := scenario.Publish(ctx, nc, scenario.Alive([]string{"justice"}, later)); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Tick(ctx, later.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if ws := h.View().Warnings(view.WarningQuery{Rule: "R18", Dept: "justice"}); len(ws) != 0 {
+		t.Fatalf("justice still warned after publishing: %+v", ws)
+	}
+	if n := len(h.View().Warnings(view.WarningQuery{Rule: "R18"})); n != len(registryDepts())-1 {
+		t.Errorf("%d R18 warnings open, want %d (every other department is still silent)", n, len(registryDepts())-1)
+	}
+	_ = js
+}
+
+func publisherFact(family string, t time.Time, data map[string]any) publishers.Fact {
+	return publishers.Fact{Family: family, Time: t, Data: data}
+}
