@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,7 +43,8 @@ type gate struct {
 	// publisher (see packKey). Only the gate goroutine touches it once the
 	// gate runs.
 	keys   map[uint64]uint64
-	recent []keyAt // appended since the last confirmed entry, for rollback
+	keysMu sync.RWMutex // held to write keys, and by readers outside the gate goroutine
+	recent []keyAt      // appended since the last confirmed entry, for rollback
 
 	position        atomic.Uint64 // last intake sequence judged (in order)
 	confirmedIntake atomic.Uint64 // intake sequence of the last entry stored in the log
@@ -64,6 +66,20 @@ type submission struct {
 type keyAt struct {
 	key, seq uint64
 	sub      *submission
+}
+
+// resolve returns the log sequence and publisher of an accepted fact by
+// key; safe from any goroutine.
+func (g *gate) resolve(key uint64) (seq uint64, pub schemas.Publisher, ok bool) {
+	g.keysMu.RLock()
+	packed, ok := g.keys[key]
+	g.keysMu.RUnlock()
+	if !ok {
+		return 0, schemas.Publisher{}, false
+	}
+	seq, i := unpackKey(packed)
+	pub, _ = g.cat.PublisherByIndex(i)
+	return seq, pub, true
 }
 
 // packKey packs a log sequence and a publisher index into a key-index value.
@@ -131,7 +147,9 @@ func (g *gate) runOnce(ctx context.Context) error {
 			continue
 		}
 		if seq, _ := unpackKey(g.keys[r.key]); seq == r.seq {
+			g.keysMu.Lock()
 			delete(g.keys, r.key)
+			g.keysMu.Unlock()
 		}
 		if r.sub != nil {
 			g.submit.pushFront(*r.sub)
@@ -330,7 +348,9 @@ func (g *gate) appendFact(ctx context.Context, w *logWriter, m fact.Message, vd 
 		return err
 	}
 	g.appended.Store(e.seq)
+	g.keysMu.Lock()
 	g.keys[key] = packKey(e.seq, g.cat.PublisherIndex(vd.Publisher))
+	g.keysMu.Unlock()
 	g.recent = append(g.recent, keyAt{key: key, seq: e.seq, sub: sub})
 	return nil
 }

@@ -197,7 +197,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	start := time.Now()
-	changes, err := replay(ctx, h.logs, h.view, h.gate.keys, cfg.Catalog, 1, lastSeq, func(done, total uint64) {
+	changes, err := replay(ctx, h.logs, h.view, h.gate, cfg.Catalog, 1, lastSeq, func(done, total uint64) {
 		cfg.Logger.Info("replaying the log", "seq", done, "of", total)
 	})
 	if err != nil {
@@ -261,6 +261,17 @@ func (h *Hub) ClientURL() string { return h.url }
 
 // HTTPAddr is the address the HTTP API listens on ("" when disabled).
 func (h *Hub) HTTPAddr() string { return h.httpAddr }
+
+// ResolveFact finds an accepted fact by its key (fact.Key of its source and
+// id, as the view's FactRef and Evidence carry it): its log sequence and
+// the department that published it.
+func (h *Hub) ResolveFact(key uint64) (seq uint64, source string, ok bool) {
+	seq, pub, ok := h.gate.resolve(key)
+	if !ok {
+		return 0, "", false
+	}
+	return seq, pub.Source(), true
+}
 
 // View returns the hub's shared view.
 func (h *Hub) View() *view.View { return h.view }

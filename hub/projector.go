@@ -102,7 +102,7 @@ func (p *projector) emit(changes []view.Change) {
 // replay folds the log from the view's position to lastSeq into the view
 // and the gate's key index, and returns the warning changes the replay
 // derived (the gate writes those the log does not have yet).
-func replay(ctx context.Context, logs jetstream.Stream, v *view.View, keys map[uint64]uint64, cat *schemas.Catalog,
+func replay(ctx context.Context, logs jetstream.Stream, v *view.View, g *gate, cat *schemas.Catalog,
 	from, lastSeq uint64, progress func(done, total uint64)) ([]view.Change, error) {
 	if lastSeq < from {
 		return nil, nil
@@ -147,7 +147,9 @@ func replay(ctx context.Context, logs jetstream.Stream, v *view.View, keys map[u
 		}
 		if le.RejectedBy == "" {
 			pub, _ := cat.ParseSource(le.Source)
-			keys[le.Key()] = packKey(seq, cat.PublisherIndex(pub))
+			g.keysMu.Lock()
+			g.keys[le.Key()] = packKey(seq, cat.PublisherIndex(pub))
+			g.keysMu.Unlock()
 		}
 		batch = append(batch, le)
 		if len(batch) == cap(batch) {
