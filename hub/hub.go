@@ -55,8 +55,14 @@ type Config struct {
 	// hourly. Default 10s; negative disables automatic ticks (tests drive
 	// the clock with Tick).
 	TickEvery time.Duration
-	Catalog   *schemas.Catalog
-	Logger    *slog.Logger
+	// SnapshotEvery checkpoints the view after this many log entries
+	// (default 100000; negative disables). The hub also checkpoints on a
+	// clean Close, and restarts from the newest checkpoint plus the log's tail.
+	SnapshotEvery int
+	// Rebuild ignores checkpoints at start and folds the whole log.
+	Rebuild bool
+	Catalog *schemas.Catalog
+	Logger  *slog.Logger
 }
 
 func (c *Config) setDefaults() error {
@@ -85,6 +91,9 @@ func (c *Config) setDefaults() error {
 	if c.TickEvery == 0 {
 		c.TickEvery = 10 * time.Second
 	}
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = 100_000
+	}
 	if c.NATSURL == "" && c.DataDir == "" {
 		return errors.New("hub: a data directory (--data) or an external NATS URL (--nats-url) is required")
 	}
@@ -106,8 +115,11 @@ type Hub struct {
 	proj     *projector
 	ready    atomic.Bool
 	metrics  *metrics
-	http     *http.Server
-	httpAddr string
+
+	snapMu       sync.Mutex
+	lastSnapshot atomic.Uint64
+	http         *http.Server
+	httpAddr     string
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -165,9 +177,6 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if h.logs, err = h.js.Stream(ctx, LogStream); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
-	if h.view, err = view.New(cfg.Catalog); err != nil {
-		return nil, fmt.Errorf("hub: %w", err)
-	}
 	submit := newQueue[submission]()
 	h.gate = &gate{
 		js:          h.js,
@@ -183,6 +192,11 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		keys:        map[uint64]uint64{},
 		submit:      submit,
 	}
+	// Restore the newest checkpoint, then catch up with the log's tail.
+	var from uint64
+	if h.view, from, err = h.loadSnapshot(ctx); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
 	h.proj = &projector{v: h.view, cat: cfg.Catalog, in: newQueue[storedEntry](), submit: submit,
 		log: cfg.Logger.With("component", "projector"), metrics: h.metrics}
 	h.gate.stored = func(e *logEntry) {
@@ -197,7 +211,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	start := time.Now()
-	changes, err := replay(ctx, h.logs, h.view, h.gate, cfg.Catalog, 1, lastSeq, func(done, total uint64) {
+	changes, err := replay(ctx, h.logs, h.view, h.gate, cfg.Catalog, from+1, lastSeq, func(done, total uint64) {
 		cfg.Logger.Info("replaying the log", "seq", done, "of", total)
 	})
 	if err != nil {
@@ -210,14 +224,14 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 			submit.push(submission{change: &c})
 		}
 	}
-	if lastSeq > 0 {
-		cfg.Logger.Info("view caught up with the log", "entries", lastSeq, "took", time.Since(start).Round(time.Millisecond))
+	if lastSeq > from {
+		cfg.Logger.Info("view caught up with the log", "from", from+1, "to", lastSeq, "took", time.Since(start).Round(time.Millisecond))
 	}
 	h.ready.Store(true)
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
-	h.wg.Add(3)
+	h.wg.Add(4)
 	go func() {
 		defer h.wg.Done()
 		if err := h.gate.run(runCtx); err != nil {
@@ -231,6 +245,10 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	go func() {
 		defer h.wg.Done()
 		h.runClock(runCtx)
+	}()
+	go func() {
+		defer h.wg.Done()
+		h.runSnapshots(runCtx)
 	}()
 	cfg.Logger.Info("hub started", "nats", h.url, "http", h.httpAddr, "data", cfg.DataDir)
 	return h, nil
@@ -340,7 +358,8 @@ func (h *Hub) WaitIdle(ctx context.Context) error {
 	}
 }
 
-// Close stops the ingest and the HTTP API, then the embedded server.
+// Close stops the ingest and the HTTP API, checkpoints the view, then stops
+// the embedded server.
 func (h *Hub) Close() error {
 	if h.cancel != nil {
 		h.cancel()
@@ -351,6 +370,13 @@ func (h *Hub) Close() error {
 		cancel()
 	}
 	h.wg.Wait()
+	if h.proj != nil && h.ready.Load() && h.cfg.SnapshotEvery > 0 && h.view.Seq() > h.lastSnapshot.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if _, err := h.Snapshot(ctx); err != nil {
+			h.cfg.Logger.Warn("no snapshot at close", "err", err)
+		}
+		cancel()
+	}
 	for _, nc := range []*nats.Conn{h.ncRead, h.ncWrite} {
 		if nc != nil {
 			_ = nc.Drain()

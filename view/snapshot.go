@@ -1,0 +1,562 @@
+package view
+
+import (
+	"bufio"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/xianyang/anzhi/schemas"
+)
+
+// snapshotMagic starts every snapshot; the digit is the format version.
+const snapshotMagic = "ANZHIVIEW3"
+
+// ErrSnapshotFormat means a snapshot is not one this version can read.
+var ErrSnapshotFormat = errors.New("view snapshot: unknown or damaged format")
+
+// WriteSnapshot writes the whole view — every entity, register, counter,
+// open warning with its supervision, and the entities waiting for the next
+// rule sweep — in a compact binary form. Restore reads it back into a view
+// that folds the rest of the log exactly as this one would. Maps are written
+// in key order, so two equal views give equal bytes.
+func (v *View) WriteSnapshot(w io.Writer) error {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	e := &encoder{w: bufio.NewWriterSize(w, 1<<20)}
+	e.str(snapshotMagic)
+	e.u64(v.seq)
+	e.time(v.clock)
+	e.time(v.firstClock)
+	e.u64(v.facts)
+	e.u64(v.version)
+
+	e.u64(uint64(len(v.persons)))
+	for i := range v.persons {
+		p := &v.persons[i]
+		e.raw(v.personKeys[i][:])
+		for g := range p.keys {
+			e.u64(p.keys[g])
+			e.u32(uint32(p.eff[g]))
+		}
+		e.u32(p.hh)
+		e.u32(p.next)
+		for _, x := range []uint16{p.birthYear, p.basicYear, p.seriousYear, p.pensionYear, uint16(p.empStart), uint16(p.empEnd), uint16(p.trainDone), uint16(p.hukouDay)} {
+			e.u16(x)
+		}
+		e.raw([]byte{p.sex, p.labour, p.disability, p.status, p.edu, p.eduLevel, p.basic, p.serious, p.pension,
+			p.emp, p.empKind, p.trainPassed, p.hukou, p.contract, b2u(p.registered)})
+		e.u64(uint64(p.bits))
+	}
+
+	e.u64(uint64(len(v.households)))
+	for i := range v.households {
+		h := &v.households[i]
+		e.u64(h.key)
+		for g := range h.keys {
+			e.u64(h.keys[g])
+			e.u32(uint32(h.eff[g]))
+		}
+		e.u32(h.site)
+		e.u32(h.first)
+		for _, m := range h.mem {
+			e.u16(m)
+		}
+		for _, d := range []day{h.relocated, h.deedDay, h.reclaimDay} {
+			e.u16(uint16(d))
+		}
+		e.raw([]byte{h.size, h.labourCount, h.deed, h.reclaim, h.dibao, h.tekun, h.temporary, h.benefit, h.land, h.forest,
+			h.status, b2u(h.poor), b2u(h.registered)})
+		e.u64(uint64(h.bits))
+	}
+
+	e.u64(uint64(len(v.sites)))
+	for _, s := range v.sites {
+		e.str(s.id)
+		e.reg(s.reg)
+		for _, x := range []string{s.name, s.township, s.setting, s.status, s.inspection} {
+			e.str(x)
+		}
+		e.raw([]byte{b2u(s.central), b2u(s.known), b2u(s.repairFund)})
+		e.u64(uint64(s.planHH))
+		e.u64(uint64(s.planPop))
+		e.u16(uint16(s.done))
+		e.u64(uint64(s.households))
+		for i := range s.infra {
+			e.raw([]byte{s.infra[i]})
+			e.reg(s.infraReg[i])
+			e.u16(uint16(s.infraDay[i]))
+		}
+		for _, m := range []map[string]*facility{s.clinics, s.schools, s.workshops, s.parks, s.units, s.party, s.ecommerce} {
+			e.facilities(m)
+		}
+		e.u64(uint64(s.legal))
+		e.reg(s.housing)
+		e.counters(&s.contrib)
+		e.area(s.area)
+	}
+	for _, k := range v.cat.Counties() {
+		e.area(v.counties[k.Code])
+	}
+	e.area(v.city)
+
+	e.sorted(len(v.depts), func(yield func(string)) {
+		for k := range v.depts {
+			yield(k)
+		}
+	}, func(code string) {
+		d := v.depts[code]
+		e.u64(uint64(d.published))
+		e.u64(uint64(d.rejected))
+		e.time(d.last)
+		e.time(d.lastClock)
+		e.sorted(len(d.byFamily), func(yield func(string)) {
+			for k := range d.byFamily {
+				yield(k)
+			}
+		}, func(f string) { e.u64(uint64(d.byFamily[f])) })
+	})
+	e.sorted(len(v.projects), func(yield func(string)) {
+		for k := range v.projects {
+			yield(k)
+		}
+	}, func(id string) {
+		p := v.projects[id]
+		e.str(p.area)
+		e.reg(p.jobs)
+		e.str(p.kind)
+		for _, x := range []int64{p.jobsTotal, p.jobsRelocated, p.allocated, p.disbursed, p.otherAmount} {
+			e.u64(uint64(x))
+		}
+		e.reg(p.otherArea)
+		e.u16(uint16(p.otherAreaDay))
+	})
+	e.sorted(len(v.tasks), func(yield func(string)) {
+		for k := range v.tasks {
+			yield(k)
+		}
+	}, func(id string) {
+		t := v.tasks[id]
+		e.reg(t.reg)
+		for _, x := range []string{t.owner, t.title, t.target, t.status, t.state} {
+			e.str(x)
+		}
+		e.u64(uint64(len(t.coOwners)))
+		for _, c := range t.coOwners {
+			e.str(c)
+		}
+		e.u16(uint16(t.deadline))
+		e.u16(uint16(t.final))
+		e.reg(t.progress)
+		e.u64(uint64(t.percent))
+		e.u16(uint16(t.reported))
+	})
+	e.sorted(len(v.meetings), func(yield func(string)) {
+		for k := range v.meetings {
+			yield(k)
+		}
+	}, func(string) {})
+	e.sorted(len(v.reports), func(yield func(string)) {
+		for k := range v.reports {
+			yield(k)
+		}
+	}, func(id string) {
+		r := v.reports[id]
+		for _, x := range []string{r.dept, r.kind, r.warning} {
+			e.str(x)
+		}
+		e.u16(uint16(r.reported))
+		e.u64(r.key)
+	})
+
+	ws := make([]*Warning, 0, len(v.warnings))
+	for _, w := range v.warnings {
+		ws = append(ws, w)
+	}
+	sort.Slice(ws, func(i, j int) bool { return ws[i].ID < ws[j].ID })
+	e.u64(uint64(len(ws)))
+	for _, w := range ws {
+		for _, x := range []string{w.ID, w.Rule, w.EntityKind, w.EntityID, w.Area, w.Message, w.Level, w.Supervision} {
+			e.str(x)
+		}
+		for _, t := range []time.Time{w.Since, w.RaisedAt, w.Due, w.Acknowledged} {
+			e.time(t)
+		}
+		e.u64(uint64(len(w.Responsible)))
+		for _, r := range w.Responsible {
+			e.str(r)
+		}
+		e.u64(uint64(len(w.Evidence)))
+		for _, ev := range w.Evidence {
+			e.str(ev.Family)
+			e.u64(ev.Key)
+			e.str(ev.Subject)
+			e.time(ev.Time)
+		}
+		e.u64(uint64(w.Actions))
+		e.raw([]byte{b2u(w.Rectified)})
+		e.u64(w.Seq)
+	}
+
+	for _, set := range []map[uint32]struct{}{v.dirtyPersons, v.dirtyHouseholds, v.dirtySites} {
+		ids := make([]uint32, 0, len(set))
+		for i := range set {
+			ids = append(ids, i)
+		}
+		sort.Slice(ids, func(a, b int) bool { return ids[a] < ids[b] })
+		e.u64(uint64(len(ids)))
+		for _, i := range ids {
+			e.u32(i)
+		}
+	}
+	e.sorted(len(v.dirtyProjects), func(yield func(string)) {
+		for k := range v.dirtyProjects {
+			yield(k)
+		}
+	}, func(string) {})
+	e.str(snapshotMagic) // trailer: a truncated snapshot fails here
+	if e.err != nil {
+		return e.err
+	}
+	return e.w.Flush()
+}
+
+// Restore reads a snapshot written by WriteSnapshot.
+func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
+	v, err := New(cat)
+	if err != nil {
+		return nil, err
+	}
+	d := &decoder{r: bufio.NewReaderSize(r, 1<<20)}
+	if d.str() != snapshotMagic {
+		return nil, ErrSnapshotFormat
+	}
+	v.seq = d.u64()
+	v.clock = d.time()
+	v.firstClock = d.time()
+	v.facts = d.u64()
+	v.version = d.u64()
+
+	n := d.count(1 << 32)
+	v.persons = make([]person, n)
+	v.personKeys = make([][32]byte, n)
+	v.personIdx = make(map[[32]byte]uint32, n)
+	for i := range v.persons {
+		p := &v.persons[i]
+		d.raw(v.personKeys[i][:])
+		v.personIdx[v.personKeys[i]] = uint32(i)
+		for g := range p.keys {
+			p.keys[g] = d.u64()
+			p.eff[g] = etime(d.u32())
+		}
+		p.hh, p.next = d.u32(), d.u32()
+		p.birthYear, p.basicYear, p.seriousYear, p.pensionYear = d.u16(), d.u16(), d.u16(), d.u16()
+		p.empStart, p.empEnd, p.trainDone, p.hukouDay = day(d.u16()), day(d.u16()), day(d.u16()), day(d.u16())
+		var b [15]byte
+		d.raw(b[:])
+		p.sex, p.labour, p.disability, p.status, p.edu, p.eduLevel, p.basic, p.serious, p.pension = b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8]
+		p.emp, p.empKind, p.trainPassed, p.hukou, p.contract, p.registered = b[9], b[10], b[11], b[12], b[13], b[14] == 1
+		p.bits = bits(d.u64())
+	}
+
+	n = d.count(1 << 32)
+	v.households = make([]household, n)
+	v.hhIdx = make(map[uint64]uint32, n)
+	for i := range v.households {
+		h := &v.households[i]
+		h.key = d.u64()
+		v.hhIdx[h.key] = uint32(i)
+		for g := range h.keys {
+			h.keys[g] = d.u64()
+			h.eff[g] = etime(d.u32())
+		}
+		h.site, h.first = d.u32(), d.u32()
+		for m := range h.mem {
+			h.mem[m] = d.u16()
+		}
+		h.relocated, h.deedDay, h.reclaimDay = day(d.u16()), day(d.u16()), day(d.u16())
+		var b [13]byte
+		d.raw(b[:])
+		h.size, h.labourCount, h.deed, h.reclaim, h.dibao, h.tekun, h.temporary, h.benefit, h.land, h.forest, h.status =
+			b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10]
+		h.poor, h.registered = b[11] == 1, b[12] == 1
+		h.bits = bits(d.u64())
+	}
+
+	n = d.count(1 << 24)
+	for i := 0; i < n && d.err == nil; i++ {
+		id := d.str()
+		si := v.siteIndex(id)
+		s := v.sites[si]
+		s.reg = d.reg()
+		s.name, s.township, s.setting, s.status, s.inspection = d.str(), d.str(), d.str(), d.str(), d.str()
+		s.area.name = s.name
+		var b [3]byte
+		d.raw(b[:])
+		s.central, s.known, s.repairFund = b[0] == 1, b[1] == 1, b[2] == 1
+		s.planHH, s.planPop = int64(d.u64()), int64(d.u64())
+		s.done = day(d.u16())
+		s.households = int(d.u64())
+		for j := range s.infra {
+			var x [1]byte
+			d.raw(x[:])
+			s.infra[j] = x[0]
+			s.infraReg[j] = d.reg()
+			s.infraDay[j] = day(d.u16())
+		}
+		for _, m := range []map[string]*facility{s.clinics, s.schools, s.workshops, s.parks, s.units, s.party, s.ecommerce} {
+			d.facilities(m)
+		}
+		s.legal = int64(d.u64())
+		s.housing = d.reg()
+		d.counters(&s.contrib)
+		d.area(s.area)
+	}
+	for _, k := range cat.Counties() {
+		d.area(v.counties[k.Code])
+	}
+	d.area(v.city)
+
+	d.each(func(code string) {
+		x := v.dept(code)
+		x.published, x.rejected = int64(d.u64()), int64(d.u64())
+		x.last, x.lastClock = d.time(), d.time()
+		d.each(func(f string) { x.byFamily[f] = int64(d.u64()) })
+	})
+	d.each(func(id string) {
+		p := &project{id: id}
+		v.projects[id] = p
+		p.area = d.str()
+		p.jobs = d.reg()
+		p.kind = d.str()
+		p.jobsTotal, p.jobsRelocated, p.allocated, p.disbursed, p.otherAmount = int64(d.u64()), int64(d.u64()), int64(d.u64()), int64(d.u64()), int64(d.u64())
+		p.otherArea = d.reg()
+		p.otherAreaDay = day(d.u16())
+	})
+	d.each(func(id string) {
+		t := &task{id: id}
+		v.tasks[id] = t
+		t.reg = d.reg()
+		t.owner, t.title, t.target, t.status, t.state = d.str(), d.str(), d.str(), d.str(), d.str()
+		for k := d.count(1 << 16); k > 0 && d.err == nil; k-- {
+			t.coOwners = append(t.coOwners, d.str())
+		}
+		t.deadline, t.final = day(d.u16()), day(d.u16())
+		t.progress = d.reg()
+		t.percent = int64(d.u64())
+		t.reported = day(d.u16())
+	})
+	d.each(func(q string) { v.meetings[q] = true })
+	d.each(func(id string) {
+		r := &report{id: id, dept: d.str(), kind: d.str(), warning: d.str()}
+		r.reported = day(d.u16())
+		r.key = d.u64()
+		v.reports[id] = r
+		if r.warning != "" {
+			v.reportsFor[r.warning] = append(v.reportsFor[r.warning], r)
+		}
+	})
+
+	n = d.count(1 << 32)
+	for i := 0; i < n && d.err == nil; i++ {
+		w := &Warning{escIndex: -1}
+		w.ID, w.Rule, w.EntityKind, w.EntityID, w.Area, w.Message, w.Level, w.Supervision = d.str(), d.str(), d.str(), d.str(), d.str(), d.str(), d.str(), d.str()
+		w.Since, w.RaisedAt, w.Due, w.Acknowledged = d.time(), d.time(), d.time(), d.time()
+		for k := d.count(1 << 16); k > 0 && d.err == nil; k-- {
+			w.Responsible = append(w.Responsible, d.str())
+		}
+		for k := d.count(1 << 16); k > 0 && d.err == nil; k-- {
+			w.Evidence = append(w.Evidence, Evidence{Family: d.str(), Key: d.u64(), Subject: d.str(), Time: d.time()})
+		}
+		w.Actions = int(d.u64())
+		var b [1]byte
+		d.raw(b[:])
+		w.Rectified = b[0] == 1
+		w.Seq = d.u64()
+		w.key = wkey{w.Rule, w.EntityID}
+		v.warnings[w.key] = w
+		v.warnByID[w.ID] = w.key
+		if !v.escalateAt(w).IsZero() {
+			heap.Push(&v.esc, w)
+		}
+	}
+	for _, set := range []map[uint32]struct{}{v.dirtyPersons, v.dirtyHouseholds, v.dirtySites} {
+		for k := d.count(1 << 32); k > 0 && d.err == nil; k-- {
+			set[d.u32()] = struct{}{}
+		}
+	}
+	d.each(func(id string) { v.dirtyProjects[id] = struct{}{} })
+	if d.str() != snapshotMagic || d.err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSnapshotFormat, d.err)
+	}
+	return v, nil
+}
+
+type encoder struct {
+	w   *bufio.Writer
+	buf [binary.MaxVarintLen64]byte
+	err error
+}
+
+func (e *encoder) raw(b []byte) {
+	if e.err == nil {
+		_, e.err = e.w.Write(b)
+	}
+}
+func (e *encoder) u64(x uint64) { e.raw(e.buf[:binary.PutUvarint(e.buf[:], x)]) }
+func (e *encoder) u32(x uint32) { e.u64(uint64(x)) }
+func (e *encoder) u16(x uint16) { e.u64(uint64(x)) }
+func (e *encoder) str(s string) {
+	e.u64(uint64(len(s)))
+	if e.err == nil {
+		_, e.err = e.w.WriteString(s)
+	}
+}
+func (e *encoder) time(t time.Time) {
+	if t.IsZero() {
+		e.u64(0)
+		return
+	}
+	e.u64(uint64(t.UnixNano()) + 1)
+}
+func (e *encoder) reg(r reg) {
+	e.u64(r.key)
+	e.u32(uint32(r.eff))
+}
+func (e *encoder) counters(c *counters) {
+	for _, x := range c {
+		e.u64(uint64(x))
+	}
+}
+func (e *encoder) area(a *area) {
+	e.counters(&a.c)
+	e.u64(uint64(a.sites))
+	e.sorted(len(a.warns), func(yield func(string)) {
+		for k := range a.warns {
+			yield(k)
+		}
+	}, func(r string) { e.u64(uint64(a.warns[r])) })
+}
+func (e *encoder) facilities(m map[string]*facility) {
+	e.sorted(len(m), func(yield func(string)) {
+		for k := range m {
+			yield(k)
+		}
+	}, func(id string) {
+		x := m[id]
+		e.reg(x.reg)
+		e.str(x.kind)
+		e.raw([]byte{b2u(x.open)})
+		e.u64(uint64(x.seats))
+		e.u64(uint64(x.jobs))
+	})
+}
+
+// sorted writes n keys (from list) in order, each followed by what val writes.
+func (e *encoder) sorted(n int, list func(func(string)), val func(string)) {
+	keys := make([]string, 0, n)
+	list(func(k string) { keys = append(keys, k) })
+	sort.Strings(keys)
+	e.u64(uint64(len(keys)))
+	for _, k := range keys {
+		e.str(k)
+		val(k)
+	}
+}
+
+type decoder struct {
+	r   *bufio.Reader
+	err error
+}
+
+func (d *decoder) u64() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	x, err := binary.ReadUvarint(d.r)
+	if err != nil {
+		d.err = err
+	}
+	return x
+}
+func (d *decoder) u32() uint32 {
+	x := d.u64()
+	if x > math.MaxUint32 && d.err == nil {
+		d.err = ErrSnapshotFormat
+	}
+	return uint32(x)
+}
+func (d *decoder) u16() uint16 {
+	x := d.u64()
+	if x > math.MaxUint16 && d.err == nil {
+		d.err = ErrSnapshotFormat
+	}
+	return uint16(x)
+}
+func (d *decoder) count(limit uint64) int {
+	n := d.u64()
+	if n > limit && d.err == nil {
+		d.err = ErrSnapshotFormat
+	}
+	if d.err != nil {
+		return 0
+	}
+	return int(n)
+}
+func (d *decoder) raw(b []byte) {
+	if d.err == nil {
+		_, d.err = io.ReadFull(d.r, b)
+	}
+}
+func (d *decoder) str() string {
+	n := d.count(1 << 20)
+	if n == 0 {
+		return ""
+	}
+	b := make([]byte, n)
+	d.raw(b)
+	return string(b)
+}
+func (d *decoder) time() time.Time {
+	x := d.u64()
+	if x == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(x-1)).UTC()
+}
+func (d *decoder) reg() reg { return reg{key: d.u64(), eff: etime(d.u32())} }
+func (d *decoder) counters(c *counters) {
+	for i := range c {
+		c[i] = int64(d.u64())
+	}
+}
+func (d *decoder) area(a *area) {
+	d.counters(&a.c)
+	a.sites = int(d.u64())
+	clear(a.warns)
+	d.each(func(r string) { a.warns[r] = int(d.u64()) })
+}
+func (d *decoder) facilities(m map[string]*facility) {
+	d.each(func(id string) {
+		x := &facility{}
+		x.reg = d.reg()
+		x.kind = d.str()
+		var b [1]byte
+		d.raw(b[:])
+		x.open = b[0] == 1
+		x.seats, x.jobs = int64(d.u64()), int64(d.u64())
+		m[id] = x
+	})
+}
+
+// each reads a sorted key list written by encoder.sorted.
+func (d *decoder) each(fn func(string)) {
+	for n := d.count(1 << 32); n > 0 && d.err == nil; n-- {
+		fn(d.str())
+	}
+}
