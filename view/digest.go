@@ -29,17 +29,17 @@ func (v *View) Digest() string {
 	d.str("anzhi-view-v1")
 	d.time(v.clock)
 
-	order := make([]uint32, len(v.persons))
+	order := make([]uint32, v.persons.len())
 	for i := range order {
 		order[i] = uint32(i)
 	}
-	slices.SortFunc(order, func(a, b uint32) int { return bytes.Compare(v.personKeys[a][:], v.personKeys[b][:]) })
+	slices.SortFunc(order, func(a, b uint32) int { return bytes.Compare(v.personKeys.at(a)[:], v.personKeys.at(b)[:]) })
 	d.u64(uint64(len(order)))
 	for _, i := range order {
-		p := &v.persons[i]
-		d.bytes(v.personKeys[i][:])
+		p := v.persons.at(i)
+		d.bytes(v.personKeys.at(i)[:])
 		if p.hh != 0 {
-			d.u64(v.households[p.hh-1].key)
+			d.u64(v.households.at(p.hh-1).key)
 		} else {
 			d.u64(0)
 		}
@@ -54,14 +54,14 @@ func (v *View) Digest() string {
 		d.u64(uint64(p.bits))
 	}
 
-	hos := make([]uint32, len(v.households))
+	hos := make([]uint32, v.households.len())
 	for i := range hos {
 		hos[i] = uint32(i)
 	}
-	slices.SortFunc(hos, func(a, b uint32) int { return cmpU64(v.households[a].key, v.households[b].key) })
+	slices.SortFunc(hos, func(a, b uint32) int { return cmpU64(v.households.at(a).key, v.households.at(b).key) })
 	d.u64(uint64(len(hos)))
 	for _, i := range hos {
-		h := &v.households[i]
+		h := v.households.at(i)
 		d.u64(h.key)
 		for g := range h.keys {
 			d.u64(h.keys[g])

@@ -85,8 +85,7 @@ func (v *View) householdIndex(k uint64) uint32 {
 	if i, ok := v.hhIdx[k]; ok {
 		return i
 	}
-	i := uint32(len(v.households))
-	v.households = append(v.households, household{key: k})
+	i := v.households.push(household{key: k})
 	v.hhIdx[k] = i
 	return i
 }
@@ -122,7 +121,7 @@ func (v *View) foldHousehold(e *fact.Entry) {
 		return
 	}
 	hi := v.householdIndex(hk)
-	h := &v.households[hi]
+	h := v.households.at(hi)
 	eff, key := toETime(e.Time), e.Key()
 	if !newer(eff, key, h.eff[hgRegistry], h.keys[hgRegistry]) {
 		return
@@ -146,7 +145,7 @@ func (v *View) foldHousehold(e *fact.Entry) {
 // moveHousehold moves a household (and its members' contributions) to
 // another site.
 func (v *View) moveHousehold(hi, site uint32) {
-	h := &v.households[hi]
+	h := v.households.at(hi)
 	if h.site == site {
 		return
 	}
@@ -156,14 +155,14 @@ func (v *View) moveHousehold(hi, site uint32) {
 		v.dirtySites[h.site-1] = struct{}{}
 	}
 	applyBits(from, h.bits, 0)
-	for q := h.first; q != 0; q = v.persons[q-1].next {
-		applyBits(from, v.persons[q-1].bits, 0)
+	for q := h.first; q != 0; q = v.persons.at(q-1).next {
+		applyBits(from, v.persons.at(q-1).bits, 0)
 	}
 	h.site = site
 	to := v.householdArea(h)
 	applyBits(to, 0, h.bits)
-	for q := h.first; q != 0; q = v.persons[q-1].next {
-		applyBits(to, 0, v.persons[q-1].bits)
+	for q := h.first; q != 0; q = v.persons.at(q-1).next {
+		applyBits(to, 0, v.persons.at(q-1).bits)
 	}
 	v.sites[site-1].households++
 	v.dirtySites[site-1] = struct{}{}
@@ -178,7 +177,7 @@ func (v *View) foldHouseholdFact(e *fact.Entry) {
 		return
 	}
 	hi := v.householdIndex(hk)
-	h := &v.households[hi]
+	h := v.households.at(hi)
 	eff, key := toETime(e.Time), e.Key()
 	set := func(g int) bool {
 		if !newer(eff, key, h.eff[g], h.keys[g]) {
@@ -330,13 +329,13 @@ func (v *View) secure(h *household) bool {
 }
 
 func (v *View) touchHousehold(hi uint32) {
-	h := &v.households[hi]
+	h := v.households.at(hi)
 	cur := v.householdBits(h)
 	if cur != h.bits {
 		applyBits(v.householdArea(h), h.bits, cur)
 		h.bits = cur
 	}
-	v.dirtyHouseholds[hi] = struct{}{}
+	v.dirtyHouseholds.add(hi)
 	if h.site != 0 {
 		// Site rules read the counters its households and members feed.
 		v.dirtySites[h.site-1] = struct{}{}

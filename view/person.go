@@ -95,13 +95,12 @@ type person struct {
 
 // personIndex returns the index of a person, creating a placeholder.
 func (v *View) personIndex(k [32]byte) uint32 {
-	if i, ok := v.personIdx[k]; ok {
+	if i, ok := v.personIdx.get(&k, &v.personKeys); ok {
 		return i
 	}
-	i := uint32(len(v.persons))
-	v.persons = append(v.persons, person{})
-	v.personKeys = append(v.personKeys, k)
-	v.personIdx[k] = i
+	i := v.persons.push(person{})
+	v.personKeys.push(k)
+	v.personIdx.put(&k, i, &v.personKeys)
 	return i
 }
 
@@ -109,36 +108,36 @@ func (v *View) personIndex(k [32]byte) uint32 {
 // was in (with its contribution) if that changed.
 func (v *View) setHousehold(pi uint32, hhKey uint64) {
 	hi := v.householdIndex(hhKey) + 1
-	if v.persons[pi].hh == hi {
+	if v.persons.at(pi).hh == hi {
 		return
 	}
-	if v.persons[pi].hh != 0 {
+	if v.persons.at(pi).hh != 0 {
 		v.withdrawPerson(pi)
 		v.unlinkMember(pi)
 	}
-	p := &v.persons[pi]
-	h := &v.households[hi-1]
+	p := v.persons.at(pi)
+	h := v.households.at(hi-1)
 	p.hh = hi
 	p.next = h.first
 	h.first = pi + 1
-	v.dirtyHouseholds[hi-1] = struct{}{}
+	v.dirtyHouseholds.add(hi - 1)
 }
 
 func (v *View) unlinkMember(pi uint32) {
-	p := &v.persons[pi]
-	h := &v.households[p.hh-1]
+	p := v.persons.at(pi)
+	h := v.households.at(p.hh-1)
 	if h.first == pi+1 {
 		h.first = p.next
 	} else {
-		for q := h.first; q != 0; q = v.persons[q-1].next {
-			if v.persons[q-1].next == pi+1 {
-				v.persons[q-1].next = p.next
+		for q := h.first; q != 0; q = v.persons.at(q-1).next {
+			if v.persons.at(q-1).next == pi+1 {
+				v.persons.at(q-1).next = p.next
 				break
 			}
 		}
 	}
 	p.next = 0
-	v.dirtyHouseholds[p.hh-1] = struct{}{}
+	v.dirtyHouseholds.add(p.hh - 1)
 }
 
 func (v *View) foldPersonRegistry(e *fact.Entry) {
@@ -150,14 +149,14 @@ func (v *View) foldPersonRegistry(e *fact.Entry) {
 		return
 	}
 	pi := v.personIndex(k)
-	p := &v.persons[pi]
+	p := v.persons.at(pi)
 	eff, key := toETime(e.Time), e.Key()
 	if !newer(eff, key, p.eff[pgRegistry], p.keys[pgRegistry]) {
 		return
 	}
 	p.eff[pgRegistry], p.keys[pgRegistry] = eff, key
 	v.setHousehold(pi, hk)
-	p = &v.persons[pi]
+	p = v.persons.at(pi)
 	p.registered = true
 	p.birthYear = uint16(f.int("birth_year"))
 	p.sex = sexUnknown
@@ -203,10 +202,10 @@ func (v *View) foldPersonFact(e *fact.Entry) {
 		return
 	}
 	pi := v.personIndex(k)
-	if hk, ok := householdKey(f.str("household_id")); ok && v.persons[pi].hh == 0 {
+	if hk, ok := householdKey(f.str("household_id")); ok && v.persons.at(pi).hh == 0 {
 		v.setHousehold(pi, hk)
 	}
-	p := &v.persons[pi]
+	p := v.persons.at(pi)
 	eff, key := toETime(e.Time), e.Key()
 	set := func(g int) bool {
 		if !newer(eff, key, p.eff[g], p.keys[g]) {
@@ -417,16 +416,16 @@ func (v *View) personBits(p *person) bits {
 // touchPerson recomputes a person's contribution and marks it for the next
 // rule sweep.
 func (v *View) touchPerson(pi uint32) {
-	p := &v.persons[pi]
+	p := v.persons.at(pi)
 	cur := v.personBits(p)
 	v.movePersonBits(pi, p.bits, cur)
 	p.bits = cur
-	v.dirtyPersons[pi] = struct{}{}
+	v.dirtyPersons.add(pi)
 }
 
 // withdrawPerson removes a person's contribution (before moving it).
 func (v *View) withdrawPerson(pi uint32) {
-	p := &v.persons[pi]
+	p := v.persons.at(pi)
 	v.movePersonBits(pi, p.bits, 0)
 	p.bits = 0
 }
@@ -437,11 +436,11 @@ func (v *View) movePersonBits(pi uint32, old, cur bits) {
 	if old == cur {
 		return
 	}
-	p := &v.persons[pi]
+	p := v.persons.at(pi)
 	if p.hh == 0 {
 		return
 	}
-	h := &v.households[p.hh-1]
+	h := v.households.at(p.hh-1)
 	h.memberDelta(old, cur)
 	applyBits(v.householdArea(h), old, cur)
 	v.touchHousehold(p.hh - 1)

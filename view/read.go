@@ -81,7 +81,7 @@ func (v *View) Household(id string) (*HouseholdView, error) {
 	if !ok {
 		return nil, ErrNotFound
 	}
-	h := &v.households[hi]
+	h := v.households.at(hi)
 	out := &HouseholdView{
 		HouseholdID: householdID(h.key), County: countyOfHousehold(h.key), Registered: h.registered,
 		Status: statusNames[min(int(h.status), 2)], Size: int(h.size), LabourCount: int(h.labourCount),
@@ -109,11 +109,11 @@ func (v *View) Household(id string) (*HouseholdView, error) {
 		"insurance":      {State: strconv.Itoa(int(h.mem[mInsuredBoth])) + "/" + strconv.Itoa(int(h.mem[mMembers])), Met: h.mem[mInsuredBoth] == h.mem[mMembers]},
 	}
 	var members []uint32
-	for q := h.first; q != 0; q = v.persons[q-1].next {
+	for q := h.first; q != 0; q = v.persons.at(q-1).next {
 		members = append(members, q-1)
 	}
 	sort.Slice(members, func(i, j int) bool {
-		return hex.EncodeToString(v.personKeys[members[i]][:]) < hex.EncodeToString(v.personKeys[members[j]][:])
+		return hex.EncodeToString(v.personKeys.at(members[i])[:]) < hex.EncodeToString(v.personKeys.at(members[j])[:])
 	})
 	for _, pi := range members {
 		out.Members = append(out.Members, v.personView(pi))
@@ -143,10 +143,10 @@ func onOff(x uint8) string {
 }
 
 func (v *View) personView(pi uint32) PersonView {
-	p := &v.persons[pi]
+	p := v.persons.at(pi)
 	b := p.bits
 	pv := PersonView{
-		PersonKey: hex.EncodeToString(v.personKeys[pi][:]), BirthYear: int(p.birthYear),
+		PersonKey: hex.EncodeToString(v.personKeys.at(pi)[:]), BirthYear: int(p.birthYear),
 		Sex: sexNames[min(int(p.sex), 2)], Labour: labourNames[min(int(p.labour), 4)], Disabled: p.disability == 1,
 		Status: statusNames[min(int(p.status), 2)], Registered: p.registered,
 	}
@@ -468,6 +468,6 @@ type Stats struct {
 func (v *View) Stats() Stats {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return Stats{Seq: v.seq, Clock: v.clock, Facts: v.facts, Persons: len(v.persons), Households: len(v.households),
+	return Stats{Seq: v.seq, Clock: v.clock, Facts: v.facts, Persons: v.persons.len(), Households: v.households.len(),
 		Sites: len(v.sites), Warnings: len(v.warnings)}
 }

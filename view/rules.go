@@ -53,10 +53,10 @@ func ruleNumber(r string) int {
 // recomputeAll re-derives every time-dependent contribution (ages, this
 // year's insurance, six months after training): once per recorded day.
 func (v *View) recomputeAll() {
-	for i := range v.persons {
+	for i := range uint32(v.persons.len()) {
 		v.touchPerson(uint32(i))
 	}
-	for i := range v.households {
+	for i := range uint32(v.households.len()) {
 		v.touchHousehold(uint32(i))
 	}
 	for i := range v.sites {
@@ -69,12 +69,8 @@ func (v *View) recomputeAll() {
 
 // sweep evaluates the rules on every entity touched since the last sweep.
 func (v *View) sweep(out *[]Change) {
-	for pi := range v.dirtyPersons {
-		v.judgePerson(pi, out)
-	}
-	for hi := range v.dirtyHouseholds {
-		v.judgeHousehold(hi, out)
-	}
+	v.dirtyPersons.each(func(pi uint32) { v.judgePerson(pi, out) })
+	v.dirtyHouseholds.each(func(hi uint32) { v.judgeHousehold(hi, out) })
 	for si := range v.dirtySites {
 		v.judgeSite(si, out)
 		// A site finishing (or losing) its infrastructure changes R17 for
@@ -89,8 +85,8 @@ func (v *View) sweep(out *[]Change) {
 		v.judgeProject(v.projects[id], out)
 	}
 	v.judgeDepartments(out)
-	clear(v.dirtyPersons)
-	clear(v.dirtyHouseholds)
+	v.dirtyPersons.clear()
+	v.dirtyHouseholds.clear()
 	clear(v.dirtySites)
 	clear(v.dirtyProjects)
 }
@@ -108,8 +104,8 @@ func later(ts ...time.Time) time.Time {
 func jan1(year int) time.Time { return time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC) }
 
 func (v *View) personEvidence(pi uint32, groups ...int) []Evidence {
-	p := &v.persons[pi]
-	subject := hex.EncodeToString(v.personKeys[pi][:])
+	p := v.persons.at(pi)
+	subject := hex.EncodeToString(v.personKeys.at(pi)[:])
 	var ev []Evidence
 	for _, g := range groups {
 		if p.keys[g] != 0 {
@@ -132,12 +128,12 @@ func (v *View) householdEvidence(h *household, groups ...int) []Evidence {
 
 // judgePerson evaluates R6, R7 and R8 on a person.
 func (v *View) judgePerson(pi uint32, out *[]Change) {
-	p := &v.persons[pi]
-	entity := hex.EncodeToString(v.personKeys[pi][:])
+	p := v.persons.at(pi)
+	entity := hex.EncodeToString(v.personKeys.at(pi)[:])
 	var relocated time.Time
 	areaCode := ""
 	if p.hh != 0 {
-		h := &v.households[p.hh-1]
+		h := v.households.at(p.hh-1)
 		relocated = h.relocated.Time()
 		if h.relocated == 0 {
 			relocated = time.Time{}
@@ -187,7 +183,7 @@ func (v *View) judgePerson(pi uint32, out *[]Change) {
 
 // judgeHousehold evaluates R4, R9, R10 and R11 on a household.
 func (v *View) judgeHousehold(hi uint32, out *[]Change) {
-	h := &v.households[hi]
+	h := v.households.at(hi)
 	id := householdID(h.key)
 	areaCode := countyOfHousehold(h.key)
 	relocated := h.relocated.Time()
@@ -203,8 +199,8 @@ func (v *View) judgeHousehold(hi uint32, out *[]Change) {
 		r4.broken = true
 		var lastEmp time.Time
 		var emp []Evidence
-		for q := h.first; q != 0; q = v.persons[q-1].next {
-			p := &v.persons[q-1]
+		for q := h.first; q != 0; q = v.persons.at(q-1).next {
+			p := v.persons.at(q-1)
 			if p.keys[pgEmploy] != 0 {
 				lastEmp = later(lastEmp, p.eff[pgEmploy].Time())
 				emp = append(emp, v.personEvidence(q-1, pgEmploy)...)
@@ -236,7 +232,7 @@ func (v *View) judgeHousehold(hi uint32, out *[]Change) {
 		r10.broken, r10.since = true, since
 		r10.responsible = []string{"police"}
 		var hk []Evidence
-		for q := h.first; q != 0; q = v.persons[q-1].next {
+		for q := h.first; q != 0; q = v.persons.at(q-1).next {
 			hk = append(hk, v.personEvidence(q-1, pgHukou)...)
 		}
 		r10.evidence = append(v.householdEvidence(h, hgRegistry), firstEvidence(hk, 5)...)

@@ -36,10 +36,10 @@ func (v *View) WriteSnapshot(w io.Writer) error {
 	e.u64(v.facts)
 	e.u64(v.version)
 
-	e.u64(uint64(len(v.persons)))
-	for i := range v.persons {
-		p := &v.persons[i]
-		e.raw(v.personKeys[i][:])
+	e.u64(uint64(v.persons.len()))
+	for i := range uint32(v.persons.len()) {
+		p := v.persons.at(i)
+		e.raw(v.personKeys.at(i)[:])
 		for g := range p.keys {
 			e.u64(p.keys[g])
 			e.u32(uint32(p.eff[g]))
@@ -54,9 +54,9 @@ func (v *View) WriteSnapshot(w io.Writer) error {
 		e.u64(uint64(p.bits))
 	}
 
-	e.u64(uint64(len(v.households)))
-	for i := range v.households {
-		h := &v.households[i]
+	e.u64(uint64(v.households.len()))
+	for i := range uint32(v.households.len()) {
+		h := v.households.at(i)
 		e.u64(h.key)
 		for g := range h.keys {
 			e.u64(h.keys[g])
@@ -203,16 +203,18 @@ func (v *View) WriteSnapshot(w io.Writer) error {
 		e.u64(w.Seq)
 	}
 
-	for _, set := range []map[uint32]struct{}{v.dirtyPersons, v.dirtyHouseholds, v.dirtySites} {
-		ids := make([]uint32, 0, len(set))
-		for i := range set {
-			ids = append(ids, i)
-		}
-		sort.Slice(ids, func(a, b int) bool { return ids[a] < ids[b] })
-		e.u64(uint64(len(ids)))
-		for _, i := range ids {
-			e.u32(i)
-		}
+	for _, set := range []*bitset{&v.dirtyPersons, &v.dirtyHouseholds} {
+		e.u64(uint64(set.len()))
+		set.each(func(i uint32) { e.u32(i) })
+	}
+	sites := make([]uint32, 0, len(v.dirtySites))
+	for i := range v.dirtySites {
+		sites = append(sites, i)
+	}
+	sort.Slice(sites, func(a, b int) bool { return sites[a] < sites[b] })
+	e.u64(uint64(len(sites)))
+	for _, i := range sites {
+		e.u32(i)
 	}
 	e.sorted(len(v.dirtyProjects), func(yield func(string)) {
 		for k := range v.dirtyProjects {
@@ -243,13 +245,12 @@ func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
 	v.version = d.u64()
 
 	n := d.count(1 << 32)
-	v.persons = make([]person, n)
-	v.personKeys = make([][32]byte, n)
-	v.personIdx = make(map[[32]byte]uint32, n)
-	for i := range v.persons {
-		p := &v.persons[i]
-		d.raw(v.personKeys[i][:])
-		v.personIdx[v.personKeys[i]] = uint32(i)
+	v.persons.resize(n)
+	v.personKeys.resize(n)
+	for i := range uint32(n) {
+		p := v.persons.at(i)
+		d.raw(v.personKeys.at(i)[:])
+		v.personIdx.put(v.personKeys.at(i), i, &v.personKeys)
 		for g := range p.keys {
 			p.keys[g] = d.u64()
 			p.eff[g] = etime(d.u32())
@@ -265,12 +266,12 @@ func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
 	}
 
 	n = d.count(1 << 32)
-	v.households = make([]household, n)
+	v.households.resize(n)
 	v.hhIdx = make(map[uint64]uint32, n)
-	for i := range v.households {
-		h := &v.households[i]
+	for i := range uint32(n) {
+		h := v.households.at(i)
 		h.key = d.u64()
-		v.hhIdx[h.key] = uint32(i)
+		v.hhIdx[h.key] = i
 		for g := range h.keys {
 			h.keys[g] = d.u64()
 			h.eff[g] = etime(d.u32())
@@ -385,10 +386,13 @@ func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
 			heap.Push(&v.esc, w)
 		}
 	}
-	for _, set := range []map[uint32]struct{}{v.dirtyPersons, v.dirtyHouseholds, v.dirtySites} {
+	for _, set := range []*bitset{&v.dirtyPersons, &v.dirtyHouseholds} {
 		for k := d.count(1 << 32); k > 0 && d.err == nil; k-- {
-			set[d.u32()] = struct{}{}
+			set.add(d.u32())
 		}
+	}
+	for k := d.count(1 << 32); k > 0 && d.err == nil; k-- {
+		v.dirtySites[d.u32()] = struct{}{}
 	}
 	d.each(func(id string) { v.dirtyProjects[id] = struct{}{} })
 	if d.str() != snapshotMagic || d.err != nil {

@@ -32,10 +32,10 @@ type View struct {
 	clock time.Time // last hub.tick
 	facts uint64    // facts folded
 
-	persons    []person
-	personKeys [][32]byte
-	personIdx  map[[32]byte]uint32
-	households []household
+	persons    chunks[person]
+	personKeys chunks[[32]byte]
+	personIdx  personIndex
+	households chunks[household]
 	hhIdx      map[uint64]uint32
 	sites      []*site
 	siteIdx    map[string]uint32
@@ -52,8 +52,8 @@ type View struct {
 	reportsFor map[string][]*report // by warning id, also for warnings not raised yet
 	firstClock time.Time            // first hub.tick: departments are judged fresh from here
 
-	dirtyPersons    map[uint32]struct{}
-	dirtyHouseholds map[uint32]struct{}
+	dirtyPersons    bitset
+	dirtyHouseholds bitset
 	dirtySites      map[uint32]struct{}
 	dirtyProjects   map[string]struct{}
 	version         uint64 // bumped on every change, for caches
@@ -67,11 +67,10 @@ func New(cat *schemas.Catalog) (*View, error) {
 	}
 	v := &View{
 		cat: cat, rules: cat.Rules(), p: p,
-		personIdx: map[[32]byte]uint32{}, hhIdx: map[uint64]uint32{}, siteIdx: map[string]uint32{},
+		hhIdx: map[uint64]uint32{}, siteIdx: map[string]uint32{},
 		counties: map[string]*area{}, depts: map[string]*dept{}, projects: map[string]*project{},
 		tasks: map[string]*task{}, meetings: map[string]bool{}, warnings: map[wkey]*Warning{},
 		reports: map[string]*report{}, warnByID: map[string]wkey{}, reportsFor: map[string][]*report{},
-		dirtyPersons: map[uint32]struct{}{}, dirtyHouseholds: map[uint32]struct{}{},
 		dirtySites: map[uint32]struct{}{}, dirtyProjects: map[string]struct{}{},
 	}
 	v.esc.v = v
@@ -210,7 +209,7 @@ func (v *View) noteRejected(dept string, seq uint64) {
 func (v *View) Pending() bool {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return len(v.dirtyPersons)+len(v.dirtyHouseholds)+len(v.dirtySites)+len(v.dirtyProjects) > 0
+	return v.dirtyPersons.len()+v.dirtyHouseholds.len()+len(v.dirtySites)+len(v.dirtyProjects) > 0
 }
 
 // Advance records that the log has reached seq without an entry the view
