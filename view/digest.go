@@ -161,9 +161,9 @@ func (v *View) Digest() string {
 		d.u64(uint64(r.reported))
 		d.u64(r.key)
 	})
-	ws := make([]*Warning, 0, len(v.warnings))
+	ws := make([]Warning, 0, len(v.warnings))
 	for _, w := range v.warnings {
-		ws = append(ws, w)
+		ws = append(ws, v.describe(w))
 	}
 	sort.Slice(ws, func(i, j int) bool {
 		if ws[i].Rule != ws[j].Rule {

@@ -10,6 +10,7 @@ import (
 // its jobs (hr.projectjobs, R3) and its funds (finance.funds, R17).
 type project struct {
 	id   string
+	idx  uint32 // position in the view's project list
 	area string // county or city code
 
 	jobs          reg
@@ -29,8 +30,9 @@ type project struct {
 func (v *View) projectOf(id, areaCode string) *project {
 	p := v.projects[id]
 	if p == nil {
-		p = &project{id: id, area: areaCode}
+		p = &project{id: id, area: areaCode, idx: uint32(len(v.projectList))}
 		v.projects[id] = p
+		v.projectList = append(v.projectList, p)
 	}
 	if areaCode != "" {
 		p.area = areaCode
@@ -194,8 +196,10 @@ func (v *View) foldReport(e *fact.Entry) {
 		return
 	}
 	v.reportsFor[r.warning] = append(v.reportsFor[r.warning], r)
-	if k, ok := v.warnByID[r.warning]; ok {
-		v.supervise(v.warnings[k], r)
+	if id, ok := parseWarningID(r.warning); ok {
+		if k, ok := v.warnByID[id]; ok && warningID(k.rule, id) == r.warning {
+			v.supervise(v.warnings[k], r)
+		}
 	}
 }
 

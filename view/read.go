@@ -118,16 +118,17 @@ func (v *View) Household(id string) (*HouseholdView, error) {
 	for _, pi := range members {
 		out.Members = append(out.Members, v.personView(pi))
 	}
-	for _, w := range v.warnings {
-		if w.EntityID == out.HouseholdID {
-			c := *w
-			out.Warnings = append(out.Warnings, &c)
-			continue
+	for _, r := range []uint8{4, 9, 10, 11} {
+		if w := v.warnings[wkey{rule: r, kind: entHousehold, idx: hi}]; w != nil {
+			d := v.describe(w)
+			out.Warnings = append(out.Warnings, &d)
 		}
-		for _, m := range out.Members {
-			if w.EntityID == m.PersonKey {
-				c := *w
-				out.Warnings = append(out.Warnings, &c)
+	}
+	for _, pi := range members {
+		for _, r := range []uint8{6, 7, 8} {
+			if w := v.warnings[wkey{rule: r, kind: entPerson, idx: pi}]; w != nil {
+				d := v.describe(w)
+				out.Warnings = append(out.Warnings, &d)
 			}
 		}
 	}
@@ -266,9 +267,9 @@ func (v *View) Site(id string) (*SiteView, error) {
 		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 		out.Facilities[name] = list
 	}
-	for _, w := range v.warnings {
-		if w.EntityKind == "site" && (w.EntityID == s.id || len(w.EntityID) > len(s.id) && w.EntityID[:len(s.id)+1] == s.id+"/") {
-			out.Warnings[w.Rule]++
+	for k, w := range v.warnings {
+		if k.kind == entSite && k.idx == si {
+			out.Warnings[ruleName(w.key.rule)]++
 		}
 	}
 	return out, nil
@@ -397,10 +398,10 @@ func (v *View) Department(code string) (*DepartmentView, error) {
 		}
 	}
 	sort.Slice(out.Tasks, func(i, j int) bool { return out.Tasks[i].TaskID < out.Tasks[j].TaskID })
-	for _, w := range v.warnings {
-		if containsString(w.Responsible, code) {
-			c := *w
-			out.Warnings = append(out.Warnings, &c)
+	for k, w := range v.warnings {
+		if containsString(v.responsibleOf(k, w.level == 1), code) {
+			d := v.describe(w)
+			out.Warnings = append(out.Warnings, &d)
 		}
 	}
 	sortWarnings(out.Warnings)
@@ -419,21 +420,28 @@ type WarningQuery struct {
 func (v *View) Warnings(q WarningQuery) []Warning {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
+	rule, _ := parseRule(q.Rule)
+	state := -1
+	for i, n := range supervisionNames {
+		if n == q.State {
+			state = i
+		}
+	}
 	var out []Warning
-	for _, w := range v.warnings {
-		if q.County != "" && w.Area != q.County {
+	for k, w := range v.warnings {
+		if q.Rule != "" && k.rule != rule {
 			continue
 		}
-		if q.Rule != "" && w.Rule != q.Rule {
+		if q.State != "" && int(w.sup) != state {
 			continue
 		}
-		if q.State != "" && w.Supervision != q.State {
+		if q.County != "" && v.entityArea(k) != q.County {
 			continue
 		}
-		if q.Dept != "" && !containsString(w.Responsible, q.Dept) {
+		if q.Dept != "" && !containsString(v.responsibleOf(k, w.level == 1), q.Dept) {
 			continue
 		}
-		out = append(out, *w)
+		out = append(out, v.describe(w))
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if a, b := ruleNumber(out[i].Rule), ruleNumber(out[j].Rule); a != b {

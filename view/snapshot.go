@@ -127,6 +127,7 @@ func (v *View) WriteSnapshot(w io.Writer) error {
 		}
 	}, func(id string) {
 		p := v.projects[id]
+		e.u32(p.idx)
 		e.str(p.area)
 		e.reg(p.jobs)
 		e.str(p.kind)
@@ -174,33 +175,33 @@ func (v *View) WriteSnapshot(w io.Writer) error {
 		e.u64(r.key)
 	})
 
-	ws := make([]*Warning, 0, len(v.warnings))
+	ws := make([]*warning, 0, len(v.warnings))
 	for _, w := range v.warnings {
 		ws = append(ws, w)
 	}
-	sort.Slice(ws, func(i, j int) bool { return ws[i].ID < ws[j].ID })
+	sort.Slice(ws, func(i, j int) bool {
+		a, b := ws[i].key, ws[j].key
+		if a.rule != b.rule {
+			return a.rule < b.rule
+		}
+		if a.kind != b.kind {
+			return a.kind < b.kind
+		}
+		if a.idx != b.idx {
+			return a.idx < b.idx
+		}
+		return a.sub < b.sub
+	})
 	e.u64(uint64(len(ws)))
 	for _, w := range ws {
-		for _, x := range []string{w.ID, w.Rule, w.EntityKind, w.EntityID, w.Area, w.Message, w.Level, w.Supervision} {
-			e.str(x)
-		}
-		for _, t := range []time.Time{w.Since, w.RaisedAt, w.Due, w.Acknowledged} {
-			e.time(t)
-		}
-		e.u64(uint64(len(w.Responsible)))
-		for _, r := range w.Responsible {
-			e.str(r)
-		}
-		e.u64(uint64(len(w.Evidence)))
-		for _, ev := range w.Evidence {
-			e.str(ev.Family)
-			e.u64(ev.Key)
-			e.str(ev.Subject)
-			e.time(ev.Time)
-		}
-		e.u64(uint64(w.Actions))
-		e.raw([]byte{b2u(w.Rectified)})
-		e.u64(w.Seq)
+		e.raw([]byte{w.key.rule, w.key.kind, w.key.sub, w.level, w.sup, b2u(w.rect)})
+		e.u32(w.key.idx)
+		e.u64(w.id)
+		e.u64(w.seq)
+		e.u32(uint32(w.since))
+		e.u32(uint32(w.raised))
+		e.u16(uint16(w.acked))
+		e.u16(w.actions)
 	}
 
 	for _, set := range []*bitset{&v.dirtyPersons, &v.dirtyHouseholds} {
@@ -332,6 +333,13 @@ func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
 	d.each(func(id string) {
 		p := &project{id: id}
 		v.projects[id] = p
+		p.idx = d.u32()
+		for int(p.idx) >= len(v.projectList) && d.err == nil && p.idx < 1<<24 {
+			v.projectList = append(v.projectList, nil)
+		}
+		if int(p.idx) < len(v.projectList) {
+			v.projectList[p.idx] = p
+		}
 		p.area = d.str()
 		p.jobs = d.reg()
 		p.kind = d.str()
@@ -352,6 +360,11 @@ func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
 		t.percent = int64(d.u64())
 		t.reported = day(d.u16())
 	})
+	for _, p := range v.projectList {
+		if p == nil {
+			return nil, ErrSnapshotFormat
+		}
+	}
 	d.each(func(q string) { v.meetings[q] = true })
 	d.each(func(id string) {
 		r := &report{id: id, dept: d.str(), kind: d.str(), warning: d.str()}
@@ -365,23 +378,20 @@ func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
 
 	n = d.count(1 << 32)
 	for i := 0; i < n && d.err == nil; i++ {
-		w := &Warning{escIndex: -1}
-		w.ID, w.Rule, w.EntityKind, w.EntityID, w.Area, w.Message, w.Level, w.Supervision = d.str(), d.str(), d.str(), d.str(), d.str(), d.str(), d.str(), d.str()
-		w.Since, w.RaisedAt, w.Due, w.Acknowledged = d.time(), d.time(), d.time(), d.time()
-		for k := d.count(1 << 16); k > 0 && d.err == nil; k-- {
-			w.Responsible = append(w.Responsible, d.str())
-		}
-		for k := d.count(1 << 16); k > 0 && d.err == nil; k-- {
-			w.Evidence = append(w.Evidence, Evidence{Family: d.str(), Key: d.u64(), Subject: d.str(), Time: d.time()})
-		}
-		w.Actions = int(d.u64())
-		var b [1]byte
+		w := &warning{esc: -1}
+		var b [6]byte
 		d.raw(b[:])
-		w.Rectified = b[0] == 1
-		w.Seq = d.u64()
-		w.key = wkey{w.Rule, w.EntityID}
+		w.key = wkey{rule: b[0], kind: b[1], sub: b[2]}
+		w.level, w.sup, w.rect = b[3], b[4], b[5] == 1
+		w.key.idx = d.u32()
+		w.id, w.seq = d.u64(), d.u64()
+		w.since, w.raised = etime(d.u32()), etime(d.u32())
+		w.acked, w.actions = day(d.u16()), d.u16()
+		if d.err != nil || !v.validKey(w.key) {
+			return nil, ErrSnapshotFormat
+		}
 		v.warnings[w.key] = w
-		v.warnByID[w.ID] = w.key
+		v.warnByID[w.id] = w.key
 		if !v.escalateAt(w).IsZero() {
 			heap.Push(&v.esc, w)
 		}

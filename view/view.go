@@ -45,8 +45,10 @@ type View struct {
 	projects   map[string]*project
 	tasks      map[string]*task
 	meetings   map[string]bool // quarters with a joint meeting held
-	warnings   map[wkey]*Warning
-	warnByID   map[string]wkey
+	warnings   map[wkey]*warning
+	warnByID   map[uint64]wkey // by the warning id's hash
+	projectList []*project     // projects by index (warnings refer to them by index)
+	deptCodes  []string        // registry departments by index (R18 warnings)
 	esc        escHeap
 	reports    map[string]*report   // issue.report by report id
 	reportsFor map[string][]*report // by warning id, also for warnings not raised yet
@@ -69,11 +71,14 @@ func New(cat *schemas.Catalog) (*View, error) {
 		cat: cat, rules: cat.Rules(), p: p,
 		hhIdx: map[uint64]uint32{}, siteIdx: map[string]uint32{},
 		counties: map[string]*area{}, depts: map[string]*dept{}, projects: map[string]*project{},
-		tasks: map[string]*task{}, meetings: map[string]bool{}, warnings: map[wkey]*Warning{},
-		reports: map[string]*report{}, warnByID: map[string]wkey{}, reportsFor: map[string][]*report{},
+		tasks: map[string]*task{}, meetings: map[string]bool{}, warnings: map[wkey]*warning{},
+		reports: map[string]*report{}, warnByID: map[uint64]wkey{}, reportsFor: map[string][]*report{},
 		dirtySites: map[uint32]struct{}{}, dirtyProjects: map[string]struct{}{},
 	}
 	v.esc.v = v
+	for _, d := range cat.Departments() {
+		v.deptCodes = append(v.deptCodes, d.Code)
+	}
 	v.city = newArea(cat.City.Code, cat.City.Name, nil)
 	for _, k := range cat.Counties() {
 		v.counties[k.Code] = newArea(k.Code, k.Name, v.city)

@@ -3,16 +3,68 @@ package view
 import (
 	"container/heap"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 )
 
-// wkey identifies what a warning is about: a rule and an entity.
+// Entity kinds a warning can be about.
+const (
+	entPerson uint8 = iota + 1
+	entHousehold
+	entSite
+	entProject
+	entDept
+)
+
+var entityKinds = [...]string{"", "person", "household", "site", "project", "department"}
+
+// Parts of a site a warning can be about (sub of a site wkey).
+const (
+	subSite     uint8 = 0
+	subInfra    uint8 = 1 // 1…8: infraItems[sub-1]
+	subClinic   uint8 = 9
+	subSchool   uint8 = 10
+	subSelfGov  uint8 = 11
+	subParty    uint8 = 12
+	nSiteParts        = 13
+)
+
+var siteParts = [nSiteParts]string{"", "water", "power", "road", "gas", "heating", "sewage", "telecom", "sanitation",
+	"clinic", "school", "self_governance", "party"}
+
+// wkey identifies what a warning is about: a rule and an entity (kind, part
+// of a site, and the entity's index in the view).
 type wkey struct {
-	rule   string
-	entity string
+	rule uint8
+	kind uint8
+	sub  uint8
+	idx  uint32
 }
+
+// warning is an open warning as the view keeps it: ≈56 bytes, since a
+// department that stops publishing can leave hundreds of thousands open.
+// Everything else (entity id, evidence, message, responsible units) is
+// derived from the entity when the warning is read.
+type warning struct {
+	id      uint64 // the warning id's 8 bytes
+	seq     uint64 // log sequence of its warning.raised event, once folded
+	key     wkey
+	since   etime
+	raised  etime
+	acked   day
+	actions uint16
+	level   uint8 // 0 warning, 1 escalated
+	sup     uint8 // 0 open, 1 acknowledged, 2 escalated
+	rect    bool
+	esc     int32 // position in the escalation heap, -1 when not in it
+}
+
+var levelNames = [...]string{"warning", "escalated"}
+var supervisionNames = [...]string{"open", "acknowledged", "escalated"}
 
 // Evidence is a fact a warning rests on.
 type Evidence struct {
@@ -22,7 +74,7 @@ type Evidence struct {
 	Time    time.Time `json:"time"` // when the fact took effect
 }
 
-// Warning is an open early warning (预警) and its supervision (督办).
+// Warning is an early warning (预警) and its supervision (督办), as read.
 type Warning struct {
 	ID          string     `json:"warning_id"`
 	Rule        string     `json:"rule"`
@@ -44,9 +96,6 @@ type Warning struct {
 	Rectified    bool      `json:"rectification_reported"`
 	// Seq is the log sequence of the warning.raised event once folded.
 	Seq uint64 `json:"seq,omitempty"`
-
-	key      wkey
-	escIndex int // position in the escalation heap, -1 when not in it
 }
 
 // ChangeKind says what happened to a warning.
@@ -62,7 +111,7 @@ const (
 // Change is a warning change the hub publishes into the log.
 type Change struct {
 	Kind    ChangeKind
-	Warning Warning // a copy at the time of the change
+	Warning Warning // as it stood at the change
 	At      time.Time
 	// Evidence of a resolution: the facts that made the rule hold again.
 	Evidence []Evidence
@@ -72,70 +121,192 @@ type Change struct {
 type finding struct {
 	broken      bool
 	since       time.Time
-	kind        string // entity kind
-	entity      string
-	area        string
 	responsible []string
 	evidence    []Evidence
 	message     string
 }
 
-func warningID(rule, entity string, since time.Time) string {
-	h := sha256.Sum256([]byte(rule + "\x00" + entity + "\x00" + since.UTC().Format(time.RFC3339)))
-	return "W-" + rule + "-" + hex.EncodeToString(h[:8])
+func ruleName(r uint8) string { return "R" + strconv.Itoa(int(r)) }
+
+func parseRule(s string) (uint8, bool) {
+	n, err := strconv.Atoi(strings.TrimPrefix(s, "R"))
+	if err != nil || !strings.HasPrefix(s, "R") || n < 1 || n > 19 {
+		return 0, false
+	}
+	return uint8(n), true
 }
 
-// judge raises, updates or resolves the warning of a rule for an entity.
-func (v *View) judge(rule string, f finding, out *[]Change) {
-	k := wkey{rule, f.entity}
+func warningHash(rule uint8, entity string, since time.Time) uint64 {
+	h := sha256.Sum256([]byte(ruleName(rule) + "\x00" + entity + "\x00" + since.UTC().Format(time.RFC3339)))
+	return binary.BigEndian.Uint64(h[:8])
+}
+
+func warningID(rule uint8, id uint64) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], id)
+	return "W-" + ruleName(rule) + "-" + hex.EncodeToString(b[:])
+}
+
+// parseWarningID returns the hash part of a warning id.
+func parseWarningID(s string) (uint64, bool) {
+	i := strings.LastIndexByte(s, '-')
+	if i < 0 || len(s)-i-1 != 16 {
+		return 0, false
+	}
+	b, err := hex.DecodeString(s[i+1:])
+	if err != nil {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(b), true
+}
+
+// entityID names a warning's entity as the contract does.
+func (v *View) entityID(k wkey) string {
+	switch k.kind {
+	case entPerson:
+		return hex.EncodeToString(v.personKeys.at(k.idx)[:])
+	case entHousehold:
+		return householdID(v.households.at(k.idx).key)
+	case entSite:
+		id := v.sites[k.idx].id
+		if k.sub != subSite {
+			id += "/" + siteParts[k.sub]
+		}
+		return id
+	case entProject:
+		return v.projectList[k.idx].id
+	case entDept:
+		return v.deptCodes[k.idx]
+	}
+	return ""
+}
+
+// entityArea is the county (or city) a warning belongs to.
+func (v *View) entityArea(k wkey) string {
+	switch k.kind {
+	case entPerson:
+		if p := v.persons.at(k.idx); p.hh != 0 {
+			return countyOfHousehold(v.households.at(p.hh - 1).key)
+		}
+	case entHousehold:
+		return countyOfHousehold(v.households.at(k.idx).key)
+	case entSite:
+		if c := v.sites[k.idx].county; v.cat.ValidArea(c) {
+			return c
+		}
+	case entProject:
+		if a := v.projectList[k.idx].area; v.cat.ValidArea(a) {
+			return a
+		}
+	}
+	return v.cat.City.Code
+}
+
+// judge raises or resolves the warning of a rule for an entity.
+func (v *View) judge(k wkey, out *[]Change) {
+	f := v.eval(k, false)
 	w := v.warnings[k]
 	switch {
 	case f.broken && w == nil:
-		r, _ := v.rules.Rule(rule)
-		w = &Warning{
-			ID: warningID(rule, f.entity, f.since), Rule: rule, EntityKind: f.kind, EntityID: f.entity, Area: f.area,
-			Since: f.since, RaisedAt: v.clock, Due: r.Due(v.clock), Responsible: f.responsible,
-			Evidence: f.evidence, Message: f.message, Level: "warning", Supervision: "open", key: k, escIndex: -1,
-		}
+		w = &warning{key: k, since: toETime(f.since), raised: toETime(v.clock), esc: -1}
+		w.id = warningHash(k.rule, v.entityID(k), w.since.Time())
 		v.warnings[k] = w
-		v.warnByID[w.ID] = k
+		v.warnByID[w.id] = k
 		// Reports may name a warning before this hub raised it (a replay
 		// in another order): apply them in a fixed order.
-		rs := v.reportsFor[w.ID]
+		rs := v.reportsFor[warningID(k.rule, w.id)]
 		sort.Slice(rs, func(i, j int) bool { return rs[i].key < rs[j].key })
 		for _, r := range rs {
 			w.supervise(r)
 		}
-		v.areaOf(f.area).bumpWarn(rule, 1)
+		v.areaOf(v.entityArea(k)).bumpWarn(ruleName(k.rule), 1)
 		heap.Push(&v.esc, w)
-		*out = append(*out, Change{Kind: Raised, Warning: *w, At: v.clock})
-	case f.broken && w != nil:
-		// Still broken: keep the evidence current.
-		w.Evidence, w.Message = f.evidence, f.message
+		*out = append(*out, Change{Kind: Raised, Warning: v.describe(w), At: v.clock})
 	case !f.broken && w != nil:
-		v.resolve(w, f.evidence, out)
+		c := Change{Kind: Resolved, Warning: v.describe(w), At: v.clock}
+		c.Evidence = v.eval(k, true).evidence
+		v.drop(w)
+		*out = append(*out, c)
 	}
 }
 
-func (v *View) resolve(w *Warning, evidence []Evidence, out *[]Change) {
+func (v *View) drop(w *warning) {
 	delete(v.warnings, w.key)
-	delete(v.warnByID, w.ID)
-	v.areaOf(w.Area).bumpWarn(w.Rule, -1)
-	if w.escIndex >= 0 {
-		heap.Remove(&v.esc, w.escIndex)
+	delete(v.warnByID, w.id)
+	v.areaOf(v.entityArea(w.key)).bumpWarn(ruleName(w.key.rule), -1)
+	if w.esc >= 0 {
+		heap.Remove(&v.esc, int(w.esc))
 	}
-	*out = append(*out, Change{Kind: Resolved, Warning: *w, At: v.clock, Evidence: evidence})
+}
+
+func (v *View) dueOf(w *warning) time.Time {
+	r, _ := v.rules.Rule(ruleName(w.key.rule))
+	return r.Due(w.raised.Time())
+}
+
+// responsibleOf names the units a warning goes to, without evaluating it.
+func (v *View) responsibleOf(k wkey, escalated bool) []string {
+	var out []string
+	switch k.rule {
+	case 1:
+		out = []string{"agri"}
+	case 2, 3, 4, 5, 8:
+		out = []string{"hrss"}
+	case 6:
+		out = []string{"edu"}
+	case 7:
+		out = []string{"medins"}
+	case 9, 11:
+		out = []string{"resources"}
+	case 10:
+		out = []string{"police"}
+	case 12:
+		out = v.p.infraOwners[infraItems[k.sub-subInfra]]
+	case 13:
+		out = []string{map[uint8]string{subClinic: "health", subSchool: "edu"}[k.sub]}
+	case 14:
+		out = []string{map[uint8]string{subSelfGov: "civil", subParty: "org"}[k.sub]}
+	case 17:
+		out = []string{"finance"}
+	case 18:
+		out = []string{v.deptCodes[k.idx]}
+	default:
+		out = []string{v.rules.Lead}
+	}
+	if escalated && !containsString(out, v.rules.EscalateTo) {
+		out = append(append([]string(nil), out...), v.rules.EscalateTo)
+	}
+	return out
+}
+
+// describe builds the readable warning: the stored state, and what the
+// entity's facts say now (evidence, message, responsible units).
+func (v *View) describe(w *warning) Warning {
+	f := v.eval(w.key, true)
+	out := Warning{
+		ID: warningID(w.key.rule, w.id), Rule: ruleName(w.key.rule), EntityKind: entityKinds[w.key.kind],
+		EntityID: v.entityID(w.key), Area: v.entityArea(w.key), Since: w.since.Time(), RaisedAt: w.raised.Time(),
+		Due: v.dueOf(w), Responsible: v.responsibleOf(w.key, w.level == 1), Evidence: f.evidence, Message: f.message,
+		Level: levelNames[w.level], Supervision: supervisionNames[w.sup], Actions: int(w.actions), Rectified: w.rect, Seq: w.seq,
+	}
+	if w.acked != 0 {
+		out.Acknowledged = w.acked.Time()
+	}
+	if out.Evidence == nil {
+		out.Evidence = []Evidence{}
+	}
+	return out
 }
 
 // escalateAt is when a warning escalates: when its acknowledgement is late,
 // or when it is past due.
-func (v *View) escalateAt(w *Warning) time.Time {
-	if w.Level == "escalated" {
+func (v *View) escalateAt(w *warning) time.Time {
+	if w.level == 1 {
 		return time.Time{}
 	}
-	t := w.Due
-	if w.Acknowledged.IsZero() {
-		if ack := w.RaisedAt.AddDate(0, 0, v.p.ackDays); ack.Before(t) {
+	t := v.dueOf(w)
+	if w.acked == 0 {
+		if ack := w.raised.Time().AddDate(0, 0, v.p.ackDays); ack.Before(t) {
 			t = ack
 		}
 	}
@@ -147,46 +318,43 @@ func (v *View) escalate(out *[]Change) {
 	for v.esc.Len() > 0 {
 		w := v.esc.items[0]
 		at := v.escalateAt(w)
-		if at.IsZero() || at.After(v.clock) {
-			if at.IsZero() {
-				heap.Pop(&v.esc)
-				continue
-			}
+		if at.IsZero() {
+			heap.Pop(&v.esc)
+			continue
+		}
+		if at.After(v.clock) {
 			return
 		}
 		heap.Pop(&v.esc)
-		w.Level, w.Supervision = "escalated", "escalated"
-		if !containsString(w.Responsible, v.rules.EscalateTo) {
-			w.Responsible = append(append([]string(nil), w.Responsible...), v.rules.EscalateTo)
-		}
-		*out = append(*out, Change{Kind: Escalated, Warning: *w, At: v.clock})
+		w.level, w.sup = 1, 2
+		*out = append(*out, Change{Kind: Escalated, Warning: v.describe(w), At: v.clock})
 	}
 }
 
 // supervise applies a department's report on a warning; an acknowledgement
 // moves its escalation later.
-func (v *View) supervise(w *Warning, r *report) {
+func (v *View) supervise(w *warning, r *report) {
 	w.supervise(r)
-	if w.escIndex >= 0 {
-		heap.Fix(&v.esc, w.escIndex)
+	if w.esc >= 0 {
+		heap.Fix(&v.esc, int(w.esc))
 	}
 }
 
-func (w *Warning) supervise(r *report) {
+func (w *warning) supervise(r *report) {
 	switch r.kind {
 	case "acknowledgement", "action":
 		// The earliest acknowledgement counts, whatever order reports come in.
-		if t := r.reported.Time(); r.reported != 0 && (w.Acknowledged.IsZero() || t.Before(w.Acknowledged)) {
-			w.Acknowledged = t
+		if r.reported != 0 && (w.acked == 0 || r.reported < w.acked) {
+			w.acked = r.reported
 		}
-		if w.Supervision == "open" {
-			w.Supervision = "acknowledged"
+		if w.sup == 0 {
+			w.sup = 1
 		}
-		if r.kind == "action" {
-			w.Actions++
+		if r.kind == "action" && w.actions < 1<<16-1 {
+			w.actions++
 		}
 	case "rectified":
-		w.Rectified = true
+		w.rect = true
 	}
 }
 
@@ -201,7 +369,7 @@ func containsString(xs []string, s string) bool {
 
 // escHeap orders warnings by when they escalate.
 type escHeap struct {
-	items []*Warning
+	items []*warning
 	v     *View
 }
 
@@ -211,21 +379,42 @@ func (h *escHeap) Less(i, j int) bool {
 	if !a.Equal(b) {
 		return a.Before(b)
 	}
-	return h.items[i].ID < h.items[j].ID
+	return h.items[i].id < h.items[j].id
 }
 func (h *escHeap) Swap(i, j int) {
 	h.items[i], h.items[j] = h.items[j], h.items[i]
-	h.items[i].escIndex, h.items[j].escIndex = i, j
+	h.items[i].esc, h.items[j].esc = int32(i), int32(j)
 }
 func (h *escHeap) Push(x any) {
-	w := x.(*Warning)
-	w.escIndex = len(h.items)
+	w := x.(*warning)
+	w.esc = int32(len(h.items))
 	h.items = append(h.items, w)
 }
 func (h *escHeap) Pop() any {
 	n := len(h.items)
 	w := h.items[n-1]
 	h.items = h.items[:n-1]
-	w.escIndex = -1
+	w.esc = -1
 	return w
+}
+
+// validKey reports whether a key names an entity the view has (a damaged
+// snapshot must not make reads index out of range).
+func (v *View) validKey(k wkey) bool {
+	if k.rule < 1 || k.rule > 19 {
+		return false
+	}
+	switch k.kind {
+	case entPerson:
+		return int(k.idx) < v.persons.len()
+	case entHousehold:
+		return int(k.idx) < v.households.len()
+	case entSite:
+		return int(k.idx) < len(v.sites) && k.sub < nSiteParts
+	case entProject:
+		return int(k.idx) < len(v.projectList)
+	case entDept:
+		return int(k.idx) < len(v.deptCodes)
+	}
+	return false
 }
