@@ -39,7 +39,7 @@ func (v *View) Digest() string {
 		p := v.persons.at(i)
 		d.bytes(v.personKeys.at(i)[:])
 		if p.hh != 0 {
-			d.u64(v.households.at(p.hh-1).key)
+			d.u64(v.households.at(p.hh - 1).key)
 		} else {
 			d.u64(0)
 		}

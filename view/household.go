@@ -155,13 +155,13 @@ func (v *View) moveHousehold(hi, site uint32) {
 		v.dirtySites[h.site-1] = struct{}{}
 	}
 	applyBits(from, h.bits, 0)
-	for q := h.first; q != 0; q = v.persons.at(q-1).next {
+	for q := h.first; q != 0; q = v.persons.at(q - 1).next {
 		applyBits(from, v.persons.at(q-1).bits, 0)
 	}
 	h.site = site
 	to := v.householdArea(h)
 	applyBits(to, 0, h.bits)
-	for q := h.first; q != 0; q = v.persons.at(q-1).next {
+	for q := h.first; q != 0; q = v.persons.at(q - 1).next {
 		applyBits(to, 0, v.persons.at(q-1).bits)
 	}
 	v.sites[site-1].households++

@@ -31,7 +31,7 @@ func (x *personIndex) get(k *[32]byte, keys *chunks[[32]byte]) (uint32, bool) {
 		if s == 0 {
 			return 0, false
 		}
-		if *keys.at(s-1) == *k {
+		if *keys.at(s - 1) == *k {
 			return s - 1, true
 		}
 	}

@@ -116,7 +116,7 @@ func (v *View) setHousehold(pi uint32, hhKey uint64) {
 		v.unlinkMember(pi)
 	}
 	p := v.persons.at(pi)
-	h := v.households.at(hi-1)
+	h := v.households.at(hi - 1)
 	p.hh = hi
 	p.next = h.first
 	h.first = pi + 1
@@ -125,13 +125,13 @@ func (v *View) setHousehold(pi uint32, hhKey uint64) {
 
 func (v *View) unlinkMember(pi uint32) {
 	p := v.persons.at(pi)
-	h := v.households.at(p.hh-1)
+	h := v.households.at(p.hh - 1)
 	if h.first == pi+1 {
 		h.first = p.next
 	} else {
-		for q := h.first; q != 0; q = v.persons.at(q-1).next {
+		for q := h.first; q != 0; q = v.persons.at(q - 1).next {
 			if v.persons.at(q-1).next == pi+1 {
-				v.persons.at(q-1).next = p.next
+				v.persons.at(q - 1).next = p.next
 				break
 			}
 		}
@@ -440,7 +440,7 @@ func (v *View) movePersonBits(pi uint32, old, cur bits) {
 	if p.hh == 0 {
 		return
 	}
-	h := v.households.at(p.hh-1)
+	h := v.households.at(p.hh - 1)
 	h.memberDelta(old, cur)
 	applyBits(v.householdArea(h), old, cur)
 	v.touchHousehold(p.hh - 1)

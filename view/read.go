@@ -109,7 +109,7 @@ func (v *View) Household(id string) (*HouseholdView, error) {
 		"insurance":      {State: strconv.Itoa(int(h.mem[mInsuredBoth])) + "/" + strconv.Itoa(int(h.mem[mMembers])), Met: h.mem[mInsuredBoth] == h.mem[mMembers]},
 	}
 	var members []uint32
-	for q := h.first; q != 0; q = v.persons.at(q-1).next {
+	for q := h.first; q != 0; q = v.persons.at(q - 1).next {
 		members = append(members, q-1)
 	}
 	sort.Slice(members, func(i, j int) bool {

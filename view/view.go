@@ -32,27 +32,27 @@ type View struct {
 	clock time.Time // last hub.tick
 	facts uint64    // facts folded
 
-	persons    chunks[person]
-	personKeys chunks[[32]byte]
-	personIdx  personIndex
-	households chunks[household]
-	hhIdx      map[uint64]uint32
-	sites      []*site
-	siteIdx    map[string]uint32
-	counties   map[string]*area
-	city       *area
-	depts      map[string]*dept
-	projects   map[string]*project
-	tasks      map[string]*task
-	meetings   map[string]bool // quarters with a joint meeting held
-	warnings   map[wkey]*warning
-	warnByID   map[uint64]wkey // by the warning id's hash
-	projectList []*project     // projects by index (warnings refer to them by index)
-	deptCodes  []string        // registry departments by index (R18 warnings)
-	esc        escHeap
-	reports    map[string]*report   // issue.report by report id
-	reportsFor map[string][]*report // by warning id, also for warnings not raised yet
-	firstClock time.Time            // first hub.tick: departments are judged fresh from here
+	persons     chunks[person]
+	personKeys  chunks[[32]byte]
+	personIdx   personIndex
+	households  chunks[household]
+	hhIdx       map[uint64]uint32
+	sites       []*site
+	siteIdx     map[string]uint32
+	counties    map[string]*area
+	city        *area
+	depts       map[string]*dept
+	projects    map[string]*project
+	tasks       map[string]*task
+	meetings    map[string]bool // quarters with a joint meeting held
+	warnings    map[wkey]*warning
+	warnByID    map[uint64]wkey // by the warning id's hash
+	projectList []*project      // projects by index (warnings refer to them by index)
+	deptCodes   []string        // registry departments by index (R18 warnings)
+	esc         escHeap
+	reports     map[string]*report   // issue.report by report id
+	reportsFor  map[string][]*report // by warning id, also for warnings not raised yet
+	firstClock  time.Time            // first hub.tick: departments are judged fresh from here
 
 	dirtyPersons    bitset
 	dirtyHouseholds bitset

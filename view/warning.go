@@ -24,13 +24,13 @@ var entityKinds = [...]string{"", "person", "household", "site", "project", "dep
 
 // Parts of a site a warning can be about (sub of a site wkey).
 const (
-	subSite     uint8 = 0
-	subInfra    uint8 = 1 // 1…8: infraItems[sub-1]
-	subClinic   uint8 = 9
-	subSchool   uint8 = 10
-	subSelfGov  uint8 = 11
-	subParty    uint8 = 12
-	nSiteParts        = 13
+	subSite    uint8 = 0
+	subInfra   uint8 = 1 // 1…8: infraItems[sub-1]
+	subClinic  uint8 = 9
+	subSchool  uint8 = 10
+	subSelfGov uint8 = 11
+	subParty   uint8 = 12
+	nSiteParts       = 13
 )
 
 var siteParts = [nSiteParts]string{"", "water", "power", "road", "gas", "heating", "sewage", "telecom", "sanitation",
