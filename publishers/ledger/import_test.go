@@ -1,0 +1,362 @@
+package ledger_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/hub"
+	"github.com/xianyang/anzhi/idcard"
+	"github.com/xianyang/anzhi/publishers"
+	"github.com/xianyang/anzhi/publishers/ledger"
+	"github.com/xianyang/anzhi/schemas"
+)
+
+// testKey is the deployment key of the tests (hex of 32 bytes).
+const testKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+// startHub starts a hub on a random port that keeps the intake (no purge
+// during the test), and a client connection.
+func startHub(t *testing.T) (*hub.Hub, *nats.Conn) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h, err := hub.Start(ctx, hub.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", PurgeEvery: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(h.ClientURL())
+	if err != nil {
+		h.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		nc.Close()
+		h.Close()
+	})
+	return h, nc
+}
+
+func waitIdle(t *testing.T, h *hub.Hub) hub.Status {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, err := h.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func key(t *testing.T) []byte {
+	t.Helper()
+	k, err := ledger.ParseKey([]byte(testKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// importFile imports one example ledger with its built-in mapping.
+func importFile(t *testing.T, nc *nats.Conn, dept, family, file string) (ledger.Summary, []ledger.RowError) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cat := schemas.MustLoad()
+	m, err := ledger.Builtin(family, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := publishers.New(nc, dept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := ledger.Open(filepath.Join(ledgerDir, file), ledger.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var logs bytes.Buffer
+	sum, errs, err := ledger.Import(ctx, pub, src, m, ledger.Options{Key: key(t), Catalog: cat,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatalf("Import %s: %v", file, err)
+	}
+	if ids := idNumbersIn(logs.Bytes()); len(ids) > 0 {
+		t.Errorf("the log holds raw ID numbers %v", ids)
+	}
+	return sum, errs
+}
+
+// idNumbersIn returns the raw ID numbers found in b.
+func idNumbersIn(b []byte) []string {
+	var out []string
+	for _, m := range idcard.Find(b) {
+		out = append(out, string(b[m.Start:m.End]))
+	}
+	return out
+}
+
+// ledgerIDs returns every string of the ledger that looks like an ID
+// number (18 characters, 17 digits), valid or not.
+func ledgerIDs(t *testing.T, file string) []string {
+	t.Helper()
+	re := regexp.MustCompile(`[1-8]\d{16}[\dXx]`)
+	var out []string
+	for _, row := range readAll(t, filepath.Join(ledgerDir, file)) {
+		for _, cell := range row {
+			out = append(out, re.FindAllString(cell, -1)...)
+		}
+	}
+	return out
+}
+
+// scanStreams reads every message of the intake and the log and fails if
+// one holds a raw ID number or one of the given strings.
+func scanStreams(t *testing.T, nc *nats.Conn, secrets []string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, stream := range []string{fact.IntakeStream, fact.LogStream} {
+		cons, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			m, err := cons.Next(jetstream.FetchMaxWait(300 * time.Millisecond))
+			if errors.Is(err, jetstream.ErrNoMessages) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("read %s: %v", stream, err)
+			}
+			n++
+			var all bytes.Buffer
+			all.WriteString(m.Subject())
+			for k, vs := range m.Headers() {
+				all.WriteString(k + strings.Join(vs, ","))
+			}
+			all.Write(m.Data())
+			if ids := idNumbersIn(all.Bytes()); len(ids) > 0 {
+				t.Errorf("%s holds raw ID numbers %v", stream, ids)
+			}
+			for _, s := range secrets {
+				if bytes.Contains(all.Bytes(), []byte(s)) || bytes.Contains(all.Bytes(), []byte(strings.ToUpper(s))) {
+					t.Errorf("%s holds the ledger's number %s", stream, idcard.Mask(s))
+				}
+			}
+		}
+	}
+	return n
+}
+
+func TestImportExampleLedgers(t *testing.T) {
+	tests := []struct {
+		dept, family, file string
+		want               ledger.Summary
+		report             []string
+	}{
+		{dept: "hrss", family: "hr.employment", file: "hrss-就业台账.xlsx",
+			want: ledger.Summary{Rows: 20, Published: 11, Duplicates: 1, Invalid: 8},
+			report: []string{
+				"row 16: 身份证号: ID-card number 610424********5830: the check digit does not match (GB 11643)",
+				"row 17: 户编号: required cell is empty",
+				`row 18: 开始日期: "2020-13-01" is not a valid date`,
+				`row 19: 就业形式: "打零工" is not one of 公益岗位、公益性岗位、外出务工、就地就近就业、扶贫车间、政府投资项目、本地务工、社区工厂、自主创业、转移就业`,
+				"row 20: 就业形式: required field is missing [schema]",
+				"row 21: 开始日期: start_on (2020-06-01) must not be greater than end_on (2020-03-01) [schema]",
+				"row 22: 身份证号: ID-card number 610424********5850: the check digit does not match (GB 11643)",
+				`row 22: 开始日期: "2020年2月30日" is not a valid date`,
+				"row 23: 备注: holds an ID-card number (户主身份证610424********1054待核实); ID numbers are never published",
+			}},
+		{dept: "hrss", family: "hr.training", file: "hrss-培训台账.xlsx",
+			want: ledger.Summary{Rows: 13, Published: 9, Invalid: 4},
+			report: []string{
+				"row 12: 结业日期: required cell is empty",
+				`row 13: 是否合格: "良好" is not 是 or 否`,
+				`row 14: 培训类别: "技能提升" is not one of 以工代训、创业培训、实用技术培训、技能培训、职业技能培训、订单培训、订单式培训`,
+				`row 15: 培训补贴(元): "1200.555" has more than two decimals`,
+			}},
+		{dept: "medins", family: "health.coverage", file: "medins-参保台账.xlsx",
+			want: ledger.Summary{Rows: 15, Published: 11, Invalid: 4},
+			report: []string{
+				"row 12: 参保日期: required field is missing [schema]",
+				"row 14: 身份证号: ID-card number 610426********2290: the check digit does not match (GB 11643)",
+				`row 15: 参保年度: "二〇二一" is not a year or a date`,
+				`row 16: 险种: "商业保险" is not one of 城乡居民医保、城乡居民基本医疗保险、基本医疗保险、大病保险`,
+			}},
+		{dept: "resources", family: "resources.deeds", file: "resources-不动产登记台账.xlsx",
+			want: ledger.Summary{Rows: 12, Published: 8, Invalid: 4},
+			report: []string{
+				"row 11: 不动产权证号: required field is missing [schema]",
+				"row 12: 安置点编号: 'S61048-03' does not match pattern '^S[1-8][0-9]{5}-[0-9]{4,5}$' [schema]",
+				"row 13: 户编号: required cell is empty",
+				"row 14: 登记日期: required field is missing [schema]",
+			}},
+		{dept: "poverty", family: "registry.person", file: "poverty-搬迁人口台账.xlsx",
+			want: ledger.Summary{Rows: 17, Published: 13, Invalid: 4},
+			report: []string{
+				`row 15: 性别: "未知" is not one of 女、男`,
+				"row 16: 身份证号: ID-card number 610430********4371: the check digit does not match (GB 11643)",
+				"row 17: 登记日期: required cell is empty",
+				"row 18: 身份证号: ID-card number ********: an ID-card number has 18 characters",
+			}},
+		{dept: "poverty", family: "registry.household", file: "poverty-搬迁户台账.csv",
+			want: ledger.Summary{Rows: 12, Published: 9, Invalid: 3},
+			report: []string{
+				"row 11: 劳动力人数: labour_count (3) must not be greater than size (2) [schema]",
+				`row 12: 是否建档立卡: "也许" is not 是 or 否`,
+				"row 13: 家庭人口: required cell is empty",
+			}},
+		{dept: "edu", family: "edu.enrolment", file: "edu-学生入学台账.csv",
+			want: ledger.Summary{Rows: 16, Published: 11, Invalid: 5},
+			report: []string{
+				"row 14: 年级: maximum: got 12, want 9 [schema]",
+				`row 15: 学段: "大学" is not one of 中职、初中、学前、小学、幼儿园、高中`,
+				`row 16: 变动日期: "2020.13.5" is not a valid date`,
+				"row 17: 学校代码: required cell is empty",
+				"row 18: 身份证号: ID-card number 610424********4210: the check digit does not match (GB 11643)",
+			}},
+		{dept: "civil", family: "civil.assistance", file: "civil-低保台账.csv",
+			want: ledger.Summary{Rows: 13, Published: 9, Invalid: 4},
+			report: []string{
+				"row 11: 月保障金额(元): required field is missing [schema]",
+				"row 11: 保障人数: required field is missing [schema]",
+				`row 12: 月保障金额(元): "560.345" has more than two decimals`,
+				"row 13: 户编号: 'H610425-12' does not match pattern '^H[1-8][0-9]{5}-[0-9]{6,7}$' [schema]",
+				`row 14: 救助类别: "五保" is not one of 临时救助、低保、农村低保、城市低保、特困人员、特困供养`,
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			h, nc := startHub(t)
+			sum, errs := importFile(t, nc, tt.dept, tt.family, tt.file)
+			tt.want.File, tt.want.Family, tt.want.Department = filepath.Join(ledgerDir, tt.file), tt.family, tt.dept
+			if strings.HasSuffix(tt.file, ".xlsx") {
+				tt.want.File += " [" + strings.TrimSuffix(strings.SplitN(tt.file, "-", 2)[1], ".xlsx") + "]"
+			}
+			if sum != tt.want {
+				t.Errorf("summary\n got %+v\nwant %+v", sum, tt.want)
+			}
+			var got []string
+			for _, e := range errs {
+				got = append(got, e.String())
+			}
+			if g, w := strings.Join(got, "\n"), strings.Join(tt.report, "\n"); g != w {
+				t.Errorf("report\n got:\n%s\nwant:\n%s", g, w)
+			}
+			first := waitIdle(t, h)
+			if facts, rejected := logCounts(t, nc); facts != tt.want.Published || rejected != 0 {
+				t.Errorf("log holds %d facts and %d rejections, want %d and 0", facts, rejected, tt.want.Published)
+			}
+
+			// Importing the same ledger again publishes nothing new.
+			again, _ := importFile(t, nc, tt.dept, tt.family, tt.file)
+			if again.Published != 0 || again.Duplicates != tt.want.Published+tt.want.Duplicates {
+				t.Errorf("re-import: %v, want published=0 duplicates=%d", again, tt.want.Published+tt.want.Duplicates)
+			}
+			if second := waitIdle(t, h); second.LogLast != first.LogLast {
+				t.Errorf("re-import: log went from %d to %d entries", first.LogLast, second.LogLast)
+			}
+			if facts, _ := logCounts(t, nc); facts != tt.want.Published {
+				t.Errorf("re-import: log holds %d facts, want %d", facts, tt.want.Published)
+			}
+			if n := scanStreams(t, nc, ledgerIDs(t, tt.file)); n < tt.want.Published {
+				t.Errorf("scanned %d messages, want at least %d", n, tt.want.Published)
+			}
+		})
+	}
+}
+
+// TestReimportAfterDuplicateWindow: once JetStream has forgotten the ids,
+// the hub still recognises every fact and the log does not grow.
+func TestReimportAfterDuplicateWindow(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h, err := hub.Start(ctx, hub.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", DuplicateWindow: 100 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	nc, err := nats.Connect(h.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	first, _ := importFile(t, nc, "edu", "edu.enrolment", "edu-学生入学台账.csv")
+	before := waitIdle(t, h)
+	time.Sleep(300 * time.Millisecond)
+	again, _ := importFile(t, nc, "edu", "edu.enrolment", "edu-学生入学台账.csv")
+	after := waitIdle(t, h)
+	if again.Published+again.Duplicates != first.Published {
+		t.Errorf("re-import sent %v, want %d facts", again, first.Published)
+	}
+	if after.LogLast != before.LogLast {
+		t.Errorf("log went from %d to %d entries after the duplicate window", before.LogLast, after.LogLast)
+	}
+	if facts, _ := logCounts(t, nc); facts != first.Published {
+		t.Errorf("log holds %d facts, want %d", facts, first.Published)
+	}
+	if after.IntakeLast <= before.IntakeLast {
+		t.Errorf("intake did not receive the re-import (%d → %d): the window did not expire", before.IntakeLast, after.IntakeLast)
+	}
+}
+
+// logCounts reads the canonical log and counts the facts departments
+// published and the rejections; the hub's own entries (clock ticks,
+// warnings) are not counted.
+func logCounts(t *testing.T, nc *nats.Conn) (facts, rejected int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := js.OrderedConsumer(ctx, fact.LogStream, jetstream.OrderedConsumerConfig{HeadersOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := js.Stream(ctx, fact.LogStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := info.CachedInfo().State.LastSeq
+	for seq := uint64(0); seq < last; {
+		m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			t.Fatalf("read the log: %v", err)
+		}
+		md, _ := m.Metadata()
+		seq = md.Sequence.Stream
+		switch subj := m.Subject(); {
+		case strings.HasPrefix(subj, fact.RejectedSubjectPrefix):
+			rejected++
+		case strings.HasPrefix(subj, fact.FactSubjectPrefix+"warning."), strings.HasPrefix(subj, fact.FactSubjectPrefix+"hub."):
+		case strings.HasPrefix(subj, fact.FactSubjectPrefix):
+			facts++
+		}
+	}
+	return facts, rejected
+}
