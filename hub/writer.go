@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -77,7 +78,7 @@ func (w *logWriter) Append(ctx context.Context, e *logEntry) error {
 	}
 	e.seq = w.next
 	e.msg.Header.Set(jetstream.ExpectedLastSeqHeader, strconv.FormatUint(e.seq-1, 10))
-	fut, err := w.js.PublishMsgAsync(e.msg)
+	fut, err := w.js.PublishMsgAsync(e.msg, jetstream.WithStallWait(time.Minute))
 	if err != nil {
 		w.fail(fmt.Errorf("%w: %w", errWriterFailed, err))
 		return w.Err()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -183,7 +184,7 @@ func (b *Batch) send() {
 			b.finish(BatchResult{Index: it.index, Err: it.err})
 			continue
 		}
-		fut, err := b.js.PublishMsgAsync(it.msg)
+		fut, err := b.js.PublishMsgAsync(it.msg, jetstream.WithStallWait(time.Minute))
 		if err != nil {
 			// Could not even queue it (e.g. disconnected): fall back to
 			// the synchronous path with retries.
