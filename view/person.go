@@ -383,7 +383,9 @@ func (v *View) personBits(p *person) bits {
 	}
 	if age >= v.p.pensionMinAge && p.labour != labourStudent {
 		b |= bit(cPensionEligible)
-		if p.pensionYear >= year-1 && (p.pension == covEnrolled || p.pension == covExempt) {
+		// Pension insurance (参保) is a standing enrolment, not a yearly one:
+		// enrolled until a fact says it lapsed.
+		if p.pension == covEnrolled || p.pension == covExempt {
 			b |= bit(cPensionEnrolled)
 		}
 	}
