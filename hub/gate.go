@@ -50,6 +50,7 @@ type gate struct {
 	confirmedIntake atomic.Uint64 // intake sequence of the last entry stored in the log
 	confirmedLog    atomic.Uint64 // log sequence of that entry
 	appended        atomic.Uint64 // log sequence of the last entry sent
+	writing         atomic.Int32  // submissions taken from the queue and not yet appended
 	erase           chan uint64
 
 	submit *queue[submission] // the hub's own events, from the projector and the clock
@@ -238,12 +239,20 @@ func (g *gate) runOnce(ctx context.Context) error {
 			}
 		case <-g.submit.ready():
 			for {
+				// Count the submission as in flight until it is appended, so
+				// that Status never sees it neither queued nor sent.
+				g.writing.Add(1)
 				s, ok := g.submit.pop()
 				if !ok {
+					g.writing.Add(-1)
 					break
 				}
-				if err := g.write(runCtx, w, s); err != nil {
+				err := g.write(runCtx, w, s)
+				if err != nil {
 					g.submit.pushFront(s)
+				}
+				g.writing.Add(-1)
+				if err != nil {
 					return err
 				}
 			}

@@ -61,8 +61,11 @@ type Config struct {
 	SnapshotEvery int
 	// Rebuild ignores checkpoints at start and folds the whole log.
 	Rebuild bool
-	Catalog *schemas.Catalog
-	Logger  *slog.Logger
+	// Materialize tunes the view published on view.> and in the KV bucket
+	// ANZHI_VIEW for subscribers.
+	Materialize MaterializeConfig
+	Catalog     *schemas.Catalog
+	Logger      *slog.Logger
 }
 
 func (c *Config) setDefaults() error {
@@ -94,6 +97,7 @@ func (c *Config) setDefaults() error {
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 100_000
 	}
+	c.Materialize.setDefaults()
 	if c.NATSURL == "" && c.DataDir == "" {
 		return errors.New("hub: a data directory (--data) or an external NATS URL (--nats-url) is required")
 	}
@@ -113,6 +117,7 @@ type Hub struct {
 	gate     *gate
 	view     *view.View
 	proj     *projector
+	mat      *materializer
 	ready    atomic.Bool
 	metrics  *metrics
 
@@ -227,6 +232,17 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if lastSeq > from {
 		cfg.Logger.Info("view caught up with the log", "from", from+1, "to", lastSeq, "took", time.Since(start).Round(time.Millisecond))
 	}
+	if cfg.Materialize.Every > 0 {
+		nc, err := nats.Connect(h.url, append(opts, nats.Name("anzhi-hub-view"))...)
+		if err != nil {
+			return nil, fmt.Errorf("hub: connect to NATS at %s: %w", h.url, err)
+		}
+		if h.mat, err = newMaterializer(ctx, cfg.Materialize, nc, h.view, cfg.Catalog, cfg.Logger.With("component", "view"), lastSeq); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("hub: %w", err)
+		}
+		h.proj.onFold = h.mat.folded
+	}
 	h.ready.Store(true)
 
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -246,6 +262,13 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		defer h.wg.Done()
 		h.runClock(runCtx)
 	}()
+	if h.mat != nil {
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			h.mat.run(runCtx)
+		}()
+	}
 	go func() {
 		defer h.wg.Done()
 		h.runSnapshots(runCtx)
@@ -336,7 +359,7 @@ func (h *Hub) Status(ctx context.Context) (Status, error) {
 		LogLast:    h.gate.confirmedLog.Load(),
 		Appended:   h.gate.appended.Load(),
 		Folded:     h.proj.folded.Load(),
-		Pending:    h.gate.submit.len() + h.proj.in.len(),
+		Pending:    h.gate.submit.len() + int(h.gate.writing.Load()) + h.proj.in.len(),
 		Ready:      h.ready.Load(),
 	}, nil
 }
@@ -377,6 +400,7 @@ func (h *Hub) Close() error {
 		}
 		cancel()
 	}
+	h.mat.close()
 	for _, nc := range []*nats.Conn{h.ncRead, h.ncWrite} {
 		if nc != nil {
 			_ = nc.Drain()

@@ -29,7 +29,7 @@ type projector struct {
 	log    *slog.Logger
 	// folded is the log sequence of the last entry folded.
 	folded  atomic.Uint64
-	onFold  func(seq uint64, changes []view.Change)
+	onFold  func(seq uint64, batch []view.LogEntry, changes []view.Change) // batch is valid during the call only
 	metrics *metrics
 }
 
@@ -82,11 +82,13 @@ func (p *projector) run(ctx context.Context) {
 			changes := p.v.ApplyLog(batch)
 			last := items[n-1].seq
 			p.v.Advance(last)
-			p.folded.Store(last)
+			// Hand the warning changes to the gate before saying the entries
+			// are folded, so that an idle hub has no change in flight.
 			p.emit(changes)
 			if p.onFold != nil {
-				p.onFold(last, changes)
+				p.onFold(last, batch, changes)
 			}
+			p.folded.Store(last)
 			items = items[n:]
 		}
 	}

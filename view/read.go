@@ -267,9 +267,12 @@ func (v *View) Site(id string) (*SiteView, error) {
 		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 		out.Facilities[name] = list
 	}
-	for k, w := range v.warnings {
-		if k.kind == entSite && k.idx == si {
-			out.Warnings[ruleName(w.key.rule)]++
+	for r, parts := range map[uint8][]uint8{1: {subSite}, 2: {subSite}, 5: {subSite}, 12: {1, 2, 3, 4, 5, 6, 7, 8},
+		13: {subClinic, subSchool}, 14: {subSelfGov, subParty}} {
+		for _, sub := range parts {
+			if _, ok := v.warnings[wkey{rule: r, kind: entSite, sub: sub, idx: si}]; ok {
+				out.Warnings[ruleName(r)]++
+			}
 		}
 	}
 	return out, nil

@@ -87,11 +87,12 @@ canonical log and refused ones in the rejection ledger.
 
 Exit codes:
   0    ok
-  1    runtime or operational error (cannot connect, publish failed, ...)
+  1    runtime or operational error (cannot connect, publish failed, not
+       found in the view, ...)
   2    usage error (bad flags or arguments, unknown command or event type)
   3    input refused (some facts were invalid and not published)
   130  interrupted (SIGINT or SIGTERM) before the work was done; the
-       long-running "hub" and "rejections --follow" stop cleanly with 0`
+       long-running "hub", "watch" and "rejections --follow" stop cleanly with 0`
 
 // newRootCmd builds the command tree for one run.
 func newRootCmd(a *app) *cobra.Command {
@@ -114,6 +115,9 @@ func newRootCmd(a *app) *cobra.Command {
 	root.SetErr(a.stderr)
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.AddCommand(newHubCmd(a), newPublishCmd(a), newSchemasCmd(a), newRejectionsCmd(a), newVersionCmd(a))
+	root.AddCommand(newImportCmd(), newSimulateCmd(), newDemoCmd(a))
+	root.AddCommand(newViewCmd(a))
+	root.AddCommand(newWatchCmd(a))
 	markStarted(root, a)
 	return root
 }

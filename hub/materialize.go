@@ -1,0 +1,628 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/schemas"
+	"github.com/xianyang/anzhi/subscribers"
+	"github.com/xianyang/anzhi/view"
+)
+
+// MaterializeConfig tunes the lead-office subscription: the view published
+// on view.city and view.county.<code>, and materialized into the KV bucket
+// ANZHI_VIEW (see package subscribers for the keys).
+type MaterializeConfig struct {
+	// Every is the coalescing period: each key and subject is written at
+	// most once a period, with the latest state (default 1s; negative
+	// disables the view subjects and the bucket).
+	Every time.Duration
+	// Budget bounds the time a round spends reading households and sites
+	// from the view, so that a burst touching many entities costs at most a
+	// fraction of a core; what does not fit waits for the next round
+	// (default Every/4). The city and the counties are always written.
+	Budget time.Duration
+	// Full rewrites every site and household at start, found by reading the
+	// whole log in the background. Without it the hub rewrites only what
+	// the log gained since the bucket's "materialized" mark (the whole log
+	// when the bucket is new).
+	Full bool
+	// DigestQuiet is how long the view must be quiet before the hub records
+	// its digest under the key "digest" (default 5s; negative disables).
+	// Computing it reads the whole view, so it waits for a pause.
+	DigestQuiet time.Duration
+}
+
+func (c *MaterializeConfig) setDefaults() {
+	if c.Every == 0 {
+		c.Every = time.Second
+	}
+	if c.Budget <= 0 {
+		c.Budget = c.Every / 4
+	}
+	if c.DigestQuiet == 0 {
+		c.DigestQuiet = 5 * time.Second
+	}
+}
+
+const (
+	// kvSubjectPrefix is where a put to the view bucket is published.
+	kvSubjectPrefix = "$KV." + subscribers.ViewBucket + "."
+	// settle is how long a round waits after the first change when the
+	// previous round is long past, to take in the rest of a burst.
+	settle = 50 * time.Millisecond
+	// maxPeople bounds each generation of the person → household index.
+	maxPeople = 100_000
+	// maxBacklog is how many households the catch-up lets wait before it
+	// pauses reading the log.
+	maxBacklog = 20_000
+)
+
+// materializer publishes the view's changes to subscribers. The projector
+// reports each folded batch (folded, on its goroutine: cheap, never blocks
+// on I/O); the materializer notes which keys the batch touched and writes
+// them from its own goroutine in rounds at least Every apart, so each key
+// is written at most once a period, always with the latest state.
+//
+// What a batch touches: the city, the county of every fact, all counties
+// on a hub.tick (the clock moved), the household and site a fact names
+// (household_id, site_id in its data), the site of every household written,
+// and the entity and area of every warning change. A person's warning
+// changes the person's household: the materializer remembers the household
+// of the persons whose facts arrived since the previous tick (the persons a
+// sweep judges), two generations, bounded.
+type materializer struct {
+	cfg      MaterializeConfig
+	v        *view.View
+	cat      *schemas.Catalog
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	kv       jetstream.KeyValue
+	log      *slog.Logger
+	counties map[string]bool
+	lastSeq  uint64 // the log's last sequence at start
+	from     uint64 // catch-up starts here (0: none)
+
+	mu         sync.Mutex
+	pending    dirtySet
+	seq        uint64               // last log sequence reported
+	people     [2]map[string]string // person key → household id: since the last tick, and before
+	catchingUp bool
+	wake       chan struct{}
+
+	// Owned by run.
+	sums          map[string]uint64 // hash of the value last written, for areas and sites
+	marked        uint64            // the "materialized" mark written
+	digestVersion uint64
+	wg            sync.WaitGroup
+}
+
+// dirtySet is the keys waiting for a round.
+type dirtySet struct {
+	city     bool
+	counties map[string]struct{}
+	sites    map[string]struct{}
+	hh       []string // in the order they changed, so none starves
+	hhSet    map[string]struct{}
+}
+
+func newDirtySet() dirtySet {
+	return dirtySet{counties: map[string]struct{}{}, sites: map[string]struct{}{}, hhSet: map[string]struct{}{}}
+}
+
+func (d *dirtySet) empty() bool {
+	return !d.city && len(d.counties) == 0 && len(d.sites) == 0 && len(d.hh) == 0
+}
+
+func (d *dirtySet) household(id string) {
+	if _, ok := d.hhSet[id]; !ok && validKey(id) {
+		d.hhSet[id] = struct{}{}
+		d.hh = append(d.hh, id)
+	}
+}
+
+func (d *dirtySet) site(id string) {
+	if validKey(id) {
+		d.sites[id] = struct{}{}
+	}
+}
+
+// validKey reports whether id can be part of a KV key.
+func validKey(id string) bool {
+	if id == "" || id[0] == '.' || id[len(id)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '=' || c == '/' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// newMaterializer creates the bucket on nc (its own connection, closed by
+// close) and decides what the start must catch up with: the log after the
+// bucket's "materialized" mark, up to lastSeq.
+func newMaterializer(ctx context.Context, cfg MaterializeConfig, nc *nats.Conn, v *view.View, cat *schemas.Catalog,
+	log *slog.Logger, lastSeq uint64) (*materializer, error) {
+	m := &materializer{cfg: cfg, v: v, cat: cat, nc: nc, log: log, counties: map[string]bool{}, lastSeq: lastSeq,
+		pending: newDirtySet(), people: [2]map[string]string{{}, {}}, wake: make(chan struct{}, 1), sums: map[string]uint64{}}
+	for _, k := range cat.Counties() {
+		m.counties[k.Code] = true
+	}
+	var err error
+	if m.js, err = jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096)); err != nil {
+		return nil, fmt.Errorf("view bucket: %w", err)
+	}
+	m.kv, err = m.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      subscribers.ViewBucket,
+		Description: "anzhi shared view for subscribers: city, county.<code>, site.<id>, household.<id>, digest",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("view bucket %s: %w", subscribers.ViewBucket, err)
+	}
+	// The city and the counties are written at once; sites and households
+	// as they change, and those the log changed since the last mark.
+	m.pending.city = true
+	for c := range m.counties {
+		m.pending.counties[c] = struct{}{}
+	}
+	mark, err := subscribers.GetMaterialized(ctx, m.js)
+	switch {
+	case err == nil && mark.Seq <= lastSeq:
+		m.marked = mark.Seq
+	case err != nil && !errors.Is(err, view.ErrNotFound):
+		return nil, err
+	}
+	if cfg.Full {
+		m.marked = 0
+	}
+	m.seq = lastSeq
+	if m.marked < lastSeq {
+		m.from, m.catchingUp = m.marked+1, true
+	}
+	return m, nil
+}
+
+// folded is the projector's hook: it notes what a folded batch touched.
+// batch is only valid during the call.
+func (m *materializer) folded(seq uint64, batch []view.LogEntry, changes []view.Change) {
+	m.mu.Lock()
+	for i := range batch {
+		m.noteEntry(&batch[i], true)
+	}
+	for i := range changes {
+		w := &changes[i].Warning
+		m.noteWarning(w.EntityKind, w.EntityID, w.Area)
+	}
+	m.seq = max(m.seq, seq)
+	m.mu.Unlock()
+	m.signal()
+}
+
+func (m *materializer) signal() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// noteEntry marks what a log entry changes; live entries also feed the
+// person → household index. m.mu is held.
+func (m *materializer) noteEntry(e *view.LogEntry, live bool) {
+	if e.RejectedBy != "" {
+		return // a rejection changes only a department's counts
+	}
+	d := &m.pending
+	d.city = true
+	m.noteCounty(e.Area)
+	if e.Family == "hub.tick" {
+		for c := range m.counties {
+			d.counties[c] = struct{}{}
+		}
+		if live {
+			m.people[1], m.people[0] = m.people[0], map[string]string{}
+		}
+		return
+	}
+	var hh, site, person, kind, entity, area string
+	_ = fact.Members(e.Data, func(k, v []byte) error {
+		switch string(k) {
+		case "household_id":
+			hh = fact.UnquoteString(v)
+		case "site_id":
+			site = fact.UnquoteString(v)
+		case "person_key":
+			person = fact.UnquoteString(v)
+		case "entity_kind":
+			kind = fact.UnquoteString(v)
+		case "entity_id":
+			entity = fact.UnquoteString(v)
+		case "area":
+			area = fact.UnquoteString(v)
+		}
+		return nil
+	})
+	if hh != "" {
+		d.household(hh)
+		if live && person != "" && len(m.people[0]) < maxPeople {
+			m.people[0][person] = hh
+		}
+	}
+	if site != "" {
+		d.site(site)
+	}
+	m.noteCounty(area)
+	if kind != "" {
+		m.noteWarning(kind, entity, area)
+	}
+}
+
+func (m *materializer) noteCounty(code string) {
+	if m.counties[code] {
+		m.pending.counties[code] = struct{}{}
+	}
+}
+
+// noteWarning marks what a warning about an entity shows in. m.mu is held.
+func (m *materializer) noteWarning(kind, entity, area string) {
+	d := &m.pending
+	d.city = true
+	m.noteCounty(area)
+	switch kind {
+	case "household":
+		d.household(entity)
+	case "site":
+		id, _, _ := strings.Cut(entity, "/") // S610424-0001/water
+		d.site(id)
+	case "person":
+		for _, g := range m.people {
+			if hh, ok := g[entity]; ok {
+				d.household(hh)
+				break
+			}
+		}
+	}
+}
+
+// run writes rounds until ctx ends, then a last one.
+func (m *materializer) run(ctx context.Context) {
+	if m.from > 0 {
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			m.catchUp(ctx, m.from, m.lastSeq)
+		}()
+	}
+	defer m.wg.Wait()
+	round := time.NewTimer(0) // the city and counties, at once
+	armed := true
+	digest := time.NewTimer(max(m.cfg.DigestQuiet, 0))
+	if m.cfg.DigestQuiet < 0 {
+		digest.Stop()
+	}
+	var lastEnd time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			round.Stop()
+			final, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			m.cfg.Budget = 5 * time.Second
+			m.round(final)
+			cancel()
+			return
+		case <-m.wake:
+			if m.cfg.DigestQuiet > 0 {
+				digest.Reset(m.cfg.DigestQuiet)
+			}
+			if !armed {
+				next := time.Now().Add(settle)
+				if t := lastEnd.Add(m.cfg.Every); t.After(next) {
+					next = t
+				}
+				round.Reset(time.Until(next))
+				armed = true
+			}
+		case <-round.C:
+			armed = false
+			m.round(ctx)
+			lastEnd = time.Now()
+			m.mu.Lock()
+			more := !m.pending.empty()
+			m.mu.Unlock()
+			if more {
+				// Rounds are Every apart from end to start, so no key is
+				// written twice within a period.
+				round.Reset(m.cfg.Every)
+				armed = true
+			}
+		case <-digest.C:
+			m.writeDigest(ctx)
+		}
+	}
+}
+
+// write is a put awaiting its acknowledgement.
+type write struct {
+	kind, id string // household, site, county, city
+	fut      jetstream.PubAckFuture
+}
+
+// round writes what changed since the last round.
+func (m *materializer) round(ctx context.Context) {
+	m.mu.Lock()
+	d := m.pending
+	m.pending = newDirtySet()
+	seq := m.seq
+	catchingUp := m.catchingUp
+	m.mu.Unlock()
+	if d.empty() {
+		return
+	}
+	deadline := time.Now().Add(m.cfg.Budget)
+	var writes []write
+	var failed int
+	put := func(kind, id, key string, v any, subject string) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			m.log.Error("view value cannot be encoded", "key", key, "err", err)
+			return
+		}
+		if kind != "household" {
+			h := fnv.New64a()
+			_, _ = h.Write(b)
+			sum := h.Sum64()
+			if m.sums[key] == sum {
+				return
+			}
+			m.sums[key] = sum
+		}
+		if subject != "" {
+			if err := m.nc.Publish(subject, b); err != nil {
+				m.log.Warn("view subject not published", "subject", subject, "err", err)
+			}
+		}
+		fut, err := m.js.PublishAsync(kvSubjectPrefix+key, b)
+		if err != nil {
+			failed++
+			m.retry(kind, id, key)
+			return
+		}
+		writes = append(writes, write{kind: kind, id: id, fut: fut})
+	}
+
+	// Households first: each one names its site.
+	left := 0
+	for i, id := range d.hh {
+		if time.Now().After(deadline) {
+			left = len(d.hh) - i
+			m.requeue(d.hh[i:])
+			break
+		}
+		hv, err := m.v.Household(id)
+		if err != nil {
+			continue // an id the view does not know
+		}
+		if hv.Site != "" {
+			d.site(hv.Site)
+		}
+		put("household", id, subscribers.HouseholdKey(id), hv, "")
+	}
+	for id := range d.sites {
+		if time.Now().After(deadline) {
+			left++
+			m.retry("site", id, "")
+			continue
+		}
+		sv, err := m.v.Site(id)
+		if err != nil {
+			continue
+		}
+		put("site", id, subscribers.SiteKey(id), sv, "")
+	}
+	// The counties and the city last, so they carry the latest position.
+	for code := range d.counties {
+		if cv, err := m.v.County(code); err == nil {
+			put("county", code, subscribers.CountyKey(code), cv, subscribers.CountySubject(code))
+		}
+	}
+	if d.city {
+		put("city", "", subscribers.CityKey, m.v.City(), subscribers.CitySubject)
+	}
+
+	// Wait for the bucket to acknowledge; what failed goes to the next round.
+	if len(writes) > 0 {
+		select {
+		case <-m.js.PublishAsyncComplete():
+		case <-ctx.Done():
+		case <-time.After(10 * time.Second):
+		}
+	}
+	var firstErr error
+	for _, w := range writes {
+		var err error
+		select {
+		case <-w.fut.Ok():
+			continue
+		case err = <-w.fut.Err():
+		default:
+			err = errors.New("no acknowledgement")
+		}
+		failed++
+		firstErr = cmpOr(firstErr, err)
+		m.retry(w.kind, w.id, "")
+	}
+	if failed > 0 {
+		m.log.Warn("view bucket writes failed; retrying next round", "failed", failed, "err", firstErr)
+	}
+	if left > 0 {
+		m.log.Debug("view round out of budget; the rest waits", "left", left, "budget", m.cfg.Budget)
+	}
+	// Every entry up to seq is now written: record it, so a restart
+	// catches up only with what comes after.
+	if failed == 0 && left == 0 && !catchingUp && seq > m.marked {
+		b, _ := json.Marshal(subscribers.Materialized{Seq: seq, At: time.Now().UTC()})
+		if _, err := m.kv.Put(ctx, subscribers.MaterializedKey, b); err != nil {
+			m.log.Warn("view bucket mark not written", "err", err)
+		} else {
+			m.marked = seq
+		}
+	}
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// retry marks a key of a round again for the next one.
+func (m *materializer) retry(kind, id, key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if key != "" {
+		delete(m.sums, key)
+	}
+	switch kind {
+	case "household":
+		m.pending.household(id)
+	case "site":
+		delete(m.sums, subscribers.SiteKey(id))
+		m.pending.site(id)
+	case "county":
+		delete(m.sums, subscribers.CountyKey(id))
+		m.pending.counties[id] = struct{}{}
+	case "city":
+		delete(m.sums, subscribers.CityKey)
+		m.pending.city = true
+	}
+}
+
+// requeue puts households a round had no time for ahead of newer ones.
+func (m *materializer) requeue(ids []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d := &m.pending
+	front := make([]string, 0, len(ids)+len(d.hh))
+	for _, id := range ids {
+		if _, ok := d.hhSet[id]; !ok {
+			d.hhSet[id] = struct{}{}
+			front = append(front, id)
+		}
+	}
+	d.hh = append(front, d.hh...)
+}
+
+// catchUp notes the keys of the log entries from..to (folded before the
+// hub started, after the bucket's mark), reading the log in the
+// background and pausing while many households wait.
+func (m *materializer) catchUp(ctx context.Context, from, to uint64) {
+	defer func() {
+		m.mu.Lock()
+		m.catchingUp = false
+		m.mu.Unlock()
+		m.signal()
+	}()
+	start := time.Now()
+	m.log.Info("writing the view bucket from the log", "from", from, "to", to)
+	logs, err := m.js.Stream(ctx, LogStream)
+	if err != nil {
+		m.log.Error("view bucket catch-up", "err", err)
+		return
+	}
+	cons, err := logs.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: from})
+	if err != nil {
+		m.log.Error("view bucket catch-up", "err", err)
+		return
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
+	if err != nil {
+		m.log.Error("view bucket catch-up", "err", err)
+		return
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	for n := 0; ; n++ {
+		msg, err := it.Next()
+		if err != nil {
+			if ctx.Err() == nil {
+				m.log.Error("view bucket catch-up", "err", err)
+			}
+			return
+		}
+		md, err := msg.Metadata()
+		if err != nil {
+			m.log.Error("view bucket catch-up", "err", err)
+			return
+		}
+		seq := md.Sequence.Stream
+		if le, err := decodeLogEntry(seq, msg.Subject(), msg.Headers(), msg.Data()); err == nil {
+			m.mu.Lock()
+			m.noteEntry(&le, false)
+			m.mu.Unlock()
+		}
+		if seq >= to {
+			break
+		}
+		if n%1024 == 1023 {
+			m.signal()
+			for m.backlog() > maxBacklog {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		}
+	}
+	m.log.Info("view bucket caught up with the log", "entries", to-from+1, "took", time.Since(start).Round(time.Millisecond))
+}
+
+func (m *materializer) backlog() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.pending.hh)
+}
+
+// writeDigest records the view's digest once the view has been quiet.
+func (m *materializer) writeDigest(ctx context.Context) {
+	ver := m.v.Version()
+	if ver == m.digestVersion {
+		return
+	}
+	seq, clock := m.v.Seq(), m.v.Clock()
+	digest := m.v.Digest()
+	if m.v.Version() != ver {
+		return // changed meanwhile: the next quiet period tries again
+	}
+	b, _ := json.Marshal(subscribers.ViewDigest{Digest: digest, Seq: seq, Clock: clock, ComputedAt: time.Now().UTC()})
+	if _, err := m.kv.Put(ctx, subscribers.DigestKey, b); err != nil {
+		m.log.Warn("view digest not written", "err", err)
+		return
+	}
+	m.digestVersion = ver
+}
+
+// close closes the materializer's connection.
+func (m *materializer) close() {
+	if m != nil && m.nc != nil {
+		_ = m.nc.Drain()
+	}
+}

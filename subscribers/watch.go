@@ -1,0 +1,214 @@
+package subscribers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/xianyang/anzhi/view"
+)
+
+// The lead-office subscription (wire contract). The hub materializes the
+// shared view into the JetStream KV bucket ViewBucket, one JSON value a key,
+// and publishes the city and every county on core NATS subjects as they
+// change. Every key and subject gets at most one write a second: a burst of
+// facts gives one value carrying the state after the burst, and the last
+// state is always written.
+//
+//	key                  value
+//	city                 view.AreaView of the city, with a line per county
+//	county.<code>        view.AreaView of a county, with its site ids
+//	site.<id>            view.SiteView
+//	household.<id>       view.HouseholdView
+//	digest               ViewDigest: the view's digest once it has been quiet
+//	materialized         Materialized: the log sequence the bucket reflects
+//
+// Subjects view.city and view.county.<code> carry the same JSON as the
+// keys city and county.<code>.
+const (
+	// ViewBucket is the KV bucket the hub materializes the view into.
+	ViewBucket = "ANZHI_VIEW"
+	// CityKey is the city's key.
+	CityKey = "city"
+	// DigestKey holds the view's digest (ViewDigest).
+	DigestKey = "digest"
+	// MaterializedKey holds how far the bucket reflects the log (Materialized).
+	MaterializedKey = "materialized"
+	// CitySubject carries the city's view as it changes.
+	CitySubject = "view.city"
+	// ViewSubjects matches every view subject.
+	ViewSubjects = "view.>"
+)
+
+// CountyKey is the key of a county (610424).
+func CountyKey(code string) string { return "county." + code }
+
+// SiteKey is the key of a resettlement site (S610424-0001).
+func SiteKey(id string) string { return "site." + id }
+
+// HouseholdKey is the key of a household (H610424-000001).
+func HouseholdKey(id string) string { return "household." + id }
+
+// CountySubject is the subject that carries a county's view as it changes.
+func CountySubject(code string) string { return "view.county." + code }
+
+// ViewDigest is the value of DigestKey: the digest of the whole view (see
+// view.View.Digest) at a log sequence. The hub computes it only when the view
+// has been quiet for a while, since it reads every entity; under continuous
+// load it lags, and the HTTP API's /api/v1/digest gives the live one.
+type ViewDigest struct {
+	Digest     string    `json:"digest"`
+	Seq        uint64    `json:"log_seq"`
+	Clock      time.Time `json:"as_of"`
+	ComputedAt time.Time `json:"computed_at"`
+}
+
+// Materialized is the value of MaterializedKey: every log entry up to Seq is
+// reflected in the bucket (later ones may be too).
+type Materialized struct {
+	Seq uint64    `json:"log_seq"`
+	At  time.Time `json:"at"`
+}
+
+// ViewBucketOf opens the view bucket; the error wraps
+// jetstream.ErrBucketNotFound when no hub has created it on this NATS.
+func ViewBucketOf(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, error) {
+	kv, err := js.KeyValue(ctx, ViewBucket)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			return nil, fmt.Errorf("view bucket %s does not exist (has a hub run on this NATS?): %w", ViewBucket, err)
+		}
+		return nil, fmt.Errorf("view bucket %s: %w", ViewBucket, err)
+	}
+	return kv, nil
+}
+
+// Get reads one key of the view bucket and returns its JSON value. A key the
+// bucket does not hold (or cannot hold) gives an error wrapping
+// view.ErrNotFound.
+func Get(ctx context.Context, js jetstream.JetStream, key string) ([]byte, error) {
+	kv, err := ViewBucketOf(ctx, js)
+	if err != nil {
+		return nil, err
+	}
+	e, err := kv.Get(ctx, key)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrInvalidKey), errors.Is(err, jetstream.ErrKeyDeleted):
+		return nil, fmt.Errorf("%s: %w", key, view.ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("view bucket %s: get %s: %w", ViewBucket, key, err)
+	}
+	return e.Value(), nil
+}
+
+// getAs reads a key and decodes its JSON value.
+func getAs[T any](ctx context.Context, js jetstream.JetStream, key string) (*T, error) {
+	b, err := Get(ctx, js, key)
+	if err != nil {
+		return nil, err
+	}
+	out := new(T)
+	if err := json.Unmarshal(b, out); err != nil {
+		return nil, fmt.Errorf("view bucket %s: %s is not a view value: %w", ViewBucket, key, err)
+	}
+	return out, nil
+}
+
+// GetCity reads the city's view.
+func GetCity(ctx context.Context, js jetstream.JetStream) (*view.AreaView, error) {
+	return getAs[view.AreaView](ctx, js, CityKey)
+}
+
+// GetCounty reads a county's view.
+func GetCounty(ctx context.Context, js jetstream.JetStream, code string) (*view.AreaView, error) {
+	return getAs[view.AreaView](ctx, js, CountyKey(code))
+}
+
+// GetSite reads a site's view.
+func GetSite(ctx context.Context, js jetstream.JetStream, id string) (*view.SiteView, error) {
+	return getAs[view.SiteView](ctx, js, SiteKey(id))
+}
+
+// GetHousehold reads a household's view.
+func GetHousehold(ctx context.Context, js jetstream.JetStream, id string) (*view.HouseholdView, error) {
+	return getAs[view.HouseholdView](ctx, js, HouseholdKey(id))
+}
+
+// GetDigest reads the view's last recorded digest.
+func GetDigest(ctx context.Context, js jetstream.JetStream) (*ViewDigest, error) {
+	return getAs[ViewDigest](ctx, js, DigestKey)
+}
+
+// GetMaterialized reads how far the bucket reflects the log.
+func GetMaterialized(ctx context.Context, js jetstream.JetStream) (*Materialized, error) {
+	return getAs[Materialized](ctx, js, MaterializedKey)
+}
+
+// AreaUpdate is a state of the city or a county as the hub wrote it.
+type AreaUpdate struct {
+	// Key is city or county.<code>.
+	Key string
+	// Revision is the bucket's revision of the write.
+	Revision uint64
+	// Written is when the hub wrote it.
+	Written time.Time
+	View    view.AreaView
+}
+
+// WatchCity calls fn with the city's current view, then with every new one,
+// until ctx ends (it returns ctx's error) or fn returns an error (it returns
+// that error).
+func WatchCity(ctx context.Context, js jetstream.JetStream, fn func(AreaUpdate) error) error {
+	return WatchAreas(ctx, js, []string{CityKey}, fn)
+}
+
+// WatchCounty is WatchCity for one county (610424).
+func WatchCounty(ctx context.Context, js jetstream.JetStream, code string, fn func(AreaUpdate) error) error {
+	return WatchAreas(ctx, js, []string{CountyKey(code)}, fn)
+}
+
+// WatchAreas is WatchCity for the given keys of the bucket; wildcards are
+// allowed (county.* is every county). No keys means the city and every
+// county. Updates come in the order the hub wrote them.
+func WatchAreas(ctx context.Context, js jetstream.JetStream, keys []string, fn func(AreaUpdate) error) error {
+	if len(keys) == 0 {
+		keys = []string{CityKey, CountyKey("*")}
+	}
+	kv, err := ViewBucketOf(ctx, js)
+	if err != nil {
+		return err
+	}
+	// WatchFiltered rewrites the slice it is given.
+	w, err := kv.WatchFiltered(ctx, append([]string(nil), keys...))
+	if err != nil {
+		return fmt.Errorf("watch %s %v: %w", ViewBucket, keys, err)
+	}
+	defer func() { _ = w.Stop() }()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case e, ok := <-w.Updates():
+			if !ok {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return fmt.Errorf("watch %s: the watcher stopped", ViewBucket)
+			}
+			if e == nil || e.Operation() != jetstream.KeyValuePut {
+				continue // the end of the current values, or a deletion
+			}
+			u := AreaUpdate{Key: e.Key(), Revision: e.Revision(), Written: e.Created()}
+			if err := json.Unmarshal(e.Value(), &u.View); err != nil {
+				return fmt.Errorf("watch %s: %s is not an area view: %w", ViewBucket, e.Key(), err)
+			}
+			if err := fn(u); err != nil {
+				return err
+			}
+		}
+	}
+}
