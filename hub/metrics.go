@@ -1,18 +1,29 @@
 package hub
 
 import (
+	"context"
+	"sort"
+	"strconv"
+	"sync/atomic"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/xianyang/anzhi/fact"
 )
 
 // metrics are the hub's Prometheus series, on a registry of the hub's own so
-// that several hubs (tests, benchmarks) can live in one process.
+// that several hubs (tests, benchmarks) can live in one process. Counters
+// are kept as events happen; the lags and the view's sizes are computed
+// when Prometheus scrapes (hubCollector), so nothing polls in between.
 type metrics struct {
 	reg        *prometheus.Registry
 	accepts    *prometheus.CounterVec
 	rejects    *prometheus.CounterVec
 	duplicates *prometheus.CounterVec
+	httpTime   *prometheus.HistogramVec
+	// hub is the hub the scrape-time series read; nil until it serves.
+	hub atomic.Pointer[Hub]
 }
 
 func newMetrics() *metrics {
@@ -30,11 +41,21 @@ func newMetrics() *metrics {
 			Name: "anzhi_events_duplicate_total",
 			Help: "Republished facts recognised as already accepted (no-ops), by department.",
 		}, []string{"department"}),
+		httpTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "anzhi_http_request_duration_seconds",
+			Help: "Time to answer an HTTP request, by route (the ServeMux pattern, or unmatched) and status code.",
+			// Fine below the 2 ms target of the city and county, coarse above.
+			Buckets: []float64{.0001, .00025, .0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "code"}),
 	}
-	m.reg.MustRegister(m.accepts, m.rejects, m.duplicates,
+	m.reg.MustRegister(m.accepts, m.rejects, m.duplicates, m.httpTime, &hubCollector{m: m},
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
+
+// observe points the scrape-time series at a hub that is set up (its
+// view, gate and projector exist).
+func (m *metrics) observe(h *Hub) { m.hub.Store(h) }
 
 func (m *metrics) accepted(family, dept string) { m.accepts.WithLabelValues(family, dept).Inc() }
 
@@ -49,4 +70,85 @@ func (m *metrics) rejected(vd *fact.Verdict, dept string) {
 		reason = string(vd.Violations[0].Reason)
 	}
 	m.rejects.WithLabelValues(family, dept, reason).Inc()
+}
+
+func (m *metrics) observeHTTP(route string, code int, d time.Duration) {
+	m.httpTime.WithLabelValues(route, strconv.Itoa(code)).Observe(d.Seconds())
+}
+
+// Series computed at scrape time.
+var (
+	descProjectorLag = prometheus.NewDesc("anzhi_projector_lag",
+		"Log entries stored but not yet folded into the view.", nil, nil)
+	descIntakeLag = prometheus.NewDesc("anzhi_intake_lag",
+		"Intake messages not yet judged.", nil, nil)
+	descWarningsOpen = prometheus.NewDesc("anzhi_warnings_open",
+		"Open early warnings, by rule.", []string{"rule"}, nil)
+	descPersons = prometheus.NewDesc("anzhi_view_persons",
+		"Persons in the shared view.", nil, nil)
+	descHouseholds = prometheus.NewDesc("anzhi_view_households",
+		"Households in the shared view.", nil, nil)
+	descSites = prometheus.NewDesc("anzhi_view_sites",
+		"Resettlement sites in the shared view.", nil, nil)
+	descViewSeq = prometheus.NewDesc("anzhi_view_log_seq",
+		"Log sequence of the last entry folded into the view.", nil, nil)
+)
+
+// hubCollector reads the hub's position and the view's sizes when scraped.
+type hubCollector struct{ m *metrics }
+
+func (c *hubCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descProjectorLag, descIntakeLag, descWarningsOpen, descPersons,
+		descHouseholds, descSites, descViewSeq} {
+		ch <- d
+	}
+}
+
+func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
+	h := c.m.hub.Load()
+	if h == nil || h.view == nil || h.gate == nil || h.proj == nil {
+		return
+	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	lag := func(ahead, behind uint64) float64 {
+		if ahead <= behind {
+			return 0
+		}
+		return float64(ahead - behind)
+	}
+	// The intake's tail needs a round trip to JetStream; the rest is local.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	st, err := h.Status(ctx)
+	cancel()
+	if err == nil {
+		gauge(descIntakeLag, lag(st.IntakeLast, st.Judged))
+		gauge(descProjectorLag, lag(st.LogLast, st.Folded))
+	} else {
+		h.cfg.Logger.Warn("metrics: no intake position", "err", err)
+		gauge(descProjectorLag, lag(h.gate.confirmedLog.Load(), h.proj.folded.Load()))
+	}
+	s := h.view.Stats()
+	gauge(descPersons, float64(s.Persons))
+	gauge(descHouseholds, float64(s.Households))
+	gauge(descSites, float64(s.Sites))
+	gauge(descViewSeq, float64(s.Seq))
+	// Every rule of the book, so a rule with none open reads 0.
+	open := h.view.City().Warnings
+	rules := map[string]int{}
+	for _, r := range h.cfg.Catalog.Rules().Rules {
+		rules[r.ID] = 0
+	}
+	for r, n := range open {
+		rules[r] = n
+	}
+	ids := make([]string, 0, len(rules))
+	for r := range rules {
+		ids = append(ids, r)
+	}
+	sort.Strings(ids)
+	for _, r := range ids {
+		gauge(descWarningsOpen, float64(rules[r]), r)
+	}
 }
