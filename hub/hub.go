@@ -314,6 +314,18 @@ func (h *Hub) ResolveFact(key uint64) (seq uint64, source string, ok bool) {
 	return seq, pub.Source(), true
 }
 
+// ObserveFolds calls fn, from the projector's goroutine, with the fact keys
+// (fact.Key of source and id) of every batch of log entries once it is in
+// the view — how the benchmark measures publish-to-view latency. fn must be
+// quick; nil stops observing.
+func (h *Hub) ObserveFolds(fn func(keys []uint64)) {
+	if fn == nil {
+		h.proj.observer.Store(nil)
+		return
+	}
+	h.proj.observer.Store(&fn)
+}
+
 // View returns the hub's shared view.
 func (h *Hub) View() *view.View { return h.view }
 

@@ -31,6 +31,8 @@ type projector struct {
 	folded  atomic.Uint64
 	onFold  func(seq uint64, batch []view.LogEntry, changes []view.Change) // batch is valid during the call only
 	metrics *metrics
+	// observer, when set, learns the fact keys of every folded batch.
+	observer atomic.Pointer[func(keys []uint64)]
 }
 
 // storedEntry is a log entry as the writer stored it.
@@ -87,6 +89,15 @@ func (p *projector) run(ctx context.Context) {
 			p.emit(changes)
 			if p.onFold != nil {
 				p.onFold(last, batch, changes)
+			}
+			if obs := p.observer.Load(); obs != nil {
+				keys := make([]uint64, 0, len(batch))
+				for i := range batch {
+					if batch[i].RejectedBy == "" {
+						keys = append(keys, batch[i].Key())
+					}
+				}
+				(*obs)(keys)
 			}
 			p.folded.Store(last)
 			items = items[n:]
