@@ -413,6 +413,11 @@ func (m *materializer) round(ctx context.Context) {
 			m.requeue(d.hh[i:])
 			break
 		}
+		// Pace the round: this is background work, and on a small machine
+		// a burst of it (encoding, bucket writes) delays the ingest behind it.
+		if i%32 == 31 {
+			time.Sleep(time.Millisecond)
+		}
 		hv, err := m.v.Household(id)
 		if err != nil {
 			continue // an id the view does not know

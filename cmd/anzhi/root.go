@@ -115,7 +115,7 @@ func newRootCmd(a *app) *cobra.Command {
 	root.SetErr(a.stderr)
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.AddCommand(newHubCmd(a), newPublishCmd(a), newSchemasCmd(a), newRejectionsCmd(a), newVersionCmd(a))
-	root.AddCommand(newImportCmd(), newSimulateCmd(), newDemoCmd(a))
+	root.AddCommand(newImportCmd(), newSimulateCmd(), newDemoCmd(a), newBenchCmd(a))
 	root.AddCommand(newViewCmd(a))
 	root.AddCommand(newWatchCmd(a))
 	markStarted(root, a)

@@ -41,7 +41,7 @@ var kinds = []struct{ family, dept string }{
 
 // NewEvents generates n events.
 func NewEvents(cat *schemas.Catalog, n int) *Events {
-	g := &Events{cat: cat, off: make([]int32, 0, n+1), subject: make([]string, n), county: make([]string, n), time: make([]time.Time, n)}
+	g := &Events{cat: cat, arena: make([]byte, 0, n*300), off: make([]int32, 0, n+1), subject: make([]string, n), county: make([]string, n), time: make([]time.Time, n)}
 	g.off = append(g.off, 0)
 	for i := 0; i < n; i++ {
 		k := kinds[i%len(kinds)]

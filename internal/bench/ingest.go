@@ -217,7 +217,11 @@ func rawPublish(ctx context.Context, dir string, n int, ev *Events, cat *schemas
 }
 
 func hubIngest(ctx context.Context, dir string, n int, ev *Events, log *slog.Logger) (time.Duration, error) {
-	h, err := hub.Start(ctx, hub.Config{DataDir: dir, NATSListen: "127.0.0.1:0", Logger: log})
+	hc := hub.Config{DataDir: dir, NATSListen: "127.0.0.1:0", Logger: log}
+	if os.Getenv("ANZHI_BENCH_NO_MATERIALIZE") != "" {
+		hc.Materialize.Every = -1
+	}
+	h, err := hub.Start(ctx, hc)
 	if err != nil {
 		return 0, err
 	}
