@@ -167,7 +167,8 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
-	h.js, err = jetstream.New(h.ncWrite, jetstream.WithPublishAsyncMaxPending(cfg.MaxInFlight))
+	h.js, err = jetstream.New(h.ncWrite, jetstream.WithPublishAsyncMaxPending(cfg.MaxInFlight),
+		jetstream.WithPublishAsyncTimeout(30*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}

@@ -352,3 +352,83 @@ func TestFreshness(t *testing.T) {
 func publisherFact(family string, t time.Time, data map[string]any) publishers.Fact {
 	return publishers.Fact{Family: family, Time: t, Data: data}
 }
+
+// TestSupervision: a warning acknowledged by its department escalates to the
+// lead office only once past due; one nobody acknowledges escalates after
+// the acknowledgement window. Escalations are written to the log.
+func TestSupervision(t *testing.T) {
+	h, nc, js := ingestHub(t, t.TempDir(), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	t0 := time.Date(2021, 6, 1, 0, 0, 0, 0, time.UTC)
+	hh := scenario.VillageHousehold
+	base := append(scenario.Village(2021), scenario.Alive(registryDepts(), t0)...)
+	if err := scenario.Publish(ctx, nc, base); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Tick(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	// R4 (hrss) and R9 (resources) break at t1.
+	noDeed, _ := without(scenario.Household("H610424-000009", scenario.VillageSite, 2021,
+		[]scenario.Member{{Key: scenario.Person(900), Born: 1985, Labour: "full"}}), "resources.deeds")
+	breaks := append([]scenario.Item{scenario.Employed(scenario.Person(0), hh, "unemployed", scenario.Day("2021-05-01"))}, noDeed...)
+	if err := scenario.Publish(ctx, nc, breaks); err != nil {
+		t.Fatal(err)
+	}
+	t1 := t0.Add(time.Hour)
+	if err := h.Tick(ctx, t1); err != nil {
+		t.Fatal(err)
+	}
+	find := func(rule, entity string) view.Warning {
+		t.Helper()
+		for _, w := range h.View().Warnings(view.WarningQuery{Rule: rule}) {
+			if w.EntityID == entity {
+				return w
+			}
+		}
+		t.Fatalf("no %s warning on %s", rule, entity)
+		return view.Warning{}
+	}
+	r4 := find("R4", hh)
+	// hrss acknowledges R4 two days later and reports an action.
+	ack := func(kind, id string, on time.Time) scenario.Item {
+		return scenario.Item{Dept: "hrss", Fact: publisherFact("issue.report", on, map[string]any{
+			"report_id": "ack-" + kind + "-" + id[len(id)-6:], "department": "hrss", "kind": kind, "warning_id": id, "area": "610424",
+			"reported_on": on.Format(time.DateOnly), "description": "已签收, 安排公益岗位"})}
+	}
+	if err := scenario.Publish(ctx, nc, []scenario.Item{ack("acknowledgement", r4.ID, t1.AddDate(0, 0, 2)), ack("action", r4.ID, t1.AddDate(0, 0, 3))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Tick(ctx, t1.AddDate(0, 0, 8)); err != nil {
+		t.Fatal(err)
+	}
+	r4 = find("R4", hh)
+	if r4.Supervision != "acknowledged" || r4.Level != "warning" || r4.Actions != 1 || !r4.Acknowledged.Equal(scenario.Day("2021-06-03")) {
+		t.Errorf("acknowledged R4 after 8 days: %s/%s actions %d acknowledged %v", r4.Level, r4.Supervision, r4.Actions, r4.Acknowledged)
+	}
+	r9 := find("R9", "H610424-000009")
+	if r9.Level != "escalated" || !slices.Contains(r9.Responsible, "drc") {
+		t.Errorf("unacknowledged R9 after 8 days: level %s, responsible %v; want escalated to drc", r9.Level, r9.Responsible)
+	}
+	// Past due (30 days), the acknowledged R4 escalates too.
+	if err := h.Tick(ctx, t1.AddDate(0, 0, 31)); err != nil {
+		t.Fatal(err)
+	}
+	r4 = find("R4", hh)
+	if r4.Level != "escalated" || r4.Supervision != "escalated" {
+		t.Errorf("R4 past due: %s/%s, want escalated", r4.Level, r4.Supervision)
+	}
+	escalated := map[string]bool{}
+	for _, e := range warningEvents(t, js) {
+		if e.data.Level == "escalated" {
+			escalated[e.data.WarningID] = true
+			if !slices.Contains(e.data.Responsible, "drc") {
+				t.Errorf("escalation of %s does not go to the lead office: %v", e.data.WarningID, e.data.Responsible)
+			}
+		}
+	}
+	if !escalated[r4.ID] || !escalated[r9.ID] {
+		t.Errorf("escalation events in the log: %v, want %s and %s", escalated, r4.ID, r9.ID)
+	}
+}

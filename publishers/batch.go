@@ -88,7 +88,10 @@ func (p *Publisher) NewBatch(ctx context.Context, opts BatchOptions) (*Batch, er
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	js, err := jetstream.New(p.nc, jetstream.WithPublishAsyncMaxPending(opts.MaxPending))
+	// A timeout resolves acknowledgements lost with a dropped connection;
+	// they are then retried (or fail) instead of hanging the batch.
+	js, err := jetstream.New(p.nc, jetstream.WithPublishAsyncMaxPending(opts.MaxPending),
+		jetstream.WithPublishAsyncTimeout(30*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("publishers: batch: %w", err)
 	}
