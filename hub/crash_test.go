@@ -133,7 +133,7 @@ func TestKillDuringIngest(t *testing.T) {
 			next++
 		}
 		_ = child.Process.Signal(syscall.SIGKILL) // in case the loop ended early
-		_, _ = b.Wait()                            // publishes after the kill fail: they were never acknowledged
+		_, _ = b.Wait()                           // publishes after the kill fail: they were never acknowledged
 		nc.Close()
 		_ = child.Wait()
 		t.Logf("round %d: %d added, killed after %d acknowledged (%d in all), took %v", round, perRound, killAt, roundAcked, time.Since(start).Round(time.Millisecond))
