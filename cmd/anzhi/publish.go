@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
 	"github.com/xianyang/anzhi/fact"
@@ -23,6 +24,7 @@ type publishFlags struct {
 	asJSON        bool
 	// one fact from flags
 	family, time, county, subject, id, data string
+	noCheck                                 bool
 	// a JSONL file of CloudEvents
 	file, report string
 	progress     bool
@@ -67,11 +69,13 @@ publish.`,
 	fl.StringVar(&f.file, "file", "", "JSONL file of complete CloudEvents, one per line")
 	fl.StringVar(&f.report, "report", "", "write the per-line error report of --file here (default: stderr)")
 	fl.BoolVar(&f.progress, "progress", false, "show a progress bar for --file even when stderr is not a terminal")
+	fl.BoolVar(&f.noCheck, "no-check", false, "send the fact without checking it locally, to see the hub's own verdict (anzhi rejections)")
 	_ = cmd.MarkFlagRequired("dept")
 	for _, name := range []string{"family", "time", "subject", "id", "data"} {
 		cmd.MarkFlagsMutuallyExclusive("file", name)
 	}
 	cmd.MarkFlagsOneRequired("file", "family")
+	cmd.MarkFlagsMutuallyExclusive("file", "no-check")
 	return cmd
 }
 
@@ -131,9 +135,16 @@ func (a *app) publishOne(cmd *cobra.Command, cat *schemas.Catalog, f publishFlag
 	if err != nil {
 		return fmt.Errorf("publisher: %w", err)
 	}
-	r, err := p.Publish(cmd.Context(), publishers.Fact{
-		Family: fam.Name, County: f.county, Subject: f.subject, ID: f.id, Time: t, Data: data,
-	})
+	pf := publishers.Fact{Family: fam.Name, County: f.county, Subject: f.subject, ID: f.id, Time: t, Data: data}
+	var r publishers.Receipt
+	if f.noCheck {
+		var msg *nats.Msg
+		if msg, err = p.BuildUnchecked(pf); err == nil {
+			r, err = p.PublishMsg(cmd.Context(), msg)
+		}
+	} else {
+		r, err = p.Publish(cmd.Context(), pf)
+	}
 	var ve *fact.ValidationError
 	if errors.As(err, &ve) {
 		a.printRefused(ve, f.asJSON)
