@@ -13,7 +13,7 @@ type counter int
 const (
 	cPersons            counter = iota // registered persons
 	cLabour                            // persons with labour capacity (full or weak)
-	cSchoolAge                         // children of compulsory-school age (6-15)
+	cSchoolAge                         // children of compulsory-school age (see compulsorySchoolAge)
 	cEnrolled                          // … of whom enrolled
 	cInsuredBasic                      // persons with basic medical insurance this year
 	cInsuredSerious                    // … with serious-illness insurance this year

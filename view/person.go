@@ -1,6 +1,8 @@
 package view
 
 import (
+	"time"
+
 	"github.com/xianyang/anzhi/fact"
 )
 
@@ -343,6 +345,26 @@ func employmentKind(s string) uint8 {
 	return 0
 }
 
+const (
+	levelJunior = 3 // levels[3]
+	levelSenior = 4
+)
+
+// compulsorySchoolAge reports whether a child must be in compulsory
+// education (义务教育: six years of primary and three of junior school) at
+// the view's clock. Children start school the September after their sixth
+// birthday; knowing only the birth year B, a child is certainly of school
+// age from 1 September of B+min_age+1 (born September-December, they may
+// legitimately start a year later) until 31 August of B+max_age+1.
+func (v *View) compulsorySchoolAge(p *person) bool {
+	if p.birthYear == 0 || v.clock.IsZero() {
+		return false
+	}
+	from := time.Date(int(p.birthYear)+v.p.schoolMinAge+1, 9, 1, 0, 0, 0, 0, time.UTC)
+	until := time.Date(int(p.birthYear)+v.p.schoolMaxAge+1, 9, 1, 0, 0, 0, 0, time.UTC)
+	return !v.clock.Before(from) && v.clock.Before(until)
+}
+
 // age returns the person's age in the view's current year (0 when unknown).
 func (v *View) age(p *person) int {
 	if p.birthYear == 0 || v.clock.IsZero() {
@@ -364,9 +386,12 @@ func (v *View) personBits(p *person) bits {
 	if p.labour == labourFull || p.labour == labourWeak {
 		b |= bit(cLabour)
 	}
-	if age >= v.p.schoolMinAge && age <= v.p.schoolMaxAge {
+	if v.compulsorySchoolAge(p) {
 		b |= bit(cSchoolAge)
-		if p.edu == eduEnrolled || p.edu == eduTransferred {
+		// In school, or done with compulsory education (graduated from
+		// junior middle school, or gone on to senior or vocational school).
+		if p.edu == eduEnrolled || p.edu == eduTransferred ||
+			(p.edu == eduGraduated && p.eduLevel >= levelJunior) || p.eduLevel >= levelSenior {
 			b |= bit(cEnrolled)
 		}
 	}

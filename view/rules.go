@@ -206,7 +206,7 @@ func (v *View) evalPerson(k wkey, detail bool) finding {
 		if !b.has(cSchoolAge) || b.has(cEnrolled) {
 			return f
 		}
-		f = finding{broken: true, since: later(time.Date(int(p.birthYear)+v.p.schoolMinAge, 9, 1, 0, 0, 0, 0, time.UTC), relocated, p.eff[pgEnrol].Time())}
+		f = finding{broken: true, since: later(time.Date(int(p.birthYear)+v.p.schoolMinAge+1, 9, 1, 0, 0, 0, 0, time.UTC), relocated, p.eff[pgEnrol].Time())}
 		if detail {
 			f.responsible = []string{"edu"}
 			f.evidence = v.personEvidence(k.idx, pgRegistry, pgEnrol)
