@@ -435,3 +435,18 @@ func TestCheckRelations(t *testing.T) {
 		})
 	}
 }
+
+func TestUnquoteString(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`"plain"`, "plain"},
+		{`"a\/b\n\"c\""`, "a/b\n\"c\""},
+		{`"\u4e2d\u6587"`, "中文"},
+		{`"\ud83d\ude00"`, "😀"},
+		{`42`, ""},
+		{`"unterminated`, ""},
+	} {
+		if got := fact.UnquoteString([]byte(tc.in)); got != tc.want {
+			t.Errorf("UnquoteString(%s) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

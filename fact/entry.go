@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/xianyang/anzhi/schemas"
 )
 
 // Entry is one accepted fact of the canonical log as the view folds it: the
@@ -234,45 +234,12 @@ func UnquoteString(v []byte) string {
 	if bytes.IndexByte(inner, '\\') < 0 {
 		return string(inner)
 	}
-	s, err := strconv.Unquote(string(v))
-	if err != nil || !utf8.ValidString(s) {
-		// JSON escapes Go does not know (\/) : decode by hand.
-		return unescapeJSON(inner)
+	// Escaped: let the catalog's JSON decoder read it (surrogate pairs,
+	// \/ and all), as it read it when the hub checked the fact.
+	d, err := schemas.Decode(v)
+	if err != nil {
+		return ""
 	}
-	return s
-}
-
-func unescapeJSON(b []byte) string {
-	var out []byte
-	for i := 0; i < len(b); i++ {
-		if b[i] != '\\' || i+1 >= len(b) {
-			out = append(out, b[i])
-			continue
-		}
-		i++
-		switch b[i] {
-		case 'n':
-			out = append(out, '\n')
-		case 't':
-			out = append(out, '\t')
-		case 'r':
-			out = append(out, '\r')
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'u':
-			if i+4 < len(b) {
-				if r, err := strconv.ParseUint(string(b[i+1:i+5]), 16, 32); err == nil {
-					out = utf8.AppendRune(out, rune(r))
-					i += 4
-					continue
-				}
-			}
-			out = append(out, 'u')
-		default:
-			out = append(out, b[i])
-		}
-	}
-	return string(out)
+	str, _ := d.(string)
+	return str
 }
