@@ -6,8 +6,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -68,5 +70,74 @@ func TestDemo(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("demo did not stop within 30s of the interrupt")
+	}
+}
+
+// TestMain lets the test binary run as the anzhi command itself (for tests
+// that send real signals): with ANZHI_RUN_MAIN set, it runs main with the
+// arguments after "--".
+func TestMain(m *testing.M) {
+	if os.Getenv("ANZHI_RUN_MAIN") != "" {
+		for i, a := range os.Args {
+			if a == "--" {
+				os.Args = append([]string{"anzhi"}, os.Args[i+1:]...)
+				break
+			}
+		}
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// TestDemoStopsOnSIGINT runs the demo as a real process and interrupts it
+// with SIGINT, as Ctrl-C does.
+func TestDemoStopsOnSIGINT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode")
+	}
+	ready := filepath.Join(t.TempDir(), "ready.json")
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "--", "demo", "--persons", "300", "--nats-listen", "127.0.0.1:0",
+		"--http", "127.0.0.1:0", "--ready-file", ready)
+	cmd.Env = append(os.Environ(), "ANZHI_RUN_MAIN=1")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var info readyInfo
+	waitFor(t, testContext(t), "the demo process to load", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("demo exited before it was ready: %v\n%s", err, stderr.String())
+		default:
+		}
+		b, err := os.ReadFile(ready)
+		return err == nil && json.Unmarshal(b, &info) == nil
+	})
+	resp, err := http.Get(info.HTTPURL + "/api/v1/city")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/v1/city: %d", resp.StatusCode)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("demo exited with %v after SIGINT, want 0:\n%s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("demo did not stop within 30s of SIGINT")
+	}
+	if !strings.Contains(stderr.String(), "stopping the demo") {
+		t.Errorf("no orderly stop in the log:\n%s", stderr.String())
 	}
 }
