@@ -31,7 +31,7 @@ type MaterializeConfig struct {
 	// Budget bounds the time a round spends reading households and sites
 	// from the view, so that a burst touching many entities costs at most a
 	// fraction of a core; what does not fit waits for the next round
-	// (default Every/4). The city and the counties are always written.
+	// (default Every/10). The city and the counties are always written.
 	Budget time.Duration
 	// Full rewrites every site and household at start, found by reading the
 	// whole log in the background. Without it the hub rewrites only what
@@ -49,7 +49,7 @@ func (c *MaterializeConfig) setDefaults() {
 		c.Every = time.Second
 	}
 	if c.Budget <= 0 {
-		c.Budget = c.Every / 4
+		c.Budget = c.Every / 10
 	}
 	if c.DigestQuiet == 0 {
 		c.DigestQuiet = 5 * time.Second
@@ -414,8 +414,9 @@ func (m *materializer) round(ctx context.Context) {
 			break
 		}
 		// Pace the round: this is background work, and on a small machine
-		// a burst of it (encoding, bucket writes) delays the ingest behind it.
-		if i%32 == 31 {
+		// a burst of it (encoding, bucket writes) delays the ingest behind it:
+		// a millisecond's pause every 16 households.
+		if i%16 == 15 {
 			time.Sleep(time.Millisecond)
 		}
 		hv, err := m.v.Household(id)

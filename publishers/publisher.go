@@ -247,10 +247,23 @@ func (p *Publisher) prepare(f Fact) (*fact.Outgoing, string, error) {
 		}
 		data = b
 	}
+	// Only the subject and county fields are needed here (the full check
+	// comes after encoding): read just those.
 	var obj map[string]any
 	if data != nil {
-		if err := json.Unmarshal(data, &obj); err != nil {
+		obj = map[string]any{}
+		err := fact.Members(data, func(k, v []byte) error {
+			switch key := string(k); key {
+			case fam.SubjectField, "site_id", "household_id", "project_id", "county", "area":
+				if s := fact.UnquoteString(v); s != "" {
+					obj[key] = s
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			bad("/data", "data must be a JSON object: %v", err)
+			obj = nil
 		}
 	}
 	subject := f.Subject
