@@ -57,7 +57,7 @@ publish.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.natsURL, "nats-url", natsURLDefault(), "NATS URL of the hub (env ANZHI_NATS_URL)")
-	fl.StringVar(&f.dept, "dept", "", "publishing department as in /xianyang/<dept>: edu, county/610424, ... (required)")
+	fl.StringVar(&f.dept, "dept", "", `publishing department as in /xianyang/<dept>: edu, county/610424, ... (required); "*" with --file publishes each line as the department of its source (replaying a simulated or exported file)`)
 	fl.IntVar(&f.maxEventBytes, "max-event-bytes", fact.DefaultMaxBytes, "largest event accepted (keep it equal to the hub's)")
 	fl.BoolVar(&f.asJSON, "json", false, "print the receipt (or the file summary) as JSON")
 	fl.StringVar(&f.family, "family", "", "event family of the fact, e.g. edu.enrolment")
@@ -83,6 +83,12 @@ func (a *app) runPublish(cmd *cobra.Command, f publishFlags) error {
 	cat, err := a.catalog()
 	if err != nil {
 		return err
+	}
+	if f.dept == anyDept {
+		if f.file == "" {
+			return usageErrorf("--dept %s (each line as its own department) is only for --file", anyDept)
+		}
+		return a.publishFile(cmd.Context(), cat, schemas.Publisher{}, f)
 	}
 	who, err := cat.ParsePublisher(f.dept)
 	if err != nil || who.Dept == "hub" {

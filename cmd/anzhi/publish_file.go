@@ -79,7 +79,13 @@ func (a *app) publishFile(ctx context.Context, cat *schemas.Catalog, who schemas
 		return err
 	}
 	defer nc.Close()
-	p, err := publishers.New(nc, f.dept, publishers.WithCatalog(cat), publishers.WithMaxEventBytes(f.maxEventBytes))
+	transport := f.dept
+	if transport == anyDept {
+		// Each line speaks for its own source; the publisher only carries
+		// them (its checks do not depend on its department).
+		transport = cat.Rules().Lead
+	}
+	p, err := publishers.New(nc, transport, publishers.WithCatalog(cat), publishers.WithMaxEventBytes(f.maxEventBytes))
 	if err != nil {
 		return fmt.Errorf("publisher: %w", err)
 	}
@@ -179,6 +185,10 @@ type lineJudge struct {
 	county string // --county
 }
 
+// anyDept as --dept publishes each line of a file as the department of its
+// own source.
+const anyDept = "*"
+
 // unroutable is the NATS subject a line is checked on when its own cannot be
 // derived; the validator's complaints about it are dropped.
 const unroutable = "unknown.unknown.unknown"
@@ -199,7 +209,10 @@ func (j *lineJudge) judge(line []byte) (string, *nats.Msg, []schemas.Violation) 
 	data, _ := head.Data.(map[string]any)
 
 	var vs []schemas.Violation
-	if source != "" && source != j.source {
+	msgSource := j.source
+	if j.dept == anyDept {
+		msgSource = source
+	} else if source != "" && source != j.source {
 		vs = append(vs, schemas.Violation{Pointer: "/source", Reason: schemas.ReasonSource,
 			Message: fmt.Sprintf("source %q is not %s: --dept %s publishes only its own facts", source, j.source, j.dept)})
 	}
@@ -208,6 +221,11 @@ func (j *lineJudge) judge(line []byte) (string, *nats.Msg, []schemas.Violation) 
 	county := j.county
 	if county == "" {
 		county = publishers.CountyOf(data)
+	}
+	if county == "" && data != nil {
+		// No entity field names a county: a city-wide fact (a plan, a
+		// joint meeting, a task's progress).
+		county = j.cat.City.Code
 	}
 	switch {
 	case known && county != "":
@@ -218,7 +236,7 @@ func (j *lineJudge) judge(line []byte) (string, *nats.Msg, []schemas.Violation) 
 	}
 	msg := nats.NewMsg(subject)
 	if id != "" {
-		msg.Header.Set(jetstream.MsgIDHeader, publishers.MsgID(j.source, id))
+		msg.Header.Set(jetstream.MsgIDHeader, publishers.MsgID(msgSource, id))
 	}
 	msg.Header.Set("Content-Type", fact.ContentType)
 	vd := j.v.Check(fact.Message{Subject: subject, Header: msg.Header, Data: line})

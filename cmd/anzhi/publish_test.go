@@ -293,3 +293,37 @@ func TestLineReader(t *testing.T) {
 		})
 	}
 }
+
+// TestPublishSimulatedFile replays a simulated world's JSONL with --dept "*":
+// each line is published as the department of its source; the simulator's
+// bad events are refused line by line, everything else reaches the log.
+func TestPublishSimulatedFile(t *testing.T) {
+	ctx := testContext(t)
+	h := startHub(t)
+	file := filepath.Join(t.TempDir(), "world.jsonl")
+	var simOut, stderr syncBuffer
+	if code := run(ctx, []string{"simulate", "--persons", "200", "--bad-rate", "0.01", "-o", file}, &simOut, &stderr); code != exitOK {
+		t.Fatalf("simulate: exit %d\n%s", code, stderr.String())
+	}
+	report := filepath.Join(t.TempDir(), "report.txt")
+	var stdout syncBuffer
+	code := run(ctx, []string{"publish", "--nats-url", h.ClientURL(), "--dept", "*", "--file", file, "--report", report, "--json"}, &stdout, &stderr)
+	var sum struct {
+		Lines, Published, Invalid, Failed int
+	}
+	if err := json.Unmarshal([]byte(stdout.String()), &sum); err != nil {
+		t.Fatalf("summary %q: %v\n%s", stdout.String(), err, stderr.String())
+	}
+	if sum.Published == 0 || sum.Invalid == 0 || sum.Failed != 0 || sum.Published+sum.Invalid != sum.Lines {
+		t.Fatalf("summary %+v (exit %d)\n%s", sum, code, stderr.String())
+	}
+	if code != exitRefused {
+		t.Errorf("exit %d with invalid lines, want %d", code, exitRefused)
+	}
+	if err := h.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.View().Stats().Facts; got < uint64(sum.Published) {
+		t.Errorf("view folded %d facts, %d were published", got, sum.Published)
+	}
+}
