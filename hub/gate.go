@@ -186,7 +186,7 @@ func (g *gate) runOnce(ctx context.Context) error {
 	for range workers {
 		go func() {
 			for j := range work {
-				j.verdict = g.v.CheckIntake(j.m)
+				j.verdict = g.check(j.m)
 				close(j.done)
 			}
 		}()
@@ -260,6 +260,20 @@ func (g *gate) runOnce(ctx context.Context) error {
 			return w.Err()
 		}
 	}
+}
+
+// check judges one intake message. A panic in the checks (a bug: the fuzz
+// tests find none) must neither crash the hub nor, worse, crash it again on
+// the same message after every restart: the message is refused and kept.
+func (g *gate) check(m fact.Message) (vd *fact.Verdict) {
+	defer func() {
+		if r := recover(); r != nil {
+			g.log.Error("checking a message panicked; it is refused and kept in the ledger", "subject", m.Subject, "panic", r)
+			vd = &fact.Verdict{Violations: []schemas.Violation{{Reason: schemas.ReasonMalformed,
+				Message: "the hub could not check this message (an internal error, logged for the operators); refused and kept"}}}
+		}
+	}()
+	return g.v.CheckIntake(m)
 }
 
 func (g *gate) trimRecent() {
