@@ -315,6 +315,23 @@ func (h *Hub) ResolveFact(key uint64) (seq uint64, source string, ok bool) {
 	return seq, pub.Source(), true
 }
 
+// WaitMaterialized waits until the KV bucket and view subjects hold
+// everything the view has folded (after a restart the hub writes them from
+// the log in the background).
+func (h *Hub) WaitMaterialized(ctx context.Context) error {
+	if h.mat == nil {
+		return nil
+	}
+	for !h.mat.caughtUp() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("view bucket not caught up: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
 // ObserveFolds calls fn, from the projector's goroutine, with the fact keys
 // (fact.Key of source and id) of every batch of log entries once it is in
 // the view — how the benchmark measures publish-to-view latency. fn must be

@@ -99,6 +99,8 @@ type materializer struct {
 	seq        uint64               // last log sequence reported
 	people     [2]map[string]string // person key → household id: since the last tick, and before
 	catchingUp bool
+	live       bool // live entries were folded since the last round
+	rounding   bool // a round is writing what it took from pending
 	wake       chan struct{}
 
 	// Owned by run.
@@ -210,6 +212,7 @@ func (m *materializer) folded(seq uint64, batch []view.LogEntry, changes []view.
 		m.noteWarning(w.EntityKind, w.EntityID, w.Area)
 	}
 	m.seq = max(m.seq, seq)
+	m.live = true
 	m.mu.Unlock()
 	m.signal()
 }
@@ -311,7 +314,7 @@ func (m *materializer) run(ctx context.Context) {
 	defer m.wg.Wait()
 	round := time.NewTimer(0) // the city and counties, at once
 	armed := true
-	digest := time.NewTimer(max(m.cfg.DigestQuiet, 0))
+	digest := time.NewTimer(max(m.digestQuiet(), 0))
 	if m.cfg.DigestQuiet < 0 {
 		digest.Stop()
 	}
@@ -327,7 +330,7 @@ func (m *materializer) run(ctx context.Context) {
 			return
 		case <-m.wake:
 			if m.cfg.DigestQuiet > 0 {
-				digest.Reset(m.cfg.DigestQuiet)
+				digest.Reset(m.digestQuiet())
 			}
 			if !armed {
 				next := time.Now().Add(settle)
@@ -367,13 +370,29 @@ func (m *materializer) round(ctx context.Context) {
 	m.mu.Lock()
 	d := m.pending
 	m.pending = newDirtySet()
+	m.rounding = true
+	defer func() {
+		m.mu.Lock()
+		m.rounding = false
+		m.mu.Unlock()
+	}()
 	seq := m.seq
 	catchingUp := m.catchingUp
+	live := m.live
+	m.live = false
 	m.mu.Unlock()
 	if d.empty() {
 		return
 	}
-	deadline := time.Now().Add(m.cfg.Budget)
+	// While facts arrive the round keeps to its budget, so as not to delay
+	// the ingest; when the hub is otherwise idle (a catch-up after a
+	// restart) it may take half the period.
+	budget := m.cfg.Budget
+	if !live {
+		budget = max(budget, m.cfg.Every/2)
+	}
+	started := time.Now()
+	deadline := started.Add(budget)
 	var writes []write
 	var failed int
 	put := func(kind, id, key string, v any, subject string) {
@@ -476,8 +495,10 @@ func (m *materializer) round(ctx context.Context) {
 		m.log.Warn("view bucket writes failed; retrying next round", "failed", failed, "err", firstErr)
 	}
 	if left > 0 {
-		m.log.Debug("view round out of budget; the rest waits", "left", left, "budget", m.cfg.Budget)
+		m.log.Debug("view round out of budget; the rest waits", "left", left, "budget", budget)
 	}
+	m.log.Debug("view round", "households", len(d.hh), "sites", len(d.sites), "counties", len(d.counties),
+		"writes", len(writes), "live", live, "took", time.Since(started))
 	// Every entry up to seq is now written: record it, so a restart
 	// catches up only with what comes after.
 	if failed == 0 && left == 0 && !catchingUp && seq > m.marked {
@@ -607,6 +628,21 @@ func (m *materializer) backlog() int {
 	return len(m.pending.hh)
 }
 
+// largeView is the size above which computing the digest (which holds the
+// view's read lock for about a second per million persons, pausing the
+// projector) waits for a long quiet period.
+const largeView = 100_000
+
+// digestQuiet is how long the view must be quiet before its digest is
+// recorded: DigestQuiet, or ten minutes for a large view, so that an active
+// hub is never paused for it (GET /api/v1/digest computes it on request).
+func (m *materializer) digestQuiet() time.Duration {
+	if m.v.Stats().Persons > largeView {
+		return max(m.cfg.DigestQuiet, 10*time.Minute)
+	}
+	return m.cfg.DigestQuiet
+}
+
 // writeDigest records the view's digest once the view has been quiet.
 func (m *materializer) writeDigest(ctx context.Context) {
 	ver := m.v.Version()
@@ -631,4 +667,11 @@ func (m *materializer) close() {
 	if m != nil && m.nc != nil {
 		_ = m.nc.Drain()
 	}
+}
+
+// caughtUp reports whether the bucket holds everything folded so far.
+func (m *materializer) caughtUp() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return !m.catchingUp && !m.rounding && m.pending.empty()
 }

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"sort"
@@ -112,8 +113,9 @@ func (v *View) Household(id string) (*HouseholdView, error) {
 	for q := h.first; q != 0; q = v.persons.at(q - 1).next {
 		members = append(members, q-1)
 	}
+	// Hex preserves the order of the bytes it encodes.
 	sort.Slice(members, func(i, j int) bool {
-		return hex.EncodeToString(v.personKeys.at(members[i])[:]) < hex.EncodeToString(v.personKeys.at(members[j])[:])
+		return bytes.Compare(v.personKeys.at(members[i])[:], v.personKeys.at(members[j])[:]) < 0
 	})
 	for _, pi := range members {
 		out.Members = append(out.Members, v.personView(pi))

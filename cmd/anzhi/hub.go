@@ -23,6 +23,8 @@ type hubFlags struct {
 	maxEventBytes int
 	dedupeWindow  time.Duration
 	readyFile     string
+	syncAlways    bool
+	rebuild       bool
 }
 
 // readyInfo is what --ready-file holds once the hub serves.
@@ -55,6 +57,8 @@ refused ones to the rejection ledger (see anzhi rejections).`,
 	fl.StringVar(&f.natsURL, "nats-url", "", "use this external NATS instead of the embedded server")
 	fl.IntVar(&f.maxEventBytes, "max-event-bytes", fact.DefaultMaxBytes, "largest event accepted, in bytes")
 	fl.DurationVar(&f.dedupeWindow, "dedupe-window", hub.DefaultDuplicateWindow, "how long the intake remembers event ids (Nats-Msg-Id)")
+	fl.BoolVar(&f.syncAlways, "sync-always", false, "fsync every JetStream write: an acknowledged fact survives a power failure too (slower; by default JetStream syncs every 2 minutes, which survives a process crash)")
+	fl.BoolVar(&f.rebuild, "rebuild", false, "ignore the view's checkpoints and fold the whole log at start")
 	fl.StringVar(&f.readyFile, "ready-file", "", "write the NATS and HTTP URLs as JSON to this file once the hub serves")
 	_ = fl.MarkHidden("ready-file")
 	return cmd
@@ -75,6 +79,8 @@ func (a *app) runHub(cmd *cobra.Command, f hubFlags) error {
 		HTTPAddr:        f.httpAddr,
 		MaxEventBytes:   f.maxEventBytes,
 		DuplicateWindow: f.dedupeWindow,
+		SyncAlways:      f.syncAlways,
+		Rebuild:         f.rebuild,
 		Logger:          a.log,
 	}
 	if f.natsURL != "" {

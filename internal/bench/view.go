@@ -182,23 +182,24 @@ func rawReplay(ctx context.Context, dir string, entries int) (time.Duration, err
 
 // ViewResult holds the view measurements.
 type ViewResult struct {
-	Persons          int          `json:"persons"`
-	Entries          int          `json:"log_entries"`
-	RawReplayRate    float64      `json:"raw_replay_sdk_decode_per_s"`
-	RebuildRate      float64      `json:"rebuild_per_s"`
-	RebuildSeconds   float64      `json:"rebuild_s"`
-	SnapshotSeconds  float64      `json:"snapshot_write_s"`
-	SnapshotBytes    int          `json:"snapshot_bytes"`
-	RestartSeconds   float64      `json:"restart_from_snapshot_s"`
-	ViewHeapBytes    uint64       `json:"view_heap_bytes"`
-	ViewBytesPerPers float64      `json:"view_heap_bytes_per_person"`
-	ProcessHeapBytes uint64       `json:"process_heap_bytes"`
-	ProcessRSSBytes  uint64       `json:"process_rss_bytes"`
-	RSSPerPerson     float64      `json:"process_rss_bytes_per_person"`
-	LatencyRate      int          `json:"latency_rate_per_s"`
-	LatencyP50       float64      `json:"publish_to_view_p50_ms"`
-	LatencyP99       float64      `json:"publish_to_view_p99_ms"`
-	HTTP             []HTTPResult `json:"http"`
+	Persons            int          `json:"persons"`
+	Entries            int          `json:"log_entries"`
+	RawReplayRate      float64      `json:"raw_replay_sdk_decode_per_s"`
+	RebuildRate        float64      `json:"rebuild_per_s"`
+	RebuildSeconds     float64      `json:"rebuild_s"`
+	SnapshotSeconds    float64      `json:"snapshot_write_s"`
+	SnapshotBytes      int          `json:"snapshot_bytes"`
+	RestartSeconds     float64      `json:"restart_from_snapshot_s"`
+	ViewHeapBytes      uint64       `json:"view_heap_bytes"`
+	ViewBytesPerPers   float64      `json:"view_heap_bytes_per_person"`
+	ProcessHeapBytes   uint64       `json:"process_heap_bytes"`
+	ProcessRSSBytes    uint64       `json:"process_rss_bytes"`
+	RSSPerPerson       float64      `json:"process_rss_bytes_per_person"`
+	MaterializeSeconds float64      `json:"kv_materialize_after_rebuild_s"`
+	LatencyRate        int          `json:"latency_rate_per_s"`
+	LatencyP50         float64      `json:"publish_to_view_p50_ms"`
+	LatencyP99         float64      `json:"publish_to_view_p99_ms"`
+	HTTP               []HTTPResult `json:"http"`
 }
 
 // HTTPResult is the latency of one endpoint under concurrent requests.
@@ -293,6 +294,13 @@ func View(ctx context.Context, cfg Config, persons int) (*Report, *ViewResult, e
 		h.Close()
 		return nil, nil, err
 	}
+	cfg.Progress("waiting for the KV materialization of the whole view (a new bucket is written from the log)")
+	start = time.Now()
+	if err := h.WaitMaterialized(ctx); err != nil {
+		h.Close()
+		return nil, nil, err
+	}
+	res.MaterializeSeconds = time.Since(start).Seconds()
 	cfg.Progress("publish-to-view latency at 2,000 events/s")
 	if err := latency(ctx, h, 2000, 10*time.Second, res); err != nil {
 		h.Close()
