@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -278,36 +277,22 @@ func (a *api) warnings(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ws := a.h.view.Warnings(wq)
-	start := 0
+	var afterRule, afterEntity string
 	if s := q.Get("after"); s != "" {
-		rule, entity, ok := parseWarningCursor(s)
-		if !ok {
+		var ok bool
+		if afterRule, afterEntity, ok = parseWarningCursor(s); !ok {
 			return nil, badParam("after", s, "not a cursor of this list (use the next value of the previous page)")
 		}
-		n := ruleNumber(rule)
-		start = sort.Search(len(ws), func(i int) bool {
-			if m := ruleNumber(ws[i].Rule); m != n {
-				return m > n
-			}
-			return ws[i].EntityID > entity
-		})
 	}
-	end := min(start+limit, len(ws))
-	out := page[apiWarning]{Items: make([]apiWarning, 0, end-start)}
-	for i := start; i < end; i++ {
+	ws, more := a.h.view.WarningsPage(wq, afterRule, afterEntity, limit)
+	out := page[apiWarning]{Items: make([]apiWarning, 0, len(ws))}
+	for i := range ws {
 		out.Items = append(out.Items, a.warning(&ws[i]))
 	}
-	if end < len(ws) {
-		out.Next = warningCursor(&ws[end-1])
+	if more && len(ws) > 0 {
+		out.Next = warningCursor(&ws[len(ws)-1])
 	}
 	return out, nil
-}
-
-// ruleNumber orders rules as the view does: R2 before R10.
-func ruleNumber(rule string) int {
-	n, _ := strconv.Atoi(strings.TrimPrefix(rule, "R"))
-	return n
 }
 
 func warningCursor(w *view.Warning) string {

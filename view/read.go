@@ -457,6 +457,60 @@ func (v *View) Warnings(q WarningQuery) []Warning {
 	return out
 }
 
+// WarningsPage returns up to limit open warnings matching q, ordered by rule
+// number then entity id, starting after the warning (afterRule,
+// afterEntity) when given, and whether more follow. Only the page is
+// described, so a page stays cheap with hundreds of thousands open.
+func (v *View) WarningsPage(q WarningQuery, afterRule, afterEntity string, limit int) ([]Warning, bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	rule, _ := parseRule(q.Rule)
+	state := -1
+	for i, n := range supervisionNames {
+		if n == q.State {
+			state = i
+		}
+	}
+	type hit struct {
+		w      *warning
+		entity string
+	}
+	var hits []hit
+	for k, w := range v.warnings {
+		if q.Rule != "" && k.rule != rule {
+			continue
+		}
+		if q.State != "" && int(w.sup) != state {
+			continue
+		}
+		if q.County != "" && v.entityArea(k) != q.County {
+			continue
+		}
+		if q.Dept != "" && !containsString(v.responsibleOf(k, w.level == 1), q.Dept) {
+			continue
+		}
+		hits = append(hits, hit{w, v.entityID(k)})
+	}
+	less := func(r uint8, e string, h hit) bool { // (r, e) before h
+		if r != h.w.key.rule {
+			return r < h.w.key.rule
+		}
+		return e < h.entity
+	}
+	sort.Slice(hits, func(i, j int) bool { return less(hits[i].w.key.rule, hits[i].entity, hits[j]) })
+	start := 0
+	if afterRule != "" {
+		r, _ := parseRule(afterRule)
+		start = sort.Search(len(hits), func(i int) bool { return less(r, afterEntity, hits[i]) })
+	}
+	end := min(start+max(limit, 0), len(hits))
+	out := make([]Warning, 0, end-start)
+	for _, h := range hits[start:end] {
+		out = append(out, v.describe(h.w))
+	}
+	return out, end < len(hits)
+}
+
 func sortWarnings(ws []*Warning) {
 	sort.Slice(ws, func(i, j int) bool {
 		if a, b := ruleNumber(ws[i].Rule), ruleNumber(ws[j].Rule); a != b {

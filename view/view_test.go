@@ -306,3 +306,40 @@ func TestInterleavingsGiveTheSameDigest(t *testing.T) {
 		}
 	}
 }
+
+// TestWarningsPage pages through open warnings in rule then entity order,
+// matching the full list.
+func TestWarningsPage(t *testing.T) {
+	w := &world{t: t}
+	v := newView(t)
+	es := village(w)
+	for i := 2; i <= 12; i++ {
+		es = append(es, w.entry("poverty", "registry.household", day("2019-05-01"), map[string]any{
+			"household_id": fmt.Sprintf("H610424-%06d", i), "site_id": siteID, "size": 1, "labour_count": 1,
+			"registered_poor": true, "relocated_on": "2019-05-01"}))
+	}
+	apply(v, es...)
+	apply(v, w.tick(day("2021-06-01")))
+	all := v.Warnings(view.WarningQuery{})
+	if len(all) < 10 {
+		t.Fatalf("%d warnings, want a few dozen", len(all))
+	}
+	var got []view.Warning
+	rule, entity := "", ""
+	for {
+		page, more := v.WarningsPage(view.WarningQuery{}, rule, entity, 3)
+		got = append(got, page...)
+		if !more {
+			break
+		}
+		rule, entity = page[len(page)-1].Rule, page[len(page)-1].EntityID
+	}
+	if len(got) != len(all) {
+		t.Fatalf("pages hold %d warnings, the list %d", len(got), len(all))
+	}
+	for i := range all {
+		if got[i].ID != all[i].ID {
+			t.Fatalf("item %d: page order %s, list order %s", i, got[i].ID, all[i].ID)
+		}
+	}
+}

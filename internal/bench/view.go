@@ -289,11 +289,6 @@ func View(ctx context.Context, cfg Config, persons int) (*Report, *ViewResult, e
 	res.ProcessRSSBytes = rss()
 	res.RSSPerPerson = float64(res.ProcessRSSBytes) / float64(persons)
 
-	cfg.Progress("HTTP latency on the whole world")
-	if err := httpLoad(ctx, h, persons, res); err != nil {
-		h.Close()
-		return nil, nil, err
-	}
 	cfg.Progress("waiting for the KV materialization of the whole view (a new bucket is written from the log)")
 	start = time.Now()
 	if err := h.WaitMaterialized(ctx); err != nil {
@@ -301,6 +296,11 @@ func View(ctx context.Context, cfg Config, persons int) (*Report, *ViewResult, e
 		return nil, nil, err
 	}
 	res.MaterializeSeconds = time.Since(start).Seconds()
+	cfg.Progress("HTTP latency on the whole world")
+	if err := httpLoad(ctx, h, persons, res); err != nil {
+		h.Close()
+		return nil, nil, err
+	}
 	cfg.Progress("publish-to-view latency at 2,000 events/s")
 	if err := latency(ctx, h, 2000, 10*time.Second, res); err != nil {
 		h.Close()
