@@ -36,7 +36,7 @@ same generated events, and report the ratios the project targets:
             with json.Unmarshal into sdk-go's event.Event (target ≥ 1.0×);
             the view's memory per person (target ≤ 300 B); restart from a
             snapshot (target ≤ 5 s); publish-to-view latency at 2,000
-            events/s (target p99 ≤ 5 ms); /api/v1/city and a county under 8
+            events/s (target p99 ≤ 5 ms); /api/v1/city and a county under 4
             concurrent clients at a tenth of the world and all of it (target
             p99 ≤ 2 ms, flat)
 
