@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"math"
 	"sort"
 	"strconv"
 	"time"
@@ -421,40 +422,11 @@ type WarningQuery struct {
 	Dept   string
 }
 
-// Warnings returns the open warnings matching q, ordered by rule and entity.
+// Warnings returns every open warning matching q, ordered by rule number
+// and then entity id (see WarningsPage for a page at a time).
 func (v *View) Warnings(q WarningQuery) []Warning {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	rule, _ := parseRule(q.Rule)
-	state := -1
-	for i, n := range supervisionNames {
-		if n == q.State {
-			state = i
-		}
-	}
-	var out []Warning
-	for k, w := range v.warnings {
-		if q.Rule != "" && k.rule != rule {
-			continue
-		}
-		if q.State != "" && int(w.sup) != state {
-			continue
-		}
-		if q.County != "" && v.entityArea(k) != q.County {
-			continue
-		}
-		if q.Dept != "" && !containsString(v.responsibleOf(k, w.level == 1), q.Dept) {
-			continue
-		}
-		out = append(out, v.describe(w))
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if a, b := ruleNumber(out[i].Rule), ruleNumber(out[j].Rule); a != b {
-			return a < b
-		}
-		return out[i].EntityID < out[j].EntityID
-	})
-	return out
+	ws, _ := v.WarningsPage(q, "", "", math.MaxInt)
+	return ws
 }
 
 // WarningsPage returns up to limit open warnings matching q, ordered by rule
