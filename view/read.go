@@ -475,7 +475,10 @@ func (v *View) WarningsPage(q WarningQuery, afterRule, afterEntity string, limit
 		r, _ := parseRule(afterRule)
 		start = sort.Search(len(hits), func(i int) bool { return less(r, afterEntity, hits[i]) })
 	}
-	end := min(start+max(limit, 0), len(hits))
+	end := len(hits)
+	if limit < end-start {
+		end = start + max(limit, 0)
+	}
 	out := make([]Warning, 0, end-start)
 	for _, h := range hits[start:end] {
 		out = append(out, v.describe(h.w))
