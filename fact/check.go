@@ -491,14 +491,6 @@ func (v *Validator) scanIDNumbers(vd *Verdict, m Message, attrs map[string]any) 
 	vd.IDNumbers += found
 }
 
-func (vd *Verdict) hasReason(r schemas.Reason) bool {
-	for _, x := range vd.Violations {
-		if x.Reason == r {
-			return true
-		}
-	}
-	return false
-}
 
 // idPointers walks a decoded JSON value and returns the pointers of strings,
 // numbers and object keys holding an ID-card number.
