@@ -491,7 +491,6 @@ func (v *Validator) scanIDNumbers(vd *Verdict, m Message, attrs map[string]any) 
 	vd.IDNumbers += found
 }
 
-
 // idPointers walks a decoded JSON value and returns the pointers of strings,
 // numbers and object keys holding an ID-card number.
 func idPointers(v any, at string) []string {
