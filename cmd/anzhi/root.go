@@ -92,7 +92,7 @@ Exit codes:
   2    usage error (bad flags or arguments, unknown command or event type)
   3    input refused (some facts were invalid and not published)
   130  interrupted (SIGINT or SIGTERM) before the work was done; the
-       long-running "hub", "watch" and "rejections --follow" stop cleanly with 0`
+       long-running "hub", "demo", "watch" and "rejections --follow" stop cleanly with 0`
 
 // newRootCmd builds the command tree for one run.
 func newRootCmd(a *app) *cobra.Command {
