@@ -2,7 +2,6 @@ package fact_test
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -19,7 +18,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/types"
 
 	"github.com/xianyang/anzhi/fact"
-	"github.com/xianyang/anzhi/idcard"
+	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/schemas"
 )
 
@@ -88,67 +87,17 @@ var fzReasons = []schemas.Reason{
 	schemas.ReasonIDNumber, schemas.ReasonTooLarge, schemas.ReasonConflict,
 }
 
-// fzIDsIn returns every ID-card number visible in b: in the raw bytes, and,
-// when b is JSON, in every decoded string and object key (so a JSON-escaped
-// number counts), recursing into strings that are JSON themselves (a
-// rejection's body) and into body_base64.
-func fzIDsIn(b []byte, depth int) []string {
-	var out []string
-	for _, m := range idcard.Find(b) {
-		out = append(out, string(b[m.Start:m.End]))
-	}
-	if depth <= 0 {
-		return out
-	}
-	v, err := schemas.Decode(b)
-	if err != nil {
-		return out
-	}
-	var walk func(v any, key string)
-	str := func(s, key string) {
-		for _, m := range idcard.Find([]byte(s)) {
-			out = append(out, s[m.Start:m.End])
-		}
-		if key == "body_base64" {
-			if raw, err := base64.StdEncoding.DecodeString(s); err == nil {
-				out = append(out, fzIDsIn(raw, depth-1)...)
-			}
-		} else if strings.ContainsAny(s, "{[\"") {
-			out = append(out, fzIDsIn([]byte(s), depth-1)...)
-		}
-	}
-	walk = func(v any, key string) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				str(k, "")
-				walk(e, k)
-			}
-		case []any:
-			for _, e := range x {
-				walk(e, key)
-			}
-		case string:
-			str(x, key)
-		case json.Number:
-			str(x.String(), key)
-		}
-	}
-	walk(v, "")
-	return out
-}
-
 // fzIDsInMessage returns the ID-card numbers anywhere in a message: subject,
 // header names and values, body (raw and JSON-decoded).
 func fzIDsInMessage(m fact.Message) []string {
-	out := fzIDsIn([]byte(m.Subject), 0)
+	out := hubtest.IDNumbersIn([]byte(m.Subject), 0)
 	for k, vs := range m.Header {
-		out = append(out, fzIDsIn([]byte(k), 0)...)
+		out = append(out, hubtest.IDNumbersIn([]byte(k), 0)...)
 		for _, v := range vs {
-			out = append(out, fzIDsIn([]byte(v), 0)...)
+			out = append(out, hubtest.IDNumbersIn([]byte(v), 0)...)
 		}
 	}
-	return append(out, fzIDsIn(m.Data, 1)...)
+	return append(out, hubtest.IDNumbersIn(m.Data, 1)...)
 }
 
 func fzCheck(t *testing.T, cat *schemas.Catalog, v *fact.Validator, m fact.Message) {
@@ -243,7 +192,7 @@ func fzCheck(t *testing.T, cat *schemas.Catalog, v *fact.Validator, m fact.Messa
 		if !r.Redacted || r.SHA256 != "" {
 			t.Fatalf("rejection of a message with ID-card numbers: redacted=%v sha256=%q", r.Redacted, r.SHA256)
 		}
-		if ids := fzIDsIn(b, 3); len(ids) > 0 {
+		if ids := hubtest.IDNumbersIn(b, 3); len(ids) > 0 {
 			t.Fatalf("rejection keeps ID-card number(s) %q: %s", ids, b)
 		}
 	}

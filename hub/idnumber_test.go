@@ -3,7 +3,6 @@ package hub_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
 	"github.com/xianyang/anzhi/idcard"
+	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/schemas"
 	"github.com/xianyang/anzhi/subscribers"
 )
@@ -42,55 +42,6 @@ var idEscaped = func() string {
 	}
 	return b.String()
 }()
-
-// idsIn returns the ID-card numbers visible in b: in its bytes and, when b
-// is JSON, in every decoded string and key (JSON escapes undone), recursing
-// into strings holding JSON (a rejection's body) and into body_base64.
-func idsIn(b []byte, depth int) []string {
-	var out []string
-	for _, m := range idcard.Find(b) {
-		out = append(out, string(b[m.Start:m.End]))
-	}
-	if depth <= 0 {
-		return out
-	}
-	v, err := schemas.Decode(b)
-	if err != nil {
-		return out
-	}
-	var walk func(v any, key string)
-	str := func(s, key string) {
-		for _, m := range idcard.Find([]byte(s)) {
-			out = append(out, s[m.Start:m.End])
-		}
-		if key == "body_base64" {
-			if raw, err := base64.StdEncoding.DecodeString(s); err == nil {
-				out = append(out, idsIn(raw, depth-1)...)
-			}
-		} else if strings.ContainsAny(s, "{[\"") {
-			out = append(out, idsIn([]byte(s), depth-1)...)
-		}
-	}
-	walk = func(v any, key string) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				str(k, "")
-				walk(e, k)
-			}
-		case []any:
-			for _, e := range x {
-				walk(e, key)
-			}
-		case string:
-			str(x, key)
-		case json.Number:
-			str(x.String(), key)
-		}
-	}
-	walk(v, "")
-	return out
-}
 
 // idScanStreams reads every message of every stream and returns where an
 // ID-card number is visible: subject, header names and values, data.
@@ -119,20 +70,20 @@ func idScanStreams(ctx context.Context, t testing.TB, js jetstream.JetStream) []
 				t.Fatalf("%s #%d: %v", name, seq, err)
 			}
 			where := fmt.Sprintf("%s #%d on %s", name, seq, m.Subject)
-			if ids := idsIn([]byte(m.Subject), 0); len(ids) > 0 {
+			if ids := hubtest.IDNumbersIn([]byte(m.Subject), 0); len(ids) > 0 {
 				found = append(found, fmt.Sprintf("%s: subject holds %q", where, ids))
 			}
 			for k, vs := range m.Header {
-				if ids := idsIn([]byte(k), 0); len(ids) > 0 {
+				if ids := hubtest.IDNumbersIn([]byte(k), 0); len(ids) > 0 {
 					found = append(found, fmt.Sprintf("%s: header name %q holds %q", where, k, ids))
 				}
 				for _, v := range vs {
-					if ids := idsIn([]byte(v), 1); len(ids) > 0 {
+					if ids := hubtest.IDNumbersIn([]byte(v), 1); len(ids) > 0 {
 						found = append(found, fmt.Sprintf("%s: header %s holds %q", where, k, ids))
 					}
 				}
 			}
-			if ids := idsIn(m.Data, 3); len(ids) > 0 {
+			if ids := hubtest.IDNumbersIn(m.Data, 3); len(ids) > 0 {
 				found = append(found, fmt.Sprintf("%s: data holds %q: %s", where, ids, m.Data))
 			}
 		}
@@ -292,7 +243,7 @@ func TestIDNumberRedactedEverywhere(t *testing.T) {
 			ioWait(ctx, t, h, js, 1)
 
 			// Refused as id_number, with the number masked.
-			if facts := ioRead(ctx, t, js, fact.LogStream, fact.FactSubjectPrefix+">"); len(facts) != 0 {
+			if facts := logged(t, js, fact.FactSubjectPrefix+">"); len(facts) != 0 {
 				t.Errorf("the message was accepted into the log: %d fact(s), headers %v", len(facts), facts[0].Header)
 			}
 			rs := ioRejections(ctx, t, js)
@@ -372,7 +323,7 @@ func idCheckRejection(t *testing.T, r subscribers.LoggedRejection) {
 	if !bytes.Contains(rb, []byte(idMasked)) {
 		t.Errorf("the rejection does not show the masked number %s", idMasked)
 	}
-	if ids := idsIn(rb, 3); len(ids) > 0 {
+	if ids := hubtest.IDNumbersIn(rb, 3); len(ids) > 0 {
 		t.Errorf("the rejection keeps the number %q", ids)
 	}
 }
@@ -398,7 +349,7 @@ func TestIDNumberErasedBeforePurge(t *testing.T) {
 	publish(&nats.Msg{Subject: ioSubject, Data: ioStructured(t, "after", "/xianyang/edu")})
 	ioWait(ctx, t, h, js, 3)
 
-	if facts := ioRead(ctx, t, js, fact.LogStream, fact.FactSubjectPrefix+">"); len(facts) != 2 {
+	if facts := logged(t, js, fact.FactSubjectPrefix+">"); len(facts) != 2 {
 		t.Errorf("%d facts, want 2", len(facts))
 	}
 	if rs := ioRejections(ctx, t, js); len(rs) != 1 {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
+	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/publishers"
 	"github.com/xianyang/anzhi/schemas"
 	"github.com/xianyang/anzhi/subscribers"
@@ -23,30 +24,11 @@ import (
 // ingestHub starts a hub on a random port in dir and a client connection.
 func ingestHub(t *testing.T, dir string, edit func(*hub.Config)) (*hub.Hub, *nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	cfg := hub.Config{DataDir: dir, NATSListen: "127.0.0.1:0", PurgeEvery: 50 * time.Millisecond, TickEvery: -1}
+	cfg := hub.Config{DataDir: dir, PurgeEvery: 50 * time.Millisecond, TickEvery: -1}
 	if edit != nil {
 		edit(&cfg)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	h, err := hub.Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := nats.Connect(h.ClientURL())
-	if err != nil {
-		h.Close()
-		t.Fatal(err)
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		nc.Close()
-		h.Close()
-	})
-	return h, nc, js
+	return hubtest.Start(t, cfg)
 }
 
 func waitIdle(t *testing.T, h *hub.Hub) {
@@ -59,45 +41,9 @@ func waitIdle(t *testing.T, h *hub.Hub) {
 }
 
 // logged reads every entry of the canonical log matching filter.
-func logged(t *testing.T, js jetstream.JetStream, filter string) []jetstream.Msg {
+func logged(t *testing.T, js jetstream.JetStream, filter string) []hubtest.Msg {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, fact.LogStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want uint64
-	for _, n := range info.State.Subjects {
-		want += n
-	}
-	if want == 0 {
-		return nil
-	}
-	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []jetstream.Msg
-	for uint64(len(out)) < want {
-		batch, err := cons.Fetch(int(want)-len(out), jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for m := range batch.Messages() {
-			out = append(out, m)
-			n++
-		}
-		if n == 0 {
-			t.Fatalf("log: read %d of %d entries on %s", len(out), want, filter)
-		}
-	}
-	return out
+	return hubtest.Read(t, js, fact.LogStream, filter)
 }
 
 const testPersonKey = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -237,19 +183,19 @@ func TestAcceptedFactKeepsBytes(t *testing.T) {
 		t.Fatalf("%d facts, want 1", len(got))
 	}
 	m := got[0]
-	if got, want := m.Subject(), "anzhi.fact.edu.enrolment.610424"; got != want {
+	if got, want := m.Subject, "anzhi.fact.edu.enrolment.610424"; got != want {
 		t.Errorf("subject %s, want %s", got, want)
 	}
-	if string(m.Data()) != string(body) {
-		t.Errorf("body changed:\n%s\n%s", m.Data(), body)
+	if string(m.Data) != string(body) {
+		t.Errorf("body changed:\n%s\n%s", m.Data, body)
 	}
-	if got, want := m.Headers().Get(fact.HeaderIntakeSeq), fmt.Sprint(ack.Sequence); got != want {
+	if got, want := m.Header.Get(fact.HeaderIntakeSeq), fmt.Sprint(ack.Sequence); got != want {
 		t.Errorf("%s = %q, want %q", fact.HeaderIntakeSeq, got, want)
 	}
-	if m.Headers().Get("Nats-Msg-Id") != "" {
+	if m.Header.Get("Nats-Msg-Id") != "" {
 		t.Error("JetStream control headers copied into the log")
 	}
-	if _, err := time.Parse(time.RFC3339Nano, m.Headers().Get(fact.HeaderReceived)); err != nil {
+	if _, err := time.Parse(time.RFC3339Nano, m.Header.Get(fact.HeaderReceived)); err != nil {
 		t.Errorf("%s: %v", fact.HeaderReceived, err)
 	}
 }
@@ -356,7 +302,7 @@ func TestRestartKeepsAcceptedFacts(t *testing.T) {
 		t.Fatalf("%d facts after restart, want %d", len(got), n)
 	}
 	for _, m := range got {
-		ids = append(ids, m.Headers().Get(fact.HeaderKey))
+		ids = append(ids, m.Header.Get(fact.HeaderKey))
 	}
 	slices.Sort(ids)
 	if len(slices.Compact(ids)) != n {

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
+	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/schemas"
 	"github.com/xianyang/anzhi/subscribers"
 )
@@ -58,27 +58,10 @@ func ioHub(t *testing.T, cfg hub.Config) (context.Context, *hub.Hub, *nats.Conn,
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	if cfg.DataDir == "" {
-		cfg.DataDir = t.TempDir()
-	}
-	cfg.NATSListen = "127.0.0.1:0"
 	if cfg.TickEvery == 0 {
 		cfg.TickEvery = -1 // only the facts under test go to the log
 	}
-	h, err := hub.Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
-	nc, err := nats.Connect(h.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, nc, js := hubtest.Start(t, cfg)
 	return ctx, h, nc, js
 }
 
@@ -107,62 +90,6 @@ func ioWait(ctx context.Context, t testing.TB, h *hub.Hub, js jetstream.JetStrea
 	if err := h.WaitIdle(ctx); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// ioMsg is a stored message.
-type ioMsg struct {
-	Seq     uint64
-	Subject string
-	Header  nats.Header
-	Data    []byte
-}
-
-// ioRead reads every message of a stream on a subject filter with an
-// ordered consumer.
-func ioRead(ctx context.Context, t testing.TB, js jetstream.JetStream, stream, filter string) []ioMsg {
-	t.Helper()
-	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want uint64
-	for _, n := range info.State.Subjects {
-		want += n
-	}
-	if want == 0 {
-		return nil
-	}
-	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []ioMsg
-	for uint64(len(out)) < want {
-		batch, err := cons.Fetch(int(want)-len(out), jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			md, err := m.Metadata()
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, ioMsg{Seq: md.Sequence.Stream, Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoHeartbeat) {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			t.Fatalf("read %d of %d messages of %s on %s", len(out), want, stream, filter)
-		}
-	}
-	return out
 }
 
 func ioRejections(ctx context.Context, t testing.TB, js jetstream.JetStream) []subscribers.LoggedRejection {
@@ -275,10 +202,10 @@ type ioCase struct {
 	mode fact.Mode
 	// send publishes one message on ioSubject; it returns how to read the
 	// stored message back as an sdk-go event (nil: do not try).
-	send func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) (sdkRead func(ioMsg) (*cloudevents.Event, error))
+	send func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) (sdkRead func(hubtest.Msg) (*cloudevents.Event, error))
 }
 
-func ioSDKStructured(m ioMsg) (*cloudevents.Event, error) {
+func ioSDKStructured(m hubtest.Msg) (*cloudevents.Event, error) {
 	e := cloudevents.NewEvent()
 	if err := json.Unmarshal(m.Data, &e); err != nil {
 		return nil, err
@@ -286,14 +213,14 @@ func ioSDKStructured(m ioMsg) (*cloudevents.Event, error) {
 	return &e, nil
 }
 
-func ioSDKBinary(m ioMsg) (*cloudevents.Event, error) {
+func ioSDKBinary(m hubtest.Msg) (*cloudevents.Event, error) {
 	return binding.ToEvent(context.Background(), cejsm.NewMessage(&nats.Msg{Subject: m.Subject, Header: m.Header, Data: m.Data}))
 }
 
 var ioCases = []ioCase{
 	{
 		name: "sdk-go nats binding (structured, core publish)", mode: fact.Structured,
-		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(ioMsg) (*cloudevents.Event, error) {
+		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(hubtest.Msg) (*cloudevents.Event, error) {
 			s, err := cenats.NewSenderFromConn(nc, ioSubject)
 			if err != nil {
 				t.Fatal(err)
@@ -307,7 +234,7 @@ var ioCases = []ioCase{
 	},
 	{
 		name: "sdk-go jetstream binding, binary (default)", mode: fact.Binary,
-		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(ioMsg) (*cloudevents.Event, error) {
+		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(hubtest.Msg) (*cloudevents.Event, error) {
 			s, err := cejsm.NewSenderFromConn(nc, fact.IntakeStream, ioSubject, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -318,7 +245,7 @@ var ioCases = []ioCase{
 	},
 	{
 		name: "sdk-go jetstream binding, forced binary", mode: fact.Binary,
-		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(ioMsg) (*cloudevents.Event, error) {
+		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(hubtest.Msg) (*cloudevents.Event, error) {
 			s, err := cejsm.NewSenderFromConn(nc, fact.IntakeStream, ioSubject, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -329,7 +256,7 @@ var ioCases = []ioCase{
 	},
 	{
 		name: "sdk-go jetstream binding, forced structured", mode: fact.Structured,
-		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(ioMsg) (*cloudevents.Event, error) {
+		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(hubtest.Msg) (*cloudevents.Event, error) {
 			s, err := cejsm.NewSenderFromConn(nc, fact.IntakeStream, ioSubject, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -340,7 +267,7 @@ var ioCases = []ioCase{
 	},
 	{
 		name: "nats.go jetstream, structured without headers", mode: fact.Structured,
-		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(ioMsg) (*cloudevents.Event, error) {
+		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(hubtest.Msg) (*cloudevents.Event, error) {
 			if _, err := js.Publish(ctx, ioSubject, ioStructured(t, id, source)); err != nil {
 				t.Fatal(err)
 			}
@@ -349,7 +276,7 @@ var ioCases = []ioCase{
 	},
 	{
 		name: "nats.go jetstream, structured with content type and msg id", mode: fact.Structured,
-		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(ioMsg) (*cloudevents.Event, error) {
+		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(hubtest.Msg) (*cloudevents.Event, error) {
 			m := nats.NewMsg(ioSubject)
 			m.Header.Set("Content-Type", "application/cloudevents+json; charset=utf-8")
 			m.Data = ioStructured(t, id, source)
@@ -361,7 +288,7 @@ var ioCases = []ioCase{
 	},
 	{
 		name: "nats.go binary, ce-datacontenttype (sdk-go sender convention)", mode: fact.Binary,
-		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(ioMsg) (*cloudevents.Event, error) {
+		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(hubtest.Msg) (*cloudevents.Event, error) {
 			if _, err := js.PublishMsg(ctx, ioBinary(t, id, source, nil)); err != nil {
 				t.Fatal(err)
 			}
@@ -370,7 +297,7 @@ var ioCases = []ioCase{
 	},
 	{
 		name: "nats.go binary, content-type (sdk-go receiver convention, issue 1334)", mode: fact.Binary,
-		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(ioMsg) (*cloudevents.Event, error) {
+		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(hubtest.Msg) (*cloudevents.Event, error) {
 			if _, err := js.PublishMsg(ctx, ioBinary(t, id, source, map[string]string{"datacontenttype": "content-type"})); err != nil {
 				t.Fatal(err)
 			}
@@ -379,7 +306,7 @@ var ioCases = []ioCase{
 	},
 	{
 		name: "nats.go binary, mixed-case header names", mode: fact.Binary,
-		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(ioMsg) (*cloudevents.Event, error) {
+		send: func(ctx context.Context, t *testing.T, nc *nats.Conn, js jetstream.JetStream, id, source string) func(hubtest.Msg) (*cloudevents.Event, error) {
 			m := ioBinary(t, id, source, map[string]string{
 				"specversion": "Ce-Specversion", "id": "Ce-Id", "source": "CE-SOURCE", "type": "Ce-Type",
 				"subject": "ce-Subject", "time": "Ce-Time", "datacontenttype": "Content-Type", "dataschema": "Ce-DataSchema",
@@ -413,7 +340,7 @@ func TestInterop(t *testing.T) {
 				b, _ := json.MarshalIndent(rs, "", "  ")
 				t.Fatalf("%d rejection(s), want none:\n%s", len(rs), b)
 			}
-			facts := ioRead(ctx, t, js, fact.LogStream, fact.FactSubjectPrefix+">")
+			facts := logged(t, js, fact.FactSubjectPrefix+">")
 			if len(facts) != 1 {
 				t.Fatalf("%d facts in the log, want 1", len(facts))
 			}
@@ -502,7 +429,7 @@ func TestInteropNotAllowed(t *testing.T) {
 				t.Fatalf("nothing published on %s: %v", ioSubject, err)
 			}
 			ioWait(ctx, t, h, js, 1)
-			if facts := ioRead(ctx, t, js, fact.LogStream, fact.FactSubjectPrefix+">"); len(facts) != 0 {
+			if facts := logged(t, js, fact.FactSubjectPrefix+">"); len(facts) != 0 {
 				t.Errorf("%d facts in the log, want none", len(facts))
 			}
 			rs := ioRejections(ctx, t, js)
@@ -535,7 +462,7 @@ func TestInteropNotAllowed(t *testing.T) {
 				}
 			}
 			// The ledger entry is on the department's notice subject.
-			entries := ioRead(ctx, t, js, fact.LogStream, fact.RejectedSubjectPrefix+">")
+			entries := logged(t, js, fact.RejectedSubjectPrefix+">")
 			if len(entries) != 1 || entries[0].Subject != fact.RejectedSubject("drc") {
 				subjects := make([]string, len(entries))
 				for i, e := range entries {
@@ -575,7 +502,7 @@ func TestInteropSDKBytesData(t *testing.T) {
 		b, _ := json.MarshalIndent(rs, "", "  ")
 		t.Errorf("want one rejection of bytes-structured, malformed at /data_base64; got\n%s", b)
 	}
-	facts := ioRead(ctx, t, js, fact.LogStream, fact.FactSubjectPrefix+">")
+	facts := logged(t, js, fact.FactSubjectPrefix+">")
 	if len(facts) != 1 || string(facts[0].Data) != string(ioData(t)) {
 		t.Errorf("want the binary-mode event accepted with the fixture's bytes as body, got %d facts", len(facts))
 	}
@@ -594,7 +521,7 @@ func TestInteropHubHeadersNotSpoofed(t *testing.T) {
 		t.Fatal(err)
 	}
 	ioWait(ctx, t, h, js, 1)
-	facts := ioRead(ctx, t, js, fact.LogStream, fact.FactSubjectPrefix+">")
+	facts := logged(t, js, fact.FactSubjectPrefix+">")
 	rs := ioRejections(ctx, t, js)
 	if len(facts) == 0 {
 		if len(rs) != 1 {

@@ -43,15 +43,14 @@ func warningEvents(t *testing.T, js jetstream.JetStream) []hubEvent {
 	t.Helper()
 	var out []hubEvent
 	for _, m := range logged(t, js, fact.FactSubjectPrefix+"warning.>") {
-		md, _ := m.Metadata()
 		var ev struct {
 			Type string          `json:"type"`
 			Data json.RawMessage `json:"data"`
 		}
-		if err := json.Unmarshal(m.Data(), &ev); err != nil {
+		if err := json.Unmarshal(m.Data, &ev); err != nil {
 			t.Fatal(err)
 		}
-		he := hubEvent{seq: md.Sequence.Stream, typ: ev.Type}
+		he := hubEvent{seq: m.Seq, typ: ev.Type}
 		if err := json.Unmarshal(ev.Data, &he.data); err != nil {
 			t.Fatal(err)
 		}

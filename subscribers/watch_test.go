@@ -6,41 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/xianyang/anzhi/hub"
+	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/internal/scenario"
 	"github.com/xianyang/anzhi/publishers"
 	"github.com/xianyang/anzhi/subscribers"
 	"github.com/xianyang/anzhi/view"
 )
-
-// startHub starts a hub on a free port and connects to it.
-func startHub(t *testing.T, edit func(*hub.Config)) (*hub.Hub, *nats.Conn, jetstream.JetStream) {
-	t.Helper()
-	cfg := hub.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", TickEvery: -1}
-	if edit != nil {
-		edit(&cfg)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	h, err := hub.Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
-	nc, err := nats.Connect(h.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h, nc, js
-}
 
 func persons(a *view.AreaView) int64 { return a.Indicators.Counts["persons"] }
 
@@ -61,7 +35,7 @@ func next(t *testing.T, updates <-chan subscribers.AreaUpdate, what string, ok f
 }
 
 func TestWatchCity(t *testing.T) {
-	h, nc, js := startHub(t, nil)
+	h, nc, js := hubtest.Start(t, hub.Config{TickEvery: -1})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	updates := make(chan subscribers.AreaUpdate, 100)
@@ -96,7 +70,7 @@ func TestWatchCity(t *testing.T) {
 }
 
 func TestWatchCounty(t *testing.T) {
-	_, nc, js := startHub(t, nil)
+	_, nc, js := hubtest.Start(t, hub.Config{TickEvery: -1})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := scenario.Publish(ctx, nc, scenario.Village(2021)); err != nil {
@@ -140,7 +114,7 @@ func TestWatchCounty(t *testing.T) {
 }
 
 func TestGet(t *testing.T) {
-	h, nc, js := startHub(t, nil)
+	h, nc, js := hubtest.Start(t, hub.Config{TickEvery: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := scenario.Publish(ctx, nc, scenario.Village(2021)); err != nil {
@@ -178,7 +152,7 @@ func TestGet(t *testing.T) {
 }
 
 func TestNoViewBucket(t *testing.T) {
-	_, _, js := startHub(t, func(c *hub.Config) { c.Materialize.Every = -1 })
+	_, _, js := hubtest.Start(t, hub.Config{TickEvery: -1, Materialize: hub.MaterializeConfig{Every: -1}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := subscribers.GetCity(ctx, js); !errors.Is(err, jetstream.ErrBucketNotFound) {

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/xianyang/anzhi/hub"
+	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/internal/scenario"
 	"github.com/xianyang/anzhi/publishers"
 	"github.com/xianyang/anzhi/view"
@@ -19,17 +20,7 @@ import (
 // folded, and waits until the view bucket shows it.
 func villageHub(t *testing.T, ctx context.Context) (*hub.Hub, *nats.Conn) {
 	t.Helper()
-	h, err := hub.Start(ctx, hub.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", TickEvery: -1,
-		Materialize: hub.MaterializeConfig{DigestQuiet: 100 * time.Millisecond}})
-	if err != nil {
-		t.Fatalf("hub.Start: %v", err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
-	nc, err := nats.Connect(h.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	h, nc, _ := hubtest.Start(t, hub.Config{TickEvery: -1, Materialize: hub.MaterializeConfig{DigestQuiet: 100 * time.Millisecond}})
 	if err := scenario.Publish(ctx, nc, scenario.Village(2021)); err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
 	"github.com/xianyang/anzhi/idcard"
+	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/publishers"
 	"github.com/xianyang/anzhi/publishers/ledger"
 	"github.com/xianyang/anzhi/schemas"
@@ -30,22 +31,7 @@ const testKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeef
 // during the test), and a client connection.
 func startHub(t *testing.T) (*hub.Hub, *nats.Conn) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	h, err := hub.Start(ctx, hub.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", PurgeEvery: time.Hour,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := nats.Connect(h.ClientURL())
-	if err != nil {
-		h.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		nc.Close()
-		h.Close()
-	})
+	h, nc, _ := hubtest.Start(t, hub.Config{PurgeEvery: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return h, nc
 }
 
@@ -266,7 +252,7 @@ func TestImportExampleLedgers(t *testing.T) {
 				t.Errorf("report\n got:\n%s\nwant:\n%s", g, w)
 			}
 			first := waitIdle(t, h)
-			if facts, rejected := logCounts(t, nc); facts != tt.want.Published || rejected != 0 {
+			if facts, rejected := hubtest.LogCounts(t, nc); facts != tt.want.Published || rejected != 0 {
 				t.Errorf("log holds %d facts and %d rejections, want %d and 0", facts, rejected, tt.want.Published)
 			}
 
@@ -278,7 +264,7 @@ func TestImportExampleLedgers(t *testing.T) {
 			if second := waitIdle(t, h); second.LogLast != first.LogLast {
 				t.Errorf("re-import: log went from %d to %d entries", first.LogLast, second.LogLast)
 			}
-			if facts, _ := logCounts(t, nc); facts != tt.want.Published {
+			if facts, _ := hubtest.LogCounts(t, nc); facts != tt.want.Published {
 				t.Errorf("re-import: log holds %d facts, want %d", facts, tt.want.Published)
 			}
 			if n := scanStreams(t, nc, ledgerIDs(t, tt.file)); n < tt.want.Published {
@@ -291,19 +277,8 @@ func TestImportExampleLedgers(t *testing.T) {
 // TestReimportAfterDuplicateWindow: once JetStream has forgotten the ids,
 // the hub still recognises every fact and the log does not grow.
 func TestReimportAfterDuplicateWindow(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	h, err := hub.Start(ctx, hub.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", DuplicateWindow: 100 * time.Millisecond,
+	h, nc, _ := hubtest.Start(t, hub.Config{DuplicateWindow: 100 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	nc, err := nats.Connect(h.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
 	first, _ := importFile(t, nc, "edu", "edu.enrolment", "edu-学生入学台账.csv")
 	before := waitIdle(t, h)
 	time.Sleep(300 * time.Millisecond)
@@ -315,48 +290,10 @@ func TestReimportAfterDuplicateWindow(t *testing.T) {
 	if after.LogLast != before.LogLast {
 		t.Errorf("log went from %d to %d entries after the duplicate window", before.LogLast, after.LogLast)
 	}
-	if facts, _ := logCounts(t, nc); facts != first.Published {
+	if facts, _ := hubtest.LogCounts(t, nc); facts != first.Published {
 		t.Errorf("log holds %d facts, want %d", facts, first.Published)
 	}
 	if after.IntakeLast <= before.IntakeLast {
 		t.Errorf("intake did not receive the re-import (%d → %d): the window did not expire", before.IntakeLast, after.IntakeLast)
 	}
-}
-
-// logCounts reads the canonical log and counts the facts departments
-// published and the rejections; the hub's own entries (clock ticks,
-// warnings) are not counted.
-func logCounts(t *testing.T, nc *nats.Conn) (facts, rejected int) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cons, err := js.OrderedConsumer(ctx, fact.LogStream, jetstream.OrderedConsumerConfig{HeadersOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := js.Stream(ctx, fact.LogStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	last := info.CachedInfo().State.LastSeq
-	for seq := uint64(0); seq < last; {
-		m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
-		if err != nil {
-			t.Fatalf("read the log: %v", err)
-		}
-		md, _ := m.Metadata()
-		seq = md.Sequence.Stream
-		switch subj := m.Subject(); {
-		case strings.HasPrefix(subj, fact.RejectedSubjectPrefix):
-			rejected++
-		case strings.HasPrefix(subj, fact.FactSubjectPrefix+"warning."), strings.HasPrefix(subj, fact.FactSubjectPrefix+"hub."):
-		case strings.HasPrefix(subj, fact.FactSubjectPrefix):
-			facts++
-		}
-	}
-	return facts, rejected
 }

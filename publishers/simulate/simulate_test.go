@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
 	"github.com/xianyang/anzhi/idcard"
+	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/publishers/simulate"
 	"github.com/xianyang/anzhi/schemas"
 	"github.com/xianyang/anzhi/subscribers"
@@ -268,17 +268,7 @@ func TestNationalBoundedMemory(t *testing.T) {
 func TestHubJudgesSimulation(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	h, err := hub.Start(ctx, hub.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	nc, err := nats.Connect(h.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	h, nc, _ := hubtest.Start(t, hub.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	// 400 persons in 14 sites: ≈9,000 events, ≈90 of them bad (a small
 	// world: the hub's rules are slow under the race detector).
 	s := newSim(t, simulate.Config{Persons: 400, Seed: 11, BadRate: 0.01, From: time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)})
@@ -304,7 +294,7 @@ func TestHubJudgesSimulation(t *testing.T) {
 	if err := h.WaitIdle(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if facts, rejected := logCounts(t, nc); facts != good || rejected != len(bad) {
+	if facts, rejected := hubtest.LogCounts(t, nc); facts != good || rejected != len(bad) {
 		t.Errorf("log holds %d facts and %d rejections, want %d and %d", facts, rejected, good, len(bad))
 	}
 	js, _ := jetstream.New(nc)
@@ -330,42 +320,4 @@ func TestHubJudgesSimulation(t *testing.T) {
 			t.Errorf("rejection %s keeps a raw ID number", r.ID)
 		}
 	}
-}
-
-// logCounts reads the canonical log and counts the facts departments
-// published and the rejections; the hub's own entries (clock ticks,
-// warnings) are not counted.
-func logCounts(t *testing.T, nc *nats.Conn) (facts, rejected int) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cons, err := js.OrderedConsumer(ctx, fact.LogStream, jetstream.OrderedConsumerConfig{HeadersOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := js.Stream(ctx, fact.LogStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	last := info.CachedInfo().State.LastSeq
-	for seq := uint64(0); seq < last; {
-		m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
-		if err != nil {
-			t.Fatalf("read the log: %v", err)
-		}
-		md, _ := m.Metadata()
-		seq = md.Sequence.Stream
-		switch subj := m.Subject(); {
-		case strings.HasPrefix(subj, fact.RejectedSubjectPrefix):
-			rejected++
-		case strings.HasPrefix(subj, fact.FactSubjectPrefix+"warning."), strings.HasPrefix(subj, fact.FactSubjectPrefix+"hub."):
-		case strings.HasPrefix(subj, fact.FactSubjectPrefix):
-			facts++
-		}
-	}
-	return facts, rejected
 }

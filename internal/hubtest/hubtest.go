@@ -1,0 +1,199 @@
+// Package hubtest runs real hubs for the tests of other packages: an embedded
+// server on a random loopback port with its data in the test's temporary
+// directory, a client connection, and readers that look at what the hub
+// stored — including the scan that proves no raw ID-card number is left in
+// clear. Only tests import it.
+package hubtest
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/hub"
+	"github.com/xianyang/anzhi/idcard"
+	"github.com/xianyang/anzhi/schemas"
+)
+
+// Start starts a hub with cfg and connects a client to it; both are closed
+// when the test ends. An empty DataDir becomes a temporary directory and an
+// empty NATSListen a random loopback port; the rest of cfg is used as given.
+func Start(t testing.TB, cfg hub.Config) (*hub.Hub, *nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	if cfg.NATSListen == "" && cfg.NATSURL == "" {
+		cfg.NATSListen = "127.0.0.1:0"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	h, err := hub.Start(ctx, cfg)
+	if err != nil {
+		t.Fatalf("hub.Start: %v", err)
+	}
+	t.Cleanup(func() { _ = h.Close() })
+	nc, err := nats.Connect(h.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, nc, js
+}
+
+// Msg is a stored message.
+type Msg struct {
+	Seq     uint64
+	Subject string
+	Header  nats.Header
+	Data    []byte
+}
+
+// Read returns every message of a stream on a subject filter, in order.
+func Read(t testing.TB, js jetstream.JetStream, stream, filter string) []Msg {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := count(ctx, t, s, filter)
+	if want == 0 {
+		return nil
+	}
+	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Msg
+	for uint64(len(out)) < want {
+		batch, err := cons.Fetch(int(want)-len(out), jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			md, err := m.Metadata()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, Msg{Seq: md.Sequence.Stream, Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoHeartbeat) {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Fatalf("read %d of %d messages of %s on %s", len(out), want, stream, filter)
+		}
+	}
+	return out
+}
+
+// count returns how many messages of s match filter.
+func count(ctx context.Context, t testing.TB, s jetstream.Stream, filter string) uint64 {
+	t.Helper()
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	for _, c := range info.State.Subjects {
+		n += c
+	}
+	return n
+}
+
+// LogCounts counts the facts departments published into the canonical log
+// and the rejections; the hub's own entries (clock ticks, warnings) are not
+// counted.
+func LogCounts(t testing.TB, nc *nats.Conn) (facts, rejected int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := js.Stream(ctx, fact.LogStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(">"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for subj, n := range info.State.Subjects {
+		switch {
+		case strings.HasPrefix(subj, fact.RejectedSubjectPrefix):
+			rejected += int(n)
+		case strings.HasPrefix(subj, fact.FactSubjectPrefix+"warning."), strings.HasPrefix(subj, fact.FactSubjectPrefix+"hub."):
+		case strings.HasPrefix(subj, fact.FactSubjectPrefix):
+			facts += int(n)
+		}
+	}
+	return facts, rejected
+}
+
+// IDNumbersIn returns the ID-card numbers visible in b: in its bytes and,
+// when b is JSON and depth > 0, in every decoded key and string — so an
+// escaped number (\u0031…) is found — inside JSON nested in strings, and
+// inside the base64 body a rejection keeps (body_base64).
+func IDNumbersIn(b []byte, depth int) []string {
+	var out []string
+	for _, m := range idcard.Find(b) {
+		out = append(out, string(b[m.Start:m.End]))
+	}
+	if depth <= 0 {
+		return out
+	}
+	v, err := schemas.Decode(b)
+	if err != nil {
+		return out
+	}
+	var walk func(v any, key string)
+	str := func(s, key string) {
+		for _, m := range idcard.Find([]byte(s)) {
+			out = append(out, s[m.Start:m.End])
+		}
+		if key == "body_base64" {
+			if raw, err := base64.StdEncoding.DecodeString(s); err == nil {
+				out = append(out, IDNumbersIn(raw, depth-1)...)
+			}
+		} else if strings.ContainsAny(s, "{[\"") {
+			out = append(out, IDNumbersIn([]byte(s), depth-1)...)
+		}
+	}
+	walk = func(v any, key string) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				str(k, "")
+				walk(e, k)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e, key)
+			}
+		case string:
+			str(x, key)
+		case json.Number:
+			str(x.String(), key)
+		}
+	}
+	walk(v, "")
+	return out
+}
