@@ -7,9 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
 	"github.com/xianyang/anzhi/publishers"
@@ -127,7 +125,7 @@ func runImport(cmd *cobra.Command, f importFlags) (err error) {
 		report = out
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	nc, err := connectHub(f.natsURL, "anzhi-import-"+f.dept)
+	nc, err := connect(f.natsURL, "anzhi-import-"+f.dept)
 	if err != nil {
 		return err
 	}
@@ -162,13 +160,4 @@ func runImport(cmd *cobra.Command, f importFlags) (err error) {
 		return refusedErrorf("%d of %d rows of %s were refused (see the report)", sum.Invalid, sum.Rows, f.file)
 	}
 	return nil
-}
-
-// connectHub opens a NATS connection to the hub for a client command.
-func connectHub(url, name string) (*nats.Conn, error) {
-	nc, err := nats.Connect(url, nats.Name(name), nats.Timeout(5*time.Second))
-	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s (is the hub running? see anzhi hub): %w", url, err)
-	}
-	return nc, nil
 }

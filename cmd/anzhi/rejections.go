@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/xianyang/anzhi/fact"
@@ -75,15 +74,11 @@ func (a *app) runRejections(ctx context.Context, f rejectionsFlags) error {
 	if f.limit < 1 || f.limit > 10000 {
 		return usageErrorf("--limit must be from 1 to 10000, got %d", f.limit)
 	}
-	nc, err := a.connect(f.natsURL, "anzhi-rejections")
+	nc, js, err := connectJS(f.natsURL, "anzhi-rejections")
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
 
 	// Subscribe before reading the ledger so that nothing recorded in
 	// between is missed; what the ledger already showed is skipped.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rivo/uniseg"
 	"github.com/spf13/cobra"
 
@@ -72,12 +73,27 @@ func (a *app) catalog() (*schemas.Catalog, error) {
 }
 
 // connect opens a NATS connection for a client command.
-func (a *app) connect(url, name string) (*nats.Conn, error) {
+func connect(url, name string) (*nats.Conn, error) {
 	nc, err := nats.Connect(url, nats.Name(name), nats.Timeout(5*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS at %s (is the hub running? see anzhi hub): %w", url, err)
 	}
 	return nc, nil
+}
+
+// connectJS connects like connect and opens JetStream on the connection,
+// for the commands that read the log or the view bucket.
+func connectJS(url, name string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := connect(url, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("jetstream: %w", err)
+	}
+	return nc, js, nil
 }
 
 const rootLong = `anzhi (安置) is the event-driven data-sharing hub for the follow-up support of

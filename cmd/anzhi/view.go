@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/xianyang/anzhi/schemas"
@@ -110,15 +109,11 @@ func (a *app) runView(ctx context.Context, f viewFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	nc, err := a.connect(f.natsURL, "anzhi-view")
+	nc, js, err := connectJS(f.natsURL, "anzhi-view")
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
 	b, err := subscribers.Get(ctx, js, key)
 	if errors.Is(err, view.ErrNotFound) {
 		what := strings.Join(args, " ")

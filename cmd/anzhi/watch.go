@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/xianyang/anzhi/subscribers"
@@ -61,15 +60,11 @@ func (a *app) runWatch(ctx context.Context, f watchFlags) error {
 		}
 		keys = []string{subscribers.CountyKey(f.county)}
 	}
-	nc, err := a.connect(f.natsURL, "anzhi-watch")
+	nc, js, err := connectJS(f.natsURL, "anzhi-watch")
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
 	a.log.Debug("watching the view; interrupt to stop", "keys", keys)
 	err = subscribers.WatchAreas(ctx, js, keys, func(u subscribers.AreaUpdate) error {
 		if f.asJSON {
