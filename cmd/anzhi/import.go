@@ -113,15 +113,11 @@ func runImport(cmd *cobra.Command, f importFlags) (err error) {
 
 	report := stderr
 	if f.report != "" {
-		out, err := os.Create(f.report)
-		if err != nil {
-			return fmt.Errorf("--report: %w", err)
+		out, cerr := os.Create(f.report)
+		if cerr != nil {
+			return fmt.Errorf("--report: %w", cerr)
 		}
-		defer func() {
-			if cerr := out.Close(); err == nil && cerr != nil {
-				err = fmt.Errorf("--report: %w", cerr)
-			}
-		}()
+		defer keepErr(&err, "--report", out.Close)
 		report = out
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

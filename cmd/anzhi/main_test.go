@@ -308,3 +308,35 @@ func TestInterrupted(t *testing.T) {
 		t.Errorf("stderr has no summary:\n%s", r.stderr)
 	}
 }
+
+// TestKeepErr: a failed Close or Flush of an output file becomes the
+// command's error unless the command already failed.
+func TestKeepErr(t *testing.T) {
+	full := errors.New("no space left on device")
+	earlier := errors.New("publish failed")
+	write := func(prior, finish error) (err error) {
+		defer keepErr(&err, "--report", func() error { return finish })
+		return prior
+	}
+	for _, tt := range []struct {
+		name          string
+		prior, finish error
+		want          error
+		msg           string
+	}{
+		{"close fails", nil, full, full, "--report: no space left on device"},
+		{"earlier error kept", earlier, full, earlier, "publish failed"},
+		{"close ok", nil, nil, nil, ""},
+		{"close ok after an error", earlier, nil, earlier, "publish failed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := write(tt.prior, tt.finish)
+			if !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			if err != nil && err.Error() != tt.msg {
+				t.Errorf("message %q, want %q", err, tt.msg)
+			}
+		})
+	}
+}

@@ -53,15 +53,11 @@ func (a *app) publishFile(ctx context.Context, cat *schemas.Catalog, who schemas
 	defer in.Close()
 	rep := &reporter{w: a.stderr}
 	if f.report != "" {
-		out, err := os.Create(f.report)
-		if err != nil {
-			return fmt.Errorf("--report: %w", err)
+		out, cerr := os.Create(f.report)
+		if cerr != nil {
+			return fmt.Errorf("--report: %w", cerr)
 		}
-		defer func() {
-			if cerr := out.Close(); err == nil && cerr != nil {
-				err = fmt.Errorf("--report: %w", cerr)
-			}
-		}()
+		defer keepErr(&err, "--report", out.Close)
 		rep.w, rep.toFile = out, true
 	}
 	if f.progress || isTerminal(a.stderr) {

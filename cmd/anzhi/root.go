@@ -81,6 +81,16 @@ func connect(url, name string) (*nats.Conn, error) {
 	return nc, nil
 }
 
+// keepErr runs finish (a Close or a Flush of an output file) and, when the
+// command has not failed otherwise, makes its error the command's: output
+// cut short by a full disk must not end in exit 0. Defer it with the address
+// of the function's named result, never of a shadowing err.
+func keepErr(errp *error, what string, finish func() error) {
+	if ferr := finish(); ferr != nil && *errp == nil {
+		*errp = fmt.Errorf("%s: %w", what, ferr)
+	}
+}
+
 // connectJS connects like connect and opens JetStream on the connection,
 // for the commands that read the log or the view bucket.
 func connectJS(url, name string) (*nats.Conn, jetstream.JetStream, error) {

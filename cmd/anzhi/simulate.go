@@ -113,27 +113,22 @@ func runSimulate(cmd *cobra.Command, f simulateFlags) (err error) {
 
 	if f.output != "" {
 		var w io.Writer = stdout
+		flush := func() error { return nil }
 		if f.output != "-" {
-			out, err := os.Create(f.output)
-			if err != nil {
-				return fmt.Errorf("-o: %w", err)
+			out, cerr := os.Create(f.output)
+			if cerr != nil {
+				return fmt.Errorf("-o: %w", cerr)
 			}
-			defer func() {
-				if cerr := out.Close(); err == nil && cerr != nil {
-					err = fmt.Errorf("-o: %w", cerr)
-				}
-			}()
+			defer keepErr(&err, "-o", out.Close)
 			bw := bufio.NewWriter(out)
-			defer func() {
-				if ferr := bw.Flush(); err == nil && ferr != nil {
-					err = fmt.Errorf("-o: %w", ferr)
-				}
-			}()
-			w = bw
+			w, flush = bw, bw.Flush
 		}
 		n, err := simulate.WriteJSONL(&ctxWriter{ctx: ctx, w: w}, sim)
 		if err != nil {
 			return err
+		}
+		if err := flush(); err != nil {
+			return fmt.Errorf("-o: %w", err)
 		}
 		if f.output != "-" {
 			fmt.Fprintf(stdout, "wrote %d events to %s\n", n, f.output)
