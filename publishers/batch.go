@@ -124,14 +124,10 @@ func (p *Publisher) buildFast(f Fact) (*nats.Msg, error) {
 	if p.binary {
 		return p.Build(f)
 	}
-	o, subject, err := p.prepare(f)
+	msg, err := p.BuildUnchecked(f)
 	if err != nil {
 		return nil, err
 	}
-	msg := nats.NewMsg(subject)
-	msg.Header.Set(jetstream.MsgIDHeader, MsgID(o.Source, o.ID))
-	msg.Header.Set("Content-Type", fact.ContentType)
-	msg.Data = fact.Encode(make([]byte, 0, 256+len(o.Data)), o)
 	if err := p.check(msg); err != nil {
 		return nil, err
 	}

@@ -208,7 +208,7 @@ func (p *Publisher) BuildUnchecked(f Fact) (*nats.Msg, error) {
 	msg := nats.NewMsg(subject)
 	msg.Header.Set(jetstream.MsgIDHeader, MsgID(o.Source, o.ID))
 	msg.Header.Set("Content-Type", fact.ContentType)
-	msg.Data = fact.Encode(nil, o)
+	msg.Data = fact.Encode(make([]byte, 0, 256+len(o.Data)), o)
 	return msg, nil
 }
 
