@@ -101,7 +101,7 @@ func (v *View) Digest() string {
 			d.reg(s.infraReg[i])
 			d.u64(uint64(s.infraDay[i]))
 		}
-		for _, m := range []map[string]*facility{s.clinics, s.schools, s.workshops, s.parks, s.units, s.party, s.ecommerce} {
+		for _, m := range s.facilityRegisters() {
 			d.facilities(m)
 		}
 		d.u64(uint64(s.legal))

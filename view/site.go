@@ -141,6 +141,13 @@ func (v *View) foldSite(e *fact.Entry) {
 	v.touchSite(si)
 }
 
+// facilityRegisters lists the site's facility registers in the one order
+// the snapshot and the digest write them in; a facility kind added to the
+// site is added here.
+func (s *site) facilityRegisters() [7]map[string]*facility {
+	return [...]map[string]*facility{s.clinics, s.schools, s.workshops, s.parks, s.units, s.party, s.ecommerce}
+}
+
 // facilityOf folds a fact into one of a site's facility registers.
 func facilityOf(m map[string]*facility, id string, e *fact.Entry) (*facility, bool) {
 	x := m[id]

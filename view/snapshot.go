@@ -92,7 +92,7 @@ func (v *View) WriteSnapshot(w io.Writer) error {
 			e.reg(s.infraReg[i])
 			e.u16(uint16(s.infraDay[i]))
 		}
-		for _, m := range []map[string]*facility{s.clinics, s.schools, s.workshops, s.parks, s.units, s.party, s.ecommerce} {
+		for _, m := range s.facilityRegisters() {
 			e.facilities(m)
 		}
 		e.u64(uint64(s.legal))
@@ -311,7 +311,7 @@ func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
 			s.infraReg[j] = d.reg()
 			s.infraDay[j] = day(d.u16())
 		}
-		for _, m := range []map[string]*facility{s.clinics, s.schools, s.workshops, s.parks, s.units, s.party, s.ecommerce} {
+		for _, m := range s.facilityRegisters() {
 			d.facilities(m)
 		}
 		s.legal = int64(d.u64())
