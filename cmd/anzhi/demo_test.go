@@ -26,16 +26,7 @@ func TestDemo(t *testing.T) {
 		done <- run(ctx, []string{"demo", "--persons", "400", "--nats-listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
 			"--ready-file", ready}, &stdout, &stderr)
 	}()
-	var info readyInfo
-	waitFor(t, testContext(t), "the demo to load", func() bool {
-		select {
-		case code := <-done:
-			t.Fatalf("demo exited with %d before it was ready:\n%s", code, stderr.String())
-		default:
-		}
-		b, err := os.ReadFile(ready)
-		return err == nil && json.Unmarshal(b, &info) == nil
-	})
+	info := waitReady(t, ready, "the demo", done, &stderr)
 	out := stdout.String()
 	for _, want := range []string{"accepted into the log", "rejected (ledger)", "early warnings open", "R4", "/api/v1/city"} {
 		if !strings.Contains(out, want) {
@@ -107,16 +98,7 @@ func TestDemoStopsOnSIGINT(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	var info readyInfo
-	waitFor(t, testContext(t), "the demo process to load", func() bool {
-		select {
-		case err := <-done:
-			t.Fatalf("demo exited before it was ready: %v\n%s", err, stderr.String())
-		default:
-		}
-		b, err := os.ReadFile(ready)
-		return err == nil && json.Unmarshal(b, &info) == nil
-	})
+	info := waitReady(t, ready, "the demo process", done, &stderr)
 	resp, err := http.Get(info.HTTPURL + "/api/v1/city")
 	if err != nil {
 		t.Fatal(err)

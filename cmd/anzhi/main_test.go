@@ -69,6 +69,24 @@ func startHub(t *testing.T) *hub.Hub {
 	return h
 }
 
+// waitReady waits until a long-running command (run in a goroutine or as a
+// process) has written its ready file, and fails the test if the command
+// ends first: done delivers its outcome.
+func waitReady[T any](t *testing.T, path, what string, done <-chan T, stderr *syncBuffer) readyInfo {
+	t.Helper()
+	var info readyInfo
+	waitFor(t, testContext(t), what+" to be ready", func() bool {
+		select {
+		case outcome := <-done:
+			t.Fatalf("%s ended (%v) before it was ready:\n%s", what, outcome, stderr.String())
+		default:
+		}
+		b, err := os.ReadFile(path)
+		return err == nil && json.Unmarshal(b, &info) == nil
+	})
+	return info
+}
+
 // waitFor polls cond until it holds or the test context ends.
 func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 	t.Helper()
@@ -221,16 +239,7 @@ func TestHubCommand(t *testing.T) {
 		done <- run(ctx, []string{"hub", "--data", t.TempDir(), "--nats-listen", "127.0.0.1:0",
 			"--http", "127.0.0.1:0", "--ready-file", ready}, &stdout, &stderr)
 	}()
-	var info readyInfo
-	waitFor(t, testContext(t), "the ready file", func() bool {
-		select {
-		case code := <-done:
-			t.Fatalf("hub exited with %d before it was ready:\n%s", code, stderr.String())
-		default:
-		}
-		b, err := os.ReadFile(ready)
-		return err == nil && json.Unmarshal(b, &info) == nil
-	})
+	info := waitReady(t, ready, "the hub", done, &stderr)
 	if !strings.HasPrefix(info.NATSURL, "nats://127.0.0.1:") || !strings.HasPrefix(info.HTTPURL, "http://127.0.0.1:") {
 		t.Fatalf("ready file: %+v", info)
 	}
