@@ -20,8 +20,21 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Measurements) != 2 || len(rep.Ratios) != 1 || rep.Ratios[0].Value <= 0 || rep.EventBytes < 300 {
+	if len(rep.Measurements) != 4 || len(rep.Ratios) != 1 || rep.Ratios[0].Value <= 0 || rep.EventBytes < 300 {
 		t.Errorf("ingest report: %+v", rep)
+	}
+	if len(rep.Ceilings) != 2 {
+		t.Errorf("ingest ceilings: %+v", rep.Ceilings)
+	}
+	for _, m := range rep.Measurements {
+		if m.Rate <= 0 || len(m.Seconds) != 1 {
+			t.Errorf("measurement %q: %+v", m.Name, m)
+		}
+	}
+	for _, c := range rep.Ceilings {
+		if c.Value <= 0 {
+			t.Errorf("ceiling %q: %v", c.Name, c.Value)
+		}
 	}
 	vrep, res, err := bench.View(ctx, bench.Config{}, 4000)
 	if err != nil {

@@ -53,6 +53,17 @@ type Report struct {
 	EventBytes   float64       `json:"event_bytes"`
 	Measurements []Measurement `json:"measurements"`
 	Ratios       []Ratio       `json:"ratios"`
+	// Ceilings are reference ratios with no target: the best a design
+	// could reach on this machine if the hub did no work at all.
+	Ceilings []Ceiling `json:"ceilings,omitempty"`
+}
+
+// Ceiling is a reference ratio: a stripped-down path measured against the
+// same baseline as a target ratio, to show what part of the gap the path
+// itself costs before any of anzhi's work.
+type Ceiling struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
 }
 
 // Ratio compares two measurements against a target.
@@ -91,6 +102,13 @@ func (c *Config) defaults() (cleanup func(), err error) {
 // Ingest measures raw JetStream async publishing with Nats-Msg-Id into a bare
 // stream against the hub's ingest (publisher library → intake → validated and
 // logged by the hub), on the same events, and reports the ratio.
+//
+// Beside them it measures two ceilings on the same events: a consumer that
+// reads every published event and does nothing (the least any design that
+// judges events after JetStream stored them must do), and one that appends
+// each, unchecked, to a second stream (the least the hub's design — intake,
+// then the canonical log — must do). Their ratios to raw say how much of the
+// gap is the path itself rather than anzhi's checks.
 func Ingest(ctx context.Context, cfg Config) (*Report, error) {
 	cleanup, err := cfg.defaults()
 	if err != nil {
@@ -105,25 +123,37 @@ func Ingest(ctx context.Context, cfg Config) (*Report, error) {
 	ev := NewEvents(cat, cfg.N)
 	rep := newReport(ev)
 	raw := Measurement{Name: "raw JetStream async publish with Nats-Msg-Id", Events: cfg.N}
+	read := Measurement{Name: "ceiling: publish → stream → consumer reads, no checks", Events: cfg.N}
+	relay := Measurement{Name: "ceiling: publish → intake → consumer → log, no checks", Events: cfg.N}
 	ing := Measurement{Name: "hub ingest (publisher library → intake → validated, logged)", Events: cfg.N}
 	for run := 0; run < cfg.Runs; run++ {
-		cfg.Progress(fmt.Sprintf("run %d/%d: raw JetStream publish of %d events", run+1, cfg.Runs, cfg.N))
-		d, err := rawPublish(ctx, filepath.Join(cfg.Dir, fmt.Sprintf("raw-%d", run)), cfg.N, ev, cat)
-		if err != nil {
-			return nil, fmt.Errorf("raw publish: %w", err)
+		steps := []struct {
+			m    *Measurement
+			what string
+			do   func(dir string) (time.Duration, error)
+		}{
+			{&raw, "raw JetStream publish", func(dir string) (time.Duration, error) { return rawPublish(ctx, dir, cfg.N, ev, cat) }},
+			{&read, "ceiling, read only", func(dir string) (time.Duration, error) { return relayCeiling(ctx, dir, cfg.N, ev, cat, false) }},
+			{&relay, "ceiling, read and append", func(dir string) (time.Duration, error) { return relayCeiling(ctx, dir, cfg.N, ev, cat, true) }},
+			{&ing, "hub ingest", func(dir string) (time.Duration, error) { return hubIngest(ctx, dir, cfg.N, ev, cfg.Logger) }},
 		}
-		raw.Seconds = append(raw.Seconds, d.Seconds())
-		cfg.Progress(fmt.Sprintf("run %d/%d: hub ingest of %d events", run+1, cfg.Runs, cfg.N))
-		d, err = hubIngest(ctx, filepath.Join(cfg.Dir, fmt.Sprintf("hub-%d", run)), cfg.N, ev, cfg.Logger)
-		if err != nil {
-			return nil, fmt.Errorf("hub ingest: %w", err)
+		for i, s := range steps {
+			cfg.Progress(fmt.Sprintf("run %d/%d: %s of %d events", run+1, cfg.Runs, s.what, cfg.N))
+			d, err := s.do(filepath.Join(cfg.Dir, fmt.Sprintf("step%d-run%d", i, run)))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", s.what, err)
+			}
+			s.m.Seconds = append(s.m.Seconds, d.Seconds())
 		}
-		ing.Seconds = append(ing.Seconds, d.Seconds())
 	}
-	raw.Rate = rate(raw)
-	ing.Rate = rate(ing)
-	rep.Measurements = append(rep.Measurements, raw, ing)
+	for _, m := range []*Measurement{&raw, &read, &relay, &ing} {
+		m.Rate = rate(*m)
+	}
+	rep.Measurements = append(rep.Measurements, raw, ing, read, relay)
 	rep.ratio("hub ingest / raw publish with dedupe", ing.Rate/raw.Rate, 0.6)
+	rep.Ceilings = append(rep.Ceilings,
+		Ceiling{Name: "read-only ceiling / raw publish with dedupe", Value: read.Rate / raw.Rate},
+		Ceiling{Name: "intake → log ceiling / raw publish with dedupe", Value: relay.Rate / raw.Rate})
 	return rep, nil
 }
 
@@ -169,51 +199,166 @@ func machine() string {
 }
 
 func rawPublish(ctx context.Context, dir string, n int, ev *Events, cat *schemas.Catalog) (time.Duration, error) {
-	emb, err := hub.StartEmbedded(hub.EmbeddedConfig{DataDir: dir, Listen: "127.0.0.1:0"})
+	emb, c, err := bareServer(ctx, dir, cat)
 	if err != nil {
 		return 0, err
 	}
 	defer func() {
+		c.nc.Close()
 		emb.Shutdown()
 		os.RemoveAll(dir)
 	}()
-	nc, err := nats.Connect(emb.ClientURL())
-	if err != nil {
+	start := time.Now()
+	if err := c.publishAll(ctx, n, ev); err != nil {
 		return 0, err
 	}
-	defer nc.Close()
-	var failed atomic.Int64
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096),
-		jetstream.WithPublishAsyncErrHandler(func(jetstream.JetStream, *nats.Msg, error) { failed.Add(1) }))
+	return time.Since(start), nil
+}
+
+// client is a connection publishing asynchronously, up to 4096 in flight,
+// that counts the publishes JetStream refused.
+type client struct {
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	failed atomic.Int64
+}
+
+func connectClient(url string) (*client, error) {
+	nc, err := nats.Connect(url)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
+	c := &client{nc: nc}
+	c.js, err = jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096),
+		jetstream.WithPublishAsyncErrHandler(func(jetstream.JetStream, *nats.Msg, error) { c.failed.Add(1) }))
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// complete waits until every publish so far is acknowledged or refused.
+func (c *client) complete(ctx context.Context) error {
+	select {
+	case <-c.js.PublishAsyncComplete():
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if f := c.failed.Load(); f > 0 {
+		return fmt.Errorf("%d publishes failed", f)
+	}
+	return nil
+}
+
+// bareServer starts an embedded server with one bare stream on the intake's
+// subjects and connects a client to it.
+func bareServer(ctx context.Context, dir string, cat *schemas.Catalog) (*hub.Embedded, *client, error) {
+	emb, err := hub.StartEmbedded(hub.EmbeddedConfig{DataDir: dir, Listen: "127.0.0.1:0"})
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := connectClient(emb.ClientURL())
+	if err != nil {
+		emb.Shutdown()
+		return nil, nil, err
+	}
+	if _, err = c.js.CreateStream(ctx, jetstream.StreamConfig{
 		Name: "BARE", Subjects: hub.IntakeSubjects(cat), Storage: jetstream.FileStorage, Duplicates: hub.DefaultDuplicateWindow,
 	}); err != nil {
-		return 0, err
+		c.nc.Close()
+		emb.Shutdown()
+		return nil, nil, err
 	}
+	return emb, c, nil
+}
+
+// publishAll publishes the events as the raw baseline: prebuilt bytes,
+// Nats-Msg-Id, async, until every one is acknowledged.
+func (c *client) publishAll(ctx context.Context, n int, ev *Events) error {
 	var buf []byte
-	start := time.Now()
 	for i := 0; i < n; i++ {
 		subject, body := ev.Encode(i, buf[:0])
 		buf = body
 		msg := &nats.Msg{Subject: subject, Data: append([]byte(nil), body...), Header: nats.Header{}}
 		msg.Header.Set(jetstream.MsgIDHeader, ev.ID(i))
-		if _, err := js.PublishMsgAsync(msg, jetstream.WithStallWait(time.Minute)); err != nil {
-			return 0, err
+		if _, err := c.js.PublishMsgAsync(msg, jetstream.WithStallWait(time.Minute)); err != nil {
+			return err
 		}
 	}
+	return c.complete(ctx)
+}
+
+// relayCeiling publishes the events as rawPublish does while an ordered
+// consumer reads them in order, as the hub's gate does, but checks nothing;
+// with appendLog it also appends each unchanged to a second stream, as the
+// gate appends to the canonical log. Timed until the consumer has read (and
+// the second stream acknowledged) the last one.
+func relayCeiling(ctx context.Context, dir string, n int, ev *Events, cat *schemas.Catalog, appendLog bool) (time.Duration, error) {
+	emb, c, err := bareServer(ctx, dir, cat)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		c.nc.Close()
+		emb.Shutdown()
+		os.RemoveAll(dir)
+	}()
+	out, err := connectClient(emb.ClientURL())
+	if err != nil {
+		return 0, err
+	}
+	defer out.nc.Close()
+	if _, err := out.js.CreateStream(ctx, jetstream.StreamConfig{
+		Name: "BARE_LOG", Subjects: []string{"bare.>"}, Storage: jetstream.FileStorage,
+	}); err != nil {
+		return 0, err
+	}
+	stream, err := c.js.Stream(ctx, "BARE")
+	if err != nil {
+		return 0, err
+	}
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return 0, err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(2048))
+	if err != nil {
+		return 0, err
+	}
+	defer it.Stop()
+	consumed := make(chan error, 1)
+	go func() {
+		for i := 0; i < n; i++ {
+			m, err := it.Next()
+			if err != nil {
+				consumed <- err
+				return
+			}
+			if !appendLog {
+				continue
+			}
+			msg := &nats.Msg{Subject: "bare." + m.Subject(), Data: m.Data(), Header: m.Headers()}
+			if _, err := out.js.PublishMsgAsync(msg, jetstream.WithStallWait(time.Minute)); err != nil {
+				consumed <- err
+				return
+			}
+		}
+		consumed <- out.complete(ctx)
+	}()
+	start := time.Now()
+	if err := c.publishAll(ctx, n, ev); err != nil {
+		return 0, err
+	}
 	select {
-	case <-js.PublishAsyncComplete():
+	case err := <-consumed:
+		if err != nil {
+			return 0, err
+		}
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
-	d := time.Since(start)
-	if f := failed.Load(); f > 0 {
-		return 0, fmt.Errorf("%d raw publishes failed", f)
-	}
-	return d, nil
+	return time.Since(start), nil
 }
 
 func hubIngest(ctx context.Context, dir string, n int, ev *Events, log *slog.Logger) (time.Duration, error) {
