@@ -119,7 +119,7 @@ func printBench(w io.Writer, out benchOutput) {
 			fmt.Fprintf(w, "%-66s %10.2f×   target ≥ %.1f×: %s\n", x.Name, x.Value, x.Target, met)
 		}
 		for _, x := range r.Ceilings {
-			fmt.Fprintf(w, "%-66s %10.2f×   (reference: the path with no checks)\n", x.Name, x.Value)
+			fmt.Fprintf(w, "%-66s %10.2f×   (reference ceiling, no target)\n", x.Name, x.Value)
 		}
 		if r == out.Ingest {
 			fmt.Fprintf(w, "(events ≈%.0f bytes)\n", r.EventBytes)

@@ -20,10 +20,10 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Measurements) != 4 || len(rep.Ratios) != 1 || rep.Ratios[0].Value <= 0 || rep.EventBytes < 300 {
+	if len(rep.Measurements) != 5 || len(rep.Ratios) != 1 || rep.Ratios[0].Value <= 0 || rep.EventBytes < 300 {
 		t.Errorf("ingest report: %+v", rep)
 	}
-	if len(rep.Ceilings) != 2 {
+	if len(rep.Ceilings) != 3 {
 		t.Errorf("ingest ceilings: %+v", rep.Ceilings)
 	}
 	for _, m := range rep.Measurements {

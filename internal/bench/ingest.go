@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
 	"github.com/xianyang/anzhi/publishers"
 	"github.com/xianyang/anzhi/schemas"
@@ -103,12 +104,14 @@ func (c *Config) defaults() (cleanup func(), err error) {
 // stream against the hub's ingest (publisher library → intake → validated and
 // logged by the hub), on the same events, and reports the ratio.
 //
-// Beside them it measures two ceilings on the same events: a consumer that
+// Beside them it measures three ceilings on the same events: a consumer that
 // reads every published event and does nothing (the least any design that
-// judges events after JetStream stored them must do), and one that appends
-// each, unchecked, to a second stream (the least the hub's design — intake,
-// then the canonical log — must do). Their ratios to raw say how much of the
-// gap is the path itself rather than anzhi's checks.
+// judges events after JetStream stored them must do); one that appends each,
+// unchecked, to a second stream (the least the hub's design — intake, then
+// the canonical log — must do); and a one-write design that does only the
+// contract check the issue asks of both sides — the publisher before sending,
+// the consumer on receipt — and nothing else (no log, no fold). Their ratios
+// to raw say how much of the gap is the path itself rather than anzhi's work.
 func Ingest(ctx context.Context, cfg Config) (*Report, error) {
 	cleanup, err := cfg.defaults()
 	if err != nil {
@@ -125,6 +128,7 @@ func Ingest(ctx context.Context, cfg Config) (*Report, error) {
 	raw := Measurement{Name: "raw JetStream async publish with Nats-Msg-Id", Events: cfg.N}
 	read := Measurement{Name: "ceiling: publish → stream → consumer reads, no checks", Events: cfg.N}
 	relay := Measurement{Name: "ceiling: publish → intake → consumer → log, no checks", Events: cfg.N}
+	checked := Measurement{Name: "ceiling: check → publish → stream → consumer checks, one write", Events: cfg.N}
 	ing := Measurement{Name: "hub ingest (publisher library → intake → validated, logged)", Events: cfg.N}
 	for run := 0; run < cfg.Runs; run++ {
 		steps := []struct {
@@ -133,8 +137,9 @@ func Ingest(ctx context.Context, cfg Config) (*Report, error) {
 			do   func(dir string) (time.Duration, error)
 		}{
 			{&raw, "raw JetStream publish", func(dir string) (time.Duration, error) { return rawPublish(ctx, dir, cfg.N, ev, cat) }},
-			{&read, "ceiling, read only", func(dir string) (time.Duration, error) { return relayCeiling(ctx, dir, cfg.N, ev, cat, false) }},
-			{&relay, "ceiling, read and append", func(dir string) (time.Duration, error) { return relayCeiling(ctx, dir, cfg.N, ev, cat, true) }},
+			{&read, "ceiling, read only", func(dir string) (time.Duration, error) { return ceiling(ctx, dir, cfg.N, ev, cat, readOnly) }},
+			{&relay, "ceiling, read and append", func(dir string) (time.Duration, error) { return ceiling(ctx, dir, cfg.N, ev, cat, readAppend) }},
+			{&checked, "ceiling, checks on both sides", func(dir string) (time.Duration, error) { return ceiling(ctx, dir, cfg.N, ev, cat, checkBoth) }},
 			{&ing, "hub ingest", func(dir string) (time.Duration, error) { return hubIngest(ctx, dir, cfg.N, ev, cfg.Logger) }},
 		}
 		for i, s := range steps {
@@ -146,14 +151,15 @@ func Ingest(ctx context.Context, cfg Config) (*Report, error) {
 			s.m.Seconds = append(s.m.Seconds, d.Seconds())
 		}
 	}
-	for _, m := range []*Measurement{&raw, &read, &relay, &ing} {
+	for _, m := range []*Measurement{&raw, &read, &relay, &checked, &ing} {
 		m.Rate = rate(*m)
 	}
-	rep.Measurements = append(rep.Measurements, raw, ing, read, relay)
+	rep.Measurements = append(rep.Measurements, raw, ing, read, relay, checked)
 	rep.ratio("hub ingest / raw publish with dedupe", ing.Rate/raw.Rate, 0.6)
 	rep.Ceilings = append(rep.Ceilings,
 		Ceiling{Name: "read-only ceiling / raw publish with dedupe", Value: read.Rate / raw.Rate},
-		Ceiling{Name: "intake → log ceiling / raw publish with dedupe", Value: relay.Rate / raw.Rate})
+		Ceiling{Name: "intake → log ceiling / raw publish with dedupe", Value: relay.Rate / raw.Rate},
+		Ceiling{Name: "one write + both checks ceiling / raw with dedupe", Value: checked.Rate / raw.Rate})
 	return rep, nil
 }
 
@@ -209,7 +215,7 @@ func rawPublish(ctx context.Context, dir string, n int, ev *Events, cat *schemas
 		os.RemoveAll(dir)
 	}()
 	start := time.Now()
-	if err := c.publishAll(ctx, n, ev); err != nil {
+	if err := c.publishAll(ctx, n, ev, nil); err != nil {
 		return 0, err
 	}
 	return time.Since(start), nil
@@ -274,13 +280,19 @@ func bareServer(ctx context.Context, dir string, cat *schemas.Catalog) (*hub.Emb
 }
 
 // publishAll publishes the events as the raw baseline: prebuilt bytes,
-// Nats-Msg-Id, async, until every one is acknowledged.
-func (c *client) publishAll(ctx context.Context, n int, ev *Events) error {
+// Nats-Msg-Id, async, until every one is acknowledged. A non-nil check runs
+// on each message before it is sent.
+func (c *client) publishAll(ctx context.Context, n int, ev *Events, check func(*nats.Msg) error) error {
 	var buf []byte
 	for i := 0; i < n; i++ {
 		subject, body := ev.Encode(i, buf[:0])
 		buf = body
 		msg := &nats.Msg{Subject: subject, Data: append([]byte(nil), body...), Header: nats.Header{}}
+		if check != nil {
+			if err := check(msg); err != nil {
+				return fmt.Errorf("event %d: %w", i, err)
+			}
+		}
 		msg.Header.Set(jetstream.MsgIDHeader, ev.ID(i))
 		if _, err := c.js.PublishMsgAsync(msg, jetstream.WithStallWait(time.Minute)); err != nil {
 			return err
@@ -289,12 +301,20 @@ func (c *client) publishAll(ctx context.Context, n int, ev *Events) error {
 	return c.complete(ctx)
 }
 
-// relayCeiling publishes the events as rawPublish does while an ordered
-// consumer reads them in order, as the hub's gate does, but checks nothing;
-// with appendLog it also appends each unchanged to a second stream, as the
-// gate appends to the canonical log. Timed until the consumer has read (and
-// the second stream acknowledged) the last one.
-func relayCeiling(ctx context.Context, dir string, n int, ev *Events, cat *schemas.Catalog, appendLog bool) (time.Duration, error) {
+// ceilingMode is what the consumer of a ceiling measurement does.
+type ceilingMode int
+
+const (
+	readOnly   ceilingMode = iota // read each message, nothing else
+	readAppend                    // append each unchanged to a second stream, as the gate appends to the log
+	checkBoth                     // the contract check before publishing and on receipt, nothing else
+)
+
+// ceiling publishes the events as rawPublish does while an ordered consumer
+// reads them in order, as the hub's gate does, and does only what mode says.
+// Timed until the consumer is done with the last one (and, for readAppend,
+// the second stream acknowledged it).
+func ceiling(ctx context.Context, dir string, n int, ev *Events, cat *schemas.Catalog, mode ceilingMode) (time.Duration, error) {
 	emb, c, err := bareServer(ctx, dir, cat)
 	if err != nil {
 		return 0, err
@@ -327,6 +347,13 @@ func relayCeiling(ctx context.Context, dir string, n int, ev *Events, cat *schem
 		return 0, err
 	}
 	defer it.Stop()
+	v := fact.NewValidator(cat, fact.DefaultMaxBytes)
+	check := func(subject string, header nats.Header, data []byte) error {
+		if vd := v.CheckIntake(fact.Message{Subject: subject, Header: header, Data: data}); !vd.OK() {
+			return vd.Err(subject)
+		}
+		return nil
+	}
 	consumed := make(chan error, 1)
 	go func() {
 		for i := 0; i < n; i++ {
@@ -335,19 +362,28 @@ func relayCeiling(ctx context.Context, dir string, n int, ev *Events, cat *schem
 				consumed <- err
 				return
 			}
-			if !appendLog {
-				continue
-			}
-			msg := &nats.Msg{Subject: "bare." + m.Subject(), Data: m.Data(), Header: m.Headers()}
-			if _, err := out.js.PublishMsgAsync(msg, jetstream.WithStallWait(time.Minute)); err != nil {
-				consumed <- err
-				return
+			switch mode {
+			case readAppend:
+				msg := &nats.Msg{Subject: "bare." + m.Subject(), Data: m.Data(), Header: m.Headers()}
+				if _, err := out.js.PublishMsgAsync(msg, jetstream.WithStallWait(time.Minute)); err != nil {
+					consumed <- err
+					return
+				}
+			case checkBoth:
+				if err := check(m.Subject(), m.Headers(), m.Data()); err != nil {
+					consumed <- err
+					return
+				}
 			}
 		}
 		consumed <- out.complete(ctx)
 	}()
+	var before func(*nats.Msg) error
+	if mode == checkBoth {
+		before = func(m *nats.Msg) error { return check(m.Subject, m.Header, m.Data) }
+	}
 	start := time.Now()
-	if err := c.publishAll(ctx, n, ev); err != nil {
+	if err := c.publishAll(ctx, n, ev, before); err != nil {
 		return 0, err
 	}
 	select {
