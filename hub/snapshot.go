@@ -3,11 +3,13 @@ package hub
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,20 +80,23 @@ func (h *Hub) Snapshot(ctx context.Context) (SnapshotInfo, error) {
 	w.WriteString(snapshotMagic)
 	put(seq)
 	// Keys of facts up to seq only: later ones are replayed from the log.
+	// They are copied under the index's lock and sorted after it, so the
+	// gate, which takes the lock to add keys, waits only for the copy.
+	type keyEntry struct{ key, packed uint64 }
 	h.gate.keysMu.RLock()
-	keys := make([]uint64, 0, len(h.gate.keys))
+	keys := make([]keyEntry, 0, len(h.gate.keys))
 	for k, packed := range h.gate.keys {
 		if s, _ := unpackKey(packed); s <= seq {
-			keys = append(keys, k)
+			keys = append(keys, keyEntry{k, packed})
 		}
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
-	put(uint64(len(keys)))
-	for _, k := range keys {
-		binary.Write(w, binary.BigEndian, k)
-		put(h.gate.keys[k])
-	}
 	h.gate.keysMu.RUnlock()
+	slices.SortFunc(keys, func(a, b keyEntry) int { return cmp.Compare(a.key, b.key) })
+	put(uint64(len(keys)))
+	for _, e := range keys {
+		w.Write(binary.BigEndian.AppendUint64(tmp[:0], e.key))
+		put(e.packed)
+	}
 	w.Write(viewBuf.Bytes())
 	if err := w.Flush(); err != nil {
 		return SnapshotInfo{}, err
