@@ -354,12 +354,14 @@ func (p *Publisher) PublishMsg(ctx context.Context, msg *nats.Msg) (Receipt, err
 			wait += time.Duration(rand.Int64N(int64(wait/2) + 1))
 			select {
 			case <-ctx.Done():
-				return Receipt{}, fmt.Errorf("publish %s: %w (last error: %v)", id, ctx.Err(), last)
+				return Receipt{}, fmt.Errorf("publish %s on %s: %w (last error: %v)", id, msg.Subject, ctx.Err(), last)
 			case <-time.After(wait):
 			}
 		}
 		actx, cancel := context.WithTimeout(ctx, p.timeout)
-		ack, err := p.js.PublishMsg(actx, msg)
+		// This loop owns the retries: the client library's own retries on
+		// "no responders" (2 × 250ms) would stretch every attempt.
+		ack, err := p.js.PublishMsg(actx, msg, jetstream.WithRetryAttempts(0))
 		cancel()
 		if err == nil {
 			return Receipt{ID: id, Subject: msg.Subject, Seq: ack.Sequence, Duplicate: ack.Duplicate}, nil
