@@ -205,15 +205,11 @@ func machine() string {
 }
 
 func rawPublish(ctx context.Context, dir string, n int, ev *Events, cat *schemas.Catalog) (time.Duration, error) {
-	emb, c, err := bareServer(ctx, dir, cat)
+	_, c, stop, err := bareServer(ctx, dir, cat)
 	if err != nil {
 		return 0, err
 	}
-	defer func() {
-		c.nc.Close()
-		emb.Shutdown()
-		os.RemoveAll(dir)
-	}()
+	defer stop()
 	start := time.Now()
 	if err := c.publishAll(ctx, n, ev, nil); err != nil {
 		return 0, err
@@ -258,25 +254,29 @@ func (c *client) complete(ctx context.Context) error {
 }
 
 // bareServer starts an embedded server with one bare stream on the intake's
-// subjects and connects a client to it.
-func bareServer(ctx context.Context, dir string, cat *schemas.Catalog) (*hub.Embedded, *client, error) {
-	emb, err := hub.StartEmbedded(hub.EmbeddedConfig{DataDir: dir, Listen: "127.0.0.1:0"})
+// subjects and connects a client to it; stop closes both and removes dir.
+func bareServer(ctx context.Context, dir string, cat *schemas.Catalog) (emb *hub.Embedded, c *client, stop func(), err error) {
+	emb, err = hub.StartEmbedded(hub.EmbeddedConfig{DataDir: dir, Listen: "127.0.0.1:0"})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	c, err := connectClient(emb.ClientURL())
+	stop = func() {
+		if c != nil {
+			c.nc.Close()
+		}
+		emb.Shutdown()
+		os.RemoveAll(dir)
+	}
+	if c, err = connectClient(emb.ClientURL()); err == nil {
+		_, err = c.js.CreateStream(ctx, jetstream.StreamConfig{
+			Name: "BARE", Subjects: hub.IntakeSubjects(cat), Storage: jetstream.FileStorage, Duplicates: hub.DefaultDuplicateWindow,
+		})
+	}
 	if err != nil {
-		emb.Shutdown()
-		return nil, nil, err
+		stop()
+		return nil, nil, nil, err
 	}
-	if _, err = c.js.CreateStream(ctx, jetstream.StreamConfig{
-		Name: "BARE", Subjects: hub.IntakeSubjects(cat), Storage: jetstream.FileStorage, Duplicates: hub.DefaultDuplicateWindow,
-	}); err != nil {
-		c.nc.Close()
-		emb.Shutdown()
-		return nil, nil, err
-	}
-	return emb, c, nil
+	return emb, c, stop, nil
 }
 
 // publishAll publishes the events as the raw baseline: prebuilt bytes,
@@ -315,15 +315,11 @@ const (
 // Timed until the consumer is done with the last one (and, for readAppend,
 // the second stream acknowledged it).
 func ceiling(ctx context.Context, dir string, n int, ev *Events, cat *schemas.Catalog, mode ceilingMode) (time.Duration, error) {
-	emb, c, err := bareServer(ctx, dir, cat)
+	emb, c, stop, err := bareServer(ctx, dir, cat)
 	if err != nil {
 		return 0, err
 	}
-	defer func() {
-		c.nc.Close()
-		emb.Shutdown()
-		os.RemoveAll(dir)
-	}()
+	defer stop()
 	out, err := connectClient(emb.ClientURL())
 	if err != nil {
 		return 0, err
