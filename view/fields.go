@@ -1,7 +1,9 @@
 package view
 
 import (
+	"bytes"
 	"encoding/hex"
+	"math/big"
 	"strconv"
 
 	"github.com/xianyang/anzhi/fact"
@@ -37,38 +39,72 @@ func (f *fields) raw(name string) []byte {
 
 func (f *fields) str(name string) string { return fact.UnquoteString(f.raw(name)) }
 
-// is reports whether a string field equals want, without allocating.
+// is reports whether a string field equals want, without allocating unless
+// the value is written with escapes ("moved\u005faway" is moved_away, as
+// the schema saw it).
 func (f *fields) is(name, want string) bool {
 	v := f.raw(name)
+	if bytes.IndexByte(v, '\\') >= 0 {
+		return f.str(name) == want
+	}
 	return len(v) == len(want)+2 && v[0] == '"' && string(v[1:len(v)-1]) == want
 }
 
+// int reads an integer field. JSON Schema counts 4.0 and 4e0 as the integer
+// 4 (ledgers exported through spreadsheets write them so); those are read
+// exactly too.
 func (f *fields) int(name string) int64 {
-	n, _ := strconv.ParseInt(string(f.raw(name)), 10, 64)
-	return n
+	v := f.raw(name)
+	if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+		return n
+	}
+	if r, ok := new(big.Rat).SetString(string(v)); ok && r.IsInt() && r.Num().IsInt64() {
+		return r.Num().Int64()
+	}
+	return 0
 }
 
 // fen reads an amount in yuan as an integer number of fen (0.01 yuan),
-// exactly: amounts have at most two decimals.
+// exactly: amounts have at most two decimals. Plain decimals are read
+// without allocating; any other number form the schema accepts (1.5e3,
+// -0.5) through exact rational arithmetic.
 func (f *fields) fen(name string) int64 {
 	v := f.raw(name)
 	var whole, frac int64
 	digits, seenDot := 0, false
 	for _, c := range v {
 		switch {
-		case c == '.':
+		case c == '.' && !seenDot:
 			seenDot = true
-		case c >= '0' && c <= '9' && !seenDot:
+		case c >= '0' && c <= '9' && !seenDot && whole < 1e15:
 			whole = whole*10 + int64(c-'0')
-		case c >= '0' && c <= '9' && digits < 2:
+		case c >= '0' && c <= '9' && seenDot && digits < 2:
 			frac = frac*10 + int64(c-'0')
 			digits++
+		default:
+			return fenExact(v)
 		}
+	}
+	if len(v) == 0 {
+		return 0
 	}
 	for ; digits < 2; digits++ {
 		frac *= 10
 	}
 	return whole*100 + frac
+}
+
+func fenExact(v []byte) int64 {
+	r, ok := new(big.Rat).SetString(string(v))
+	if !ok {
+		return 0
+	}
+	r.Mul(r, big.NewRat(100, 1))
+	n := new(big.Int).Quo(r.Num(), r.Denom()) // amounts have at most two decimals
+	if !n.IsInt64() {
+		return 0
+	}
+	return n.Int64()
 }
 
 func (f *fields) bool(name string) bool { return string(f.raw(name)) == "true" }
