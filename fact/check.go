@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"mime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -102,6 +103,10 @@ func (v *Validator) Check(m Message) *Verdict {
 			if len(vs) == 0 {
 				continue
 			}
+			if name == "data" || name == "data_base64" {
+				vd.add("header:"+k, schemas.ReasonAttribute, "header %s: %s is not an attribute name (CloudEvents reserves it); in binary mode the data is the message body", k, name)
+				continue
+			}
 			if len(vs) > 1 {
 				vd.add("header:"+k, schemas.ReasonAttribute, "header %s is repeated; a CloudEvents attribute has one value", k)
 			}
@@ -114,6 +119,11 @@ func (v *Validator) Check(m Message) *Verdict {
 			from[name] = k
 			attrs[name] = vs[0]
 		}
+		if ct, ok := m.HeaderValue("content-type"); ok {
+			if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == ContentType {
+				vd.add("header:Content-Type", schemas.ReasonMalformed, "content type %s says structured mode but the ce-specversion header says binary mode: send one or the other", ct)
+			}
+		}
 		if len(bytes.TrimSpace(m.Data)) > 0 {
 			d, err := schemas.Decode(m.Data)
 			if err != nil {
@@ -124,6 +134,13 @@ func (v *Validator) Check(m Message) *Verdict {
 		}
 	} else {
 		vd.Event.Mode = Structured
+		// Attributes live in the body in structured mode; a ce- header
+		// beside them would be a second, conflicting reading of the event.
+		for _, k := range sortedHeaderNames(m.Header) {
+			if len(k) >= 3 && strings.EqualFold(k[:3], "ce-") {
+				vd.add("header:"+k, schemas.ReasonAttribute, "header %s is a binary-mode attribute, but the message has no ce-specversion header, so it is a structured event whose attributes are in the body: drop the ce- headers, or send binary mode with ce-specversion", k)
+			}
+		}
 		if ct, ok := m.HeaderValue("content-type"); ok {
 			mt, _, err := mime.ParseMediaType(ct)
 			if err != nil || (mt != ContentType && mt != "application/json") {
@@ -211,6 +228,10 @@ func (v *Validator) checkAttributes(vd *Verdict, attrs map[string]any, ptr func(
 	e := &vd.Event
 	str := func(name string, required bool) string {
 		raw, ok := attrs[name]
+		if raw == nil {
+			// JSON null is an unset attribute (CloudEvents JSON format).
+			ok = false
+		}
 		if !ok {
 			if required {
 				vd.add(ptr(name), schemas.ReasonAttribute, "required attribute %s is missing", name)
@@ -225,6 +246,9 @@ func (v *Validator) checkAttributes(vd *Verdict, attrs map[string]any, ptr func(
 		if s == "" && required {
 			vd.add(ptr(name), schemas.ReasonAttribute, "attribute %s must not be empty", name)
 		}
+		if msg := ceString(s); msg != "" {
+			vd.add(ptr(name), schemas.ReasonAttribute, "attribute %s %s", name, msg)
+		}
 		return s
 	}
 	e.SpecVersion = str("specversion", true)
@@ -232,16 +256,16 @@ func (v *Validator) checkAttributes(vd *Verdict, attrs map[string]any, ptr func(
 		vd.add(ptr("specversion"), schemas.ReasonAttribute, "specversion %q is not supported (want %s)", e.SpecVersion, SpecVersion)
 	}
 	e.ID = str("id", true)
-	if len(e.ID) > 256 || !printable(e.ID) {
-		vd.add(ptr("id"), schemas.ReasonAttribute, "id must be at most 256 printable characters")
+	if len(e.ID) > 256 {
+		vd.add(ptr("id"), schemas.ReasonAttribute, "id is %d bytes long (UTF-8); at most 256 are accepted", len(e.ID))
 	}
 	e.Source = str("source", true)
 	e.Type = str("type", true)
 	e.Subject = str("subject", true)
 	if ts := str("time", true); ts != "" {
 		t, err := time.Parse(time.RFC3339Nano, ts)
-		if err != nil {
-			vd.add(ptr("time"), schemas.ReasonAttribute, "time %q is not an RFC 3339 timestamp", ts)
+		if err != nil || !rfc3339(ts) {
+			vd.add(ptr("time"), schemas.ReasonAttribute, "time %q is not an RFC 3339 timestamp (like 2024-09-01T08:00:00+08:00)", ts)
 		} else {
 			e.Time = t
 		}
@@ -260,16 +284,20 @@ func (v *Validator) checkAttributes(vd *Verdict, attrs map[string]any, ptr func(
 	// Extensions: CloudEvents names are lower-case letters and digits, at
 	// most 20 characters; values are scalars.
 	for name, raw := range attrs {
-		if contextAttrs[name] || name == "data" || name == "data_base64" {
+		if contextAttrs[name] || name == "data" || name == "data_base64" || raw == nil {
 			continue
 		}
 		if !validExtensionName(name) {
-			vd.add(ptr(name), schemas.ReasonAttribute, "extension attribute name %q must be 1-20 lower-case letters or digits", name)
+			vd.add(ptr(name), schemas.ReasonAttribute, "extension attribute name %q must be lower-case letters or digits, at most 20 of them (CloudEvents advises 20; anzhi requires it)", name)
 			continue
 		}
 		var s string
 		switch x := raw.(type) {
 		case string:
+			if msg := ceString(x); msg != "" {
+				vd.add(ptr(name), schemas.ReasonAttribute, "extension attribute %s %s", name, msg)
+				continue
+			}
 			s = x
 		case json.Number:
 			// CloudEvents integers are 32-bit; other numbers have no
@@ -372,7 +400,7 @@ func (v *Validator) checkData(vd *Verdict, raw any, binary bool) {
 	}
 	for _, cf := range countyFields {
 		s, ok := obj[cf.name].(string)
-		if !ok {
+		if !ok || slices.Contains(vd.Family.ElsewhereFields, cf.name) {
 			continue
 		}
 		code := s
@@ -447,23 +475,25 @@ func greater(a, b any) bool {
 // JSON escape hides a number from a byte scan — the decoded strings and keys.
 func (v *Validator) scanIDNumbers(vd *Verdict, m Message, attrs map[string]any) {
 	const advice = "publish person_key (HMAC of the number) instead"
-	if n := len(idcard.Find([]byte(m.Subject))); n > 0 {
+	count := func(s string) int { _, ms := findIDNumbers([]byte(s)); return len(ms) }
+	if n := count(m.Subject); n > 0 {
 		vd.IDNumbers += n
 		vd.add("subject:"+m.Subject, schemas.ReasonIDNumber, "a raw ID-card number is present in the NATS subject")
 	}
 	for _, k := range sortedHeaderNames(m.Header) {
-		if n := len(idcard.Find([]byte(k))); n > 0 {
+		if n := count(k); n > 0 {
 			vd.IDNumbers += n
 			vd.add("header:"+k, schemas.ReasonIDNumber, "a raw ID-card number is present in a header name")
 		}
 		for _, val := range m.Header[k] {
-			if n := len(idcard.Find([]byte(val))); n > 0 {
+			if n := count(val); n > 0 {
 				vd.IDNumbers += n
 				vd.add("header:"+k, schemas.ReasonIDNumber, "a raw ID-card number is present in header %s", k)
 			}
 		}
 	}
-	raw := len(idcard.Find(unescapeDigits(m.Data)))
+	_, inBody := findIDNumbers(m.Data)
+	raw := len(inBody)
 	if raw == 0 && bytes.IndexByte(m.Data, '\\') < 0 {
 		return
 	}
@@ -551,16 +581,60 @@ func jsonKind(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-func printable(s string) bool {
+// ceString says what makes s unfit for a CloudEvents String ("" when
+// nothing): it must be UTF-8 without control characters (U+0000–001F,
+// U+007F–009F) or noncharacters.
+func ceString(s string) string {
 	if !utf8.ValidString(s) {
-		return false
+		return "is not valid UTF-8"
 	}
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return false
+		switch {
+		case r < 0x20 || r >= 0x7f && r <= 0x9f:
+			return fmt.Sprintf("holds the control character U+%04X, which CloudEvents strings may not", r)
+		case r >= 0xfdd0 && r <= 0xfdef || r&0xfffe == 0xfffe:
+			return fmt.Sprintf("holds the noncharacter U+%04X, which CloudEvents strings may not", r)
 		}
 	}
-	return true
+	return ""
+}
+
+// rfc3339 reports whether s has exactly the RFC 3339 date-time form:
+// 2006-01-02T15:04:05, an optional "." and digits, then Z or ±hh:mm, with
+// hours below 24 and minutes below 60 in the offset. (Go's parser also takes
+// a comma before the fraction, one-digit hours and offsets such as +24:00.)
+func rfc3339(s string) bool {
+	digits := func(from, to int) bool {
+		for i := from; i < to; i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	if len(s) < 20 || !digits(0, 4) || s[4] != '-' || !digits(5, 7) || s[7] != '-' || !digits(8, 10) ||
+		(s[10] != 'T' && s[10] != 't') || !digits(11, 13) || s[13] != ':' || !digits(14, 16) || s[16] != ':' || !digits(17, 19) {
+		return false
+	}
+	i := 19
+	if s[i] == '.' {
+		j := i + 1
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j == i+1 {
+			return false
+		}
+		i = j
+	}
+	switch rest := s[i:]; {
+	case rest == "Z" || rest == "z":
+		return true
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		i++
+		return digits(i, i+2) && digits(i+3, i+5) && s[i:i+2] < "24" && s[i+3:i+5] < "60"
+	}
+	return false
 }
 
 func validExtensionName(n string) bool {
@@ -599,6 +673,53 @@ func unescapeDigits(b []byte) []byte {
 		out = append(out, b[i])
 	}
 	return out
+}
+
+// findIDNumbers finds the ID-card numbers a JSON text holds in its strings,
+// numbers and keys, even where the text is not valid JSON. u is the text with
+// escaped digits written out (unescapeDigits); the matches are offsets in u.
+// An escape counts as the boundary it decodes to: "\n" or "\u4e2d" just
+// before a number is not the letter n or d. The bytes as they are are
+// scanned too, so a stray backslash hides nothing either.
+func findIDNumbers(b []byte) (u []byte, ms []idcard.Match) {
+	u = unescapeDigits(b)
+	ms = idcard.Find(u)
+	if bytes.IndexByte(u, '\\') < 0 {
+		return u, ms
+	}
+	scan := append([]byte(nil), u...)
+	for i := 0; i < len(scan); i++ {
+		if scan[i] != '\\' || i+1 >= len(scan) {
+			continue
+		}
+		n := 1 // a backslash that starts no escape
+		switch c := scan[i+1]; {
+		case c == 'u' && i+6 <= len(scan) && isHex(scan[i+2:i+6]):
+			n = 6
+		case strings.IndexByte(`"\\/bfnrt`, c) >= 0:
+			n = 2
+		}
+		for j := i; j < i+n; j++ {
+			scan[j] = ' '
+		}
+		i += n - 1
+	}
+	for _, m := range idcard.Find(scan) {
+		if !slices.ContainsFunc(ms, func(x idcard.Match) bool { return x.Start < m.End && m.Start < x.End }) {
+			ms = append(ms, m)
+		}
+	}
+	slices.SortFunc(ms, func(a, b idcard.Match) int { return a.Start - b.Start })
+	return u, ms
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 func escapedChar(h1, h2 byte) (byte, bool) {

@@ -55,9 +55,9 @@ func DecodeEntry(seq uint64, subject string, header map[string][]string, body []
 		e.Recorded = t
 	}
 	var ts string
-	if id := headerFold(header, "ce-id"); id != "" {
-		// Binary mode.
-		e.ID = id
+	if headerFold(header, "ce-specversion") != "" {
+		// Binary mode, decided as the hub's check decides it.
+		e.ID = headerFold(header, "ce-id")
 		e.Source = headerFold(header, "ce-source")
 		e.Subject = headerFold(header, "ce-subject")
 		ts = headerFold(header, "ce-time")

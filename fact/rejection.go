@@ -148,9 +148,14 @@ func NewRejection(m Message, vd *Verdict, intakeSeq uint64, received time.Time) 
 	return r
 }
 
+// redactString masks the ID-card numbers of s, finding them as the check
+// does (next to escapes too).
 func redactString(s string) (string, int) {
-	b, n := idcard.Redact([]byte(s))
-	return string(b), n
+	u, ms := findIDNumbers([]byte(s))
+	if len(ms) == 0 {
+		return s, 0
+	}
+	return string(idcard.RedactMatches(u, ms)), len(ms)
 }
 
 // withheld replaces a body whose ID numbers could not be masked reliably.
@@ -171,9 +176,10 @@ func redactBody(body []byte) []byte {
 		}
 	}
 	if out == nil {
-		out, _ = idcard.Redact(unescapeDigits(body))
+		u, ms := findIDNumbers(body)
+		out = idcard.RedactMatches(u, ms)
 	}
-	if idcard.Contains(unescapeDigits(out)) {
+	if _, ms := findIDNumbers(out); len(ms) > 0 {
 		return []byte(withheld)
 	}
 	if v, err := schemas.Decode(out); err == nil && len(idPointers(v, "")) > 0 {

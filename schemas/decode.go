@@ -293,8 +293,10 @@ func (d *decoder) slowStr(start int) (string, error) {
 					return "", err
 				}
 				if utf16.IsSurrogate(r) {
-					// A surrogate pair is two escapes; a lone half is U+FFFD,
-					// as encoding/json does.
+					// A surrogate pair is two escapes. A lone half encodes no
+					// character: encoding/json reads it as U+FFFD, other
+					// readers differently, so it is refused (as invalid
+					// UTF-8 is) rather than stored to be read two ways.
 					if d.i+6 <= len(d.b) && d.b[d.i] == '\\' && d.b[d.i+1] == 'u' {
 						save := d.i
 						d.i += 2
@@ -307,7 +309,7 @@ func (d *decoder) slowStr(start int) (string, error) {
 						}
 						d.i = save
 					}
-					r = utf8.RuneError
+					return "", d.errorf("lone UTF-16 surrogate \\u%04x in a string: it encodes no character", r)
 				}
 				buf = utf8.AppendRune(buf, r)
 			default:

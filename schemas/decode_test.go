@@ -31,7 +31,9 @@ func TestDecode(t *testing.T) {
 	}{
 		{`{"a":1,"b":[true,false,null,"x",-1.5e3,0],"c":{"d":"\u00e9\n\"\\\/"}}`, false},
 		{`  "中文\ud83d\ude00"  `, false},
-		{`"\ud800x"`, false}, // lone surrogate → U+FFFD, as encoding/json
+		{`"\ud800x"`, true},      // lone surrogate: encoding/json reads U+FFFD, other readers differ
+		{`"\udc00\ud800"`, true}, // halves in the wrong order
+		{`"\ud800\u0041"`, true}, // a high half followed by no low half
 		{`[]`, false},
 		{`{}`, false},
 		{`0`, false},

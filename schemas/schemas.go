@@ -59,6 +59,11 @@ type Family struct {
 	// present (numbers, or dates compared as text): seats used within seats,
 	// an end not before its start.
 	Order [][2]string
+	// ElsewhereFields name county-bearing data fields (project_id, …) that
+	// may name another county than the event's county token: a job on a
+	// project in another county, the reclamation project back in the home
+	// village. Every other county-bearing field must agree with the token.
+	ElsewhereFields []string
 	// Schema is the schema document as embedded.
 	Schema json.RawMessage
 
@@ -160,6 +165,7 @@ type schemaMeta struct {
 		Publisher   string      `json:"publisher"`
 		Departments []string    `json:"departments"`
 		Order       [][2]string `json:"order"`
+		Elsewhere   []string    `json:"elsewhere"`
 	} `json:"x-anzhi"`
 }
 
@@ -218,6 +224,7 @@ func load(fsys fs.FS) (*Catalog, error) {
 			PublisherField:   meta.Anzhi.Publisher,
 			DepartmentFields: meta.Anzhi.Departments,
 			Order:            meta.Anzhi.Order,
+			ElsewhereFields:  meta.Anzhi.Elsewhere,
 			Schema:           json.RawMessage(b),
 		}
 		raw[fam] = b

@@ -10,6 +10,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -148,17 +151,36 @@ func LogCounts(t testing.TB, nc *nats.Conn) (facts, rejected int) {
 	return facts, rejected
 }
 
-// IDNumbersIn returns the ID-card numbers visible in b: in its bytes and,
-// when b is JSON and depth > 0, in every decoded key and string — so an
-// escaped number (\u0031…) is found — inside JSON nested in strings, and
-// inside the base64 body a rejection keeps (body_base64).
-func IDNumbersIn(b []byte, depth int) []string {
-	var out []string
+var jsonEscape = regexp.MustCompile(`\\(u[0-9a-fA-F]{4}|["\\/bfnrt])`)
+
+// IDNumbersIn returns the distinct ID-card numbers visible in b: in its
+// bytes and, when depth > 0, with JSON escapes read (so an escaped number,
+// \u0031…, or one right after "\n" is found even in text that does not
+// parse), in every decoded key and string of JSON, inside JSON nested in
+// strings, and inside the base64 body a rejection keeps (body_base64).
+func IDNumbersIn(b []byte, depth int) (out []string) {
+	defer func() {
+		slices.Sort(out)
+		out = slices.Compact(out)
+	}()
 	for _, m := range idcard.Find(b) {
 		out = append(out, string(b[m.Start:m.End]))
 	}
 	if depth <= 0 {
 		return out
+	}
+	// With every JSON escape read as what it stands for next to a number:
+	// an escaped digit as the digit, anything else (\n, \u4e2d) as a
+	// separator — in text that does not parse too.
+	unescaped := jsonEscape.ReplaceAllFunc(b, func(e []byte) []byte {
+		if len(e) == 6 && (string(e[2:5]) == "003" || string(e[2:]) == "0058" || string(e[2:]) == "0078") {
+			r, _ := strconv.ParseUint(string(e[2:]), 16, 8)
+			return []byte{byte(r)}
+		}
+		return []byte(" ")
+	})
+	for _, m := range idcard.Find(unescaped) {
+		out = append(out, string(unescaped[m.Start:m.End]))
 	}
 	v, err := schemas.Decode(b)
 	if err != nil {

@@ -24,7 +24,12 @@ func TestIDNumbersIn(t *testing.T) {
 	}{
 		{"in the bytes", "x " + id + " y", 0, 1},
 		{"wrong check digit", "110105194912310021", 3, 0},
-		{"JSON escape, not decoded", `{"a":"` + escaped.String() + `"}`, 0, 0},
+		{"JSON escape, not read", `{"a":"` + escaped.String() + `"}`, 0, 0},
+		{"after an escape, not JSON", `{"note":"\n` + id + `"`, 1, 1},
+		{"after a \\u escape, not JSON", `{"note":"\u4e2d` + id + `",}`, 1, 1},
+		{"after an escape, not read", `{"note":"\n` + id + `"`, 0, 0},
+		{"twice", `{"a":"` + id + `","b":"` + id + `"}`, 3, 1},
+		{"after a letter", `{"a":"ID` + id + `"}`, 3, 0},
 		{"JSON escape, decoded", `{"a":"` + escaped.String() + `"}`, 1, 1},
 		{"in a key", `{"` + escaped.String() + `":1}`, 1, 1},
 		{"JSON in a string", `{"body":` + fmt.Sprintf("%q", body) + `}`, 2, 1},
