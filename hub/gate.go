@@ -53,8 +53,9 @@ type gate struct {
 	writing         atomic.Int32  // submissions taken from the queue and not yet appended
 	erase           chan uint64
 
-	submit *queue[submission] // the hub's own events, from the projector and the clock
-	stored func(*logEntry)    // called in log order for every stored entry
+	submit  *queue[submission] // the hub's own events, from the projector and the clock
+	pending *pendingChanges    // warning changes not yet in the log
+	stored  func(*logEntry)    // called in log order for every stored entry
 }
 
 // submission is an event of the hub's own to write to the log: a built
@@ -81,6 +82,13 @@ func (g *gate) resolve(key uint64) (seq uint64, pub schemas.Publisher, ok bool) 
 	seq, i := unpackKey(packed)
 	pub, _ = g.cat.PublisherByIndex(i)
 	return seq, pub, true
+}
+
+// seen reports whether the log holds the fact with key key (only from the
+// gate goroutine, which alone writes the index once the gate runs).
+func (g *gate) seen(key uint64) bool {
+	_, ok := g.keys[key]
+	return ok
 }
 
 // packKey packs a log sequence and a publisher index into a key-index value.
@@ -291,6 +299,9 @@ func (g *gate) onStored(e *logEntry) {
 	if e.erase {
 		g.erase <- e.intakeSeq
 	}
+	if e.key != 0 {
+		g.pending.done(e.key)
+	}
 	g.confirmedIntake.Store(e.intakeSeq)
 	g.confirmedLog.Store(e.seq)
 	if g.stored != nil {
@@ -383,7 +394,8 @@ func (g *gate) appendFact(ctx context.Context, w *logWriter, m fact.Message, vd 
 // dropped, never written).
 func (g *gate) write(ctx context.Context, w *logWriter, s submission) error {
 	if s.change != nil {
-		if _, seen := g.keys[fact.Key(hubSource, ceID(*s.change))]; seen {
+		if key := changeKey(*s.change); g.seen(key) {
+			g.pending.done(key)
 			return nil // already in the log (a replay re-derived it)
 		}
 		msg, err := g.warningMsg(*s.change)

@@ -197,14 +197,16 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		erase:       make(chan uint64, 1024),
 		keys:        map[uint64]uint64{},
 		submit:      submit,
+		pending:     &pendingChanges{},
 	}
 	// Restore the newest checkpoint, then catch up with the log's tail.
 	var from uint64
-	if h.view, from, err = h.loadSnapshot(ctx); err != nil {
+	var unwritten []view.Change
+	if h.view, from, unwritten, err = h.loadSnapshot(ctx); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	h.proj = &projector{v: h.view, cat: cfg.Catalog, in: newQueue[storedEntry](), submit: submit,
-		log: cfg.Logger.With("component", "projector"), metrics: h.metrics}
+		log: cfg.Logger.With("component", "projector"), metrics: h.metrics, pending: h.gate.pending}
 	h.gate.stored = func(e *logEntry) {
 		h.proj.in.push(storedEntry{seq: e.seq, msg: e.msg, rejected: e.rejected})
 	}
@@ -224,9 +226,11 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	h.proj.folded.Store(lastSeq)
-	for i := range changes {
-		if _, seen := h.gate.keys[fact.Key(hubSource, ceID(changes[i]))]; !seen {
-			c := changes[i]
+	// Write what the log lacks: changes the snapshot's view had derived but
+	// not yet written, and changes the replay derived.
+	for _, c := range append(unwritten, changes...) {
+		if !h.gate.seen(changeKey(c)) {
+			h.gate.pending.add([]view.Change{c})
 			submit.push(submission{change: &c})
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +34,11 @@ type projector struct {
 	metrics *metrics
 	// observer, when set, learns the fact keys of every folded batch.
 	observer atomic.Pointer[func(keys []uint64)]
+	// foldMu is held while a batch is folded and its changes recorded as
+	// pending, so that a snapshot sees the view and the pending changes
+	// at the same log position.
+	foldMu  sync.Mutex
+	pending *pendingChanges
 }
 
 // storedEntry is a log entry as the writer stored it.
@@ -81,9 +87,12 @@ func (p *projector) run(ctx context.Context) {
 				}
 				batch = append(batch, le)
 			}
+			p.foldMu.Lock()
 			changes := p.v.ApplyLog(batch)
 			last := items[n-1].seq
 			p.v.Advance(last)
+			p.pending.add(changes)
+			p.foldMu.Unlock()
 			// Hand the warning changes to the gate before saying the entries
 			// are folded, so that an idle hub has no change in flight.
 			p.emit(changes)

@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -68,17 +69,19 @@ func (h *Hub) Snapshot(ctx context.Context) (SnapshotInfo, error) {
 	defer h.snapMu.Unlock()
 	start := time.Now()
 	var viewBuf bytes.Buffer
-	if err := h.view.WriteSnapshot(&viewBuf); err != nil {
+	// The view and the changes it derived but the log lacks, at one log
+	// position: folding waits for this.
+	h.proj.foldMu.Lock()
+	seq, err := h.view.WriteSnapshotAt(&viewBuf)
+	unwritten := h.gate.pending.list()
+	h.proj.foldMu.Unlock()
+	if err != nil {
 		return SnapshotInfo{}, fmt.Errorf("snapshot: %w", err)
 	}
-	seq := h.view.Seq()
-	var buf bytes.Buffer
-	buf.Grow(viewBuf.Len() + 16*len(h.gate.keys) + 64)
-	w := bufio.NewWriter(&buf)
-	var tmp [binary.MaxVarintLen64]byte
-	put := func(x uint64) { w.Write(tmp[:binary.PutUvarint(tmp[:], x)]) }
-	w.WriteString(snapshotMagic)
-	put(seq)
+	pendingJSON, err := json.Marshal(unwritten)
+	if err != nil {
+		return SnapshotInfo{}, fmt.Errorf("snapshot: %w", err)
+	}
 	// Keys of facts up to seq only: later ones are replayed from the log.
 	// They are copied under the index's lock and sorted after it, so the
 	// gate, which takes the lock to add keys, waits only for the copy.
@@ -92,12 +95,22 @@ func (h *Hub) Snapshot(ctx context.Context) (SnapshotInfo, error) {
 	}
 	h.gate.keysMu.RUnlock()
 	slices.SortFunc(keys, func(a, b keyEntry) int { return cmp.Compare(a.key, b.key) })
+	var buf bytes.Buffer
+	buf.Grow(viewBuf.Len() + 16*len(keys) + len(pendingJSON) + 64)
+	w := bufio.NewWriter(&buf)
+	var tmp [binary.MaxVarintLen64]byte
+	put := func(x uint64) { w.Write(tmp[:binary.PutUvarint(tmp[:], x)]) }
+	w.WriteString(snapshotMagic)
+	put(seq)
 	put(uint64(len(keys)))
 	for _, e := range keys {
 		w.Write(binary.BigEndian.AppendUint64(tmp[:0], e.key))
 		put(e.packed)
 	}
 	w.Write(viewBuf.Bytes())
+	// Then the unwritten changes (absent from snapshots of older versions).
+	put(uint64(len(pendingJSON)))
+	w.Write(pendingJSON)
 	if err := w.Flush(); err != nil {
 		return SnapshotInfo{}, err
 	}
@@ -131,19 +144,20 @@ func (h *Hub) Snapshot(ctx context.Context) (SnapshotInfo, error) {
 
 // loadSnapshot restores the newest readable snapshot into a view and the
 // gate's key index; it returns the snapshot's log sequence, or 0 (and an
-// empty view) when there is none.
-func (h *Hub) loadSnapshot(ctx context.Context) (*view.View, uint64, error) {
+// empty view) when there is none, and the warning changes the view had
+// derived that the log did not hold yet.
+func (h *Hub) loadSnapshot(ctx context.Context) (*view.View, uint64, []view.Change, error) {
 	if h.cfg.Rebuild {
 		v, err := view.New(h.cfg.Catalog)
-		return v, 0, err
+		return v, 0, nil, err
 	}
 	store, err := h.snapshots(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	infos, err := store.List(ctx)
 	if err != nil && !errors.Is(err, jetstream.ErrNoObjectsFound) {
-		return nil, 0, fmt.Errorf("list snapshots: %w", err)
+		return nil, 0, nil, fmt.Errorf("list snapshots: %w", err)
 	}
 	var seqs []uint64
 	for _, info := range infos {
@@ -154,7 +168,7 @@ func (h *Hub) loadSnapshot(ctx context.Context) (*view.View, uint64, error) {
 	sort.Slice(seqs, func(i, j int) bool { return seqs[i] > seqs[j] })
 	for _, seq := range seqs {
 		start := time.Now()
-		v, keys, err := h.readSnapshot(ctx, store, snapshotName(seq))
+		v, keys, unwritten, err := h.readSnapshot(ctx, store, snapshotName(seq))
 		if err != nil {
 			h.cfg.Logger.Warn("snapshot unreadable; trying an older one", "name", snapshotName(seq), "err", err)
 			continue
@@ -164,56 +178,73 @@ func (h *Hub) loadSnapshot(ctx context.Context) (*view.View, uint64, error) {
 		h.gate.keysMu.Unlock()
 		h.lastSnapshot.Store(seq)
 		h.cfg.Logger.Info("view restored from snapshot", "log_seq", seq, "took", time.Since(start).Round(time.Millisecond))
-		return v, seq, nil
+		return v, seq, unwritten, nil
 	}
 	v, err := view.New(h.cfg.Catalog)
-	return v, 0, err
+	return v, 0, nil, err
 }
 
-func (h *Hub) readSnapshot(ctx context.Context, store jetstream.ObjectStore, name string) (*view.View, map[uint64]uint64, error) {
+func (h *Hub) readSnapshot(ctx context.Context, store jetstream.ObjectStore, name string) (*view.View, map[uint64]uint64, []view.Change, error) {
 	obj, err := store.Get(ctx, name)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer obj.Close()
 	r := bufio.NewReaderSize(obj, 1<<20)
 	magic := make([]byte, len(snapshotMagic))
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != snapshotMagic {
-		return nil, nil, fmt.Errorf("%s: not an anzhi snapshot", name)
+		return nil, nil, nil, fmt.Errorf("%s: not an anzhi snapshot", name)
 	}
 	seq, err := binary.ReadUvarint(r)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	n, err := binary.ReadUvarint(r)
 	if err != nil || n > 1<<34 {
-		return nil, nil, fmt.Errorf("%s: bad key count", name)
+		return nil, nil, nil, fmt.Errorf("%s: bad key count", name)
 	}
 	keys := make(map[uint64]uint64, n)
 	var kb [8]byte
 	for i := uint64(0); i < n; i++ {
 		if _, err := io.ReadFull(r, kb[:]); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		packed, err := binary.ReadUvarint(r)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		keys[binary.BigEndian.Uint64(kb[:])] = packed
 	}
+	// view.Restore reads through r itself (a bufio.Reader of the size it
+	// asks for is used as is), so what follows the view is still in r.
 	v, err := view.Restore(h.cfg.Catalog, r)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if v.Seq() != seq {
-		return nil, nil, fmt.Errorf("%s: view at %d, snapshot says %d", name, v.Seq(), seq)
+		return nil, nil, nil, fmt.Errorf("%s: view at %d, snapshot says %d", name, v.Seq(), seq)
+	}
+	var unwritten []view.Change
+	if n, err := binary.ReadUvarint(r); err == nil {
+		if n > 1<<30 {
+			return nil, nil, nil, fmt.Errorf("%s: bad length of the unwritten changes", name)
+		}
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return nil, nil, nil, err
+		}
+		if err := json.Unmarshal(b, &unwritten); err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: unwritten changes: %w", name, err)
+		}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, nil, nil, err
 	}
 	// The object store checks the digest of what it returns once read to
 	// the end; drain so that a damaged object is noticed.
 	if _, err := io.Copy(io.Discard, r); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return v, keys, nil
+	return v, keys, unwritten, nil
 }
 
 // runSnapshots checkpoints the view every SnapshotEvery log entries.

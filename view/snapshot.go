@@ -26,8 +26,20 @@ var ErrSnapshotFormat = errors.New("view snapshot: unknown or damaged format")
 // that folds the rest of the log exactly as this one would. Maps are written
 // in key order, so two equal views give equal bytes.
 func (v *View) WriteSnapshot(w io.Writer) error {
+	_, err := v.WriteSnapshotAt(w)
+	return err
+}
+
+// WriteSnapshotAt is WriteSnapshot that also returns the log sequence the
+// snapshot holds the view at: read under the same lock as the view, so it
+// cannot be a later fold's.
+func (v *View) WriteSnapshotAt(w io.Writer) (seq uint64, err error) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
+	return v.seq, v.writeSnapshot(w)
+}
+
+func (v *View) writeSnapshot(w io.Writer) error {
 	e := &encoder{w: bufio.NewWriterSize(w, 1<<20)}
 	e.str(snapshotMagic)
 	e.u64(v.seq)
