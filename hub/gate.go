@@ -150,7 +150,9 @@ func (g *gate) runOnce(ctx context.Context) error {
 		return err
 	}
 	// Forget keys of appends that never reached the log, and submit again
-	// the hub's own events among them.
+	// the hub's own events among them, in their order, before anything
+	// submitted since.
+	var again []submission
 	for _, r := range g.recent {
 		if r.seq <= lastSeq {
 			continue
@@ -161,9 +163,10 @@ func (g *gate) runOnce(ctx context.Context) error {
 			g.keysMu.Unlock()
 		}
 		if r.sub != nil {
-			g.submit.pushFront(*r.sub)
+			again = append(again, *r.sub)
 		}
 	}
+	g.submit.pushFront(again...)
 	g.recent = g.recent[:0]
 	g.position.Store(lastIntake)
 	g.confirmedIntake.Store(lastIntake)

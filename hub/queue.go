@@ -27,9 +27,13 @@ func (q *queue[T]) push(x T) {
 	q.signal()
 }
 
-func (q *queue[T]) pushFront(x T) {
+// pushFront puts xs, in their order, before everything queued.
+func (q *queue[T]) pushFront(xs ...T) {
+	if len(xs) == 0 {
+		return
+	}
 	q.mu.Lock()
-	q.items = append([]T{x}, q.items...)
+	q.items = append(append([]T(nil), xs...), q.items...)
 	q.mu.Unlock()
 	q.signal()
 }
