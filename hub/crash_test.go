@@ -35,8 +35,9 @@ func TestMain(m *testing.M) {
 
 func runChildHub(dir, listen, ready string) {
 	every, _ := strconv.Atoi(os.Getenv("ANZHI_CHILD_SNAPSHOT_EVERY"))
+	purge, _ := time.ParseDuration(os.Getenv("ANZHI_CHILD_PURGE_EVERY"))
 	h, err := hub.Start(context.Background(), hub.Config{DataDir: dir, NATSListen: listen, TickEvery: 200 * time.Millisecond,
-		SnapshotEvery: every, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		SnapshotEvery: every, PurgeEvery: purge, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child hub:", err)
 		os.Exit(1)
@@ -57,13 +58,15 @@ func freePort(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// startChild starts the test binary as a hub process on dir.
-func startChild(t *testing.T, dir, listen string, snapshotEvery int) *exec.Cmd {
+// startChild starts the test binary as a hub process on dir; extra
+// environment (ANZHI_CHILD_PURGE_EVERY=1h, say) tunes it.
+func startChild(t *testing.T, dir, listen string, snapshotEvery int, env ...string) *exec.Cmd {
 	t.Helper()
 	ready := filepath.Join(t.TempDir(), "ready")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "ANZHI_CHILD_HUB="+dir, "ANZHI_CHILD_LISTEN="+listen, "ANZHI_CHILD_READY="+ready,
 		"ANZHI_CHILD_SNAPSHOT_EVERY="+strconv.Itoa(snapshotEvery))
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -194,7 +194,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		log:         cfg.Logger.With("component", "ingest"),
 		maxInFlight: cfg.MaxInFlight,
 		purgeEvery:  cfg.PurgeEvery,
-		erase:       make(chan uint64, 1024),
+		erase:       newQueue[uint64](),
 		keys:        map[uint64]uint64{},
 		submit:      submit,
 		pending:     &pendingChanges{},
