@@ -1,6 +1,8 @@
 package fact_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -134,5 +136,44 @@ func TestLogReaderSeesWhatTheCheckSaw(t *testing.T) {
 			t.Errorf("%v mode: check saw id=%q source=%q subject=%q time=%v; log reader reads id=%q source=%q subject=%q time=%v data=%.40s",
 				vd.Event.Mode, vd.Event.ID, vd.Event.Source, vd.Event.Subject, vd.Event.Time, e.ID, e.Source, e.Subject, e.Time, e.Data)
 		}
+	}
+}
+
+// TestRejectionRecordFits: whatever a refused message holds, its record fits
+// in a NATS message and says what it left out.
+func TestRejectionRecordFits(t *testing.T) {
+	v := fact.NewValidator(schemas.MustLoad(), 0)
+	m := structured(t, "edu.enrolment.610424", enrolment())
+	for i := range 550 {
+		m.Header[fmt.Sprintf("Anzhi-%s%03d", strings.Repeat("&", 100), i)] = []string{strings.Repeat("<", 50)}
+	}
+	vd := v.CheckIntake(m)
+	if vd.OK() || len(vd.Violations) < 550 {
+		t.Fatalf("%d violations, want one per reserved header", len(vd.Violations))
+	}
+	r := fact.NewRejection(m, vd, 7, time.Unix(0, 0))
+	full, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.Encode(fact.MaxRejectionBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full) <= fact.MaxRejectionBytes || len(b) > fact.MaxRejectionBytes {
+		t.Fatalf("record: %d bytes in full, %d encoded; want over and under %d", len(full), len(b), fact.MaxRejectionBytes)
+	}
+	var back fact.Rejection
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.IntakeSeq != 7 || len(back.Violations) != 20 || back.OmittedViolations != len(vd.Violations)-20 {
+		t.Errorf("kept %d violations, omitted %d, of %d", len(back.Violations), back.OmittedViolations, len(vd.Violations))
+	}
+	sm := structured(t, "edu.enrolment.610424", with(enrolment(), set("time", "yesterday")))
+	svd := v.CheckIntake(sm)
+	small, err := fact.NewRejection(sm, svd, 1, time.Unix(0, 0)).Encode(fact.MaxRejectionBytes)
+	if err != nil || svd.OK() || strings.Contains(string(small), "omitted") || strings.Contains(string(small), "truncated") {
+		t.Errorf("a small record lost something: %s (%v)", small, err)
 	}
 }

@@ -54,6 +54,11 @@ func RejectedSubject(dept string) string {
 // MaxKeptBody is how much of a refused message's body a rejection keeps.
 const MaxKeptBody = 64 << 10
 
+// MaxRejectionBytes bounds an encoded rejection record: it must fit in one
+// NATS message (1 MiB by default) whatever the refused message held — tens
+// of kilobytes of odd headers each with a violation of its own, say.
+const MaxRejectionBytes = 256 << 10
+
 // Rejection is an entry of the rejection ledger: a message the hub refused,
 // every reason, and the message itself (ID-card numbers masked, long bodies
 // truncated) so that the department can see and fix it.
@@ -78,6 +83,10 @@ type Rejection struct {
 	Body       string `json:"body,omitempty"`
 	BodyBase64 string `json:"body_base64,omitempty"`
 	Truncated  bool   `json:"truncated,omitempty"`
+	// OmittedViolations and OmittedHeaders count what was left out to keep
+	// the record within MaxRejectionBytes.
+	OmittedViolations int `json:"omitted_violations,omitempty"`
+	OmittedHeaders    int `json:"omitted_headers,omitempty"`
 	// SHA256 is the hex digest of the whole original body; omitted when the
 	// body carried an ID-card number, whose digest could be brute-forced.
 	SHA256 string `json:"sha256,omitempty"`
@@ -146,6 +155,52 @@ func NewRejection(m Message, vd *Verdict, intakeSeq uint64, received time.Time) 
 		r.BodyBase64 = base64.StdEncoding.EncodeToString(body)
 	}
 	return r
+}
+
+// Encode encodes the record as JSON of at most max bytes: past that it
+// leaves out, in turn, violations after the first 20 (messages cut to 300
+// bytes), the echoed headers, and the body after 4 KiB, counting what it
+// left out.
+func (r *Rejection) Encode(max int) ([]byte, error) {
+	b, err := json.Marshal(r)
+	if err != nil || len(b) <= max {
+		return b, err
+	}
+	c := *r
+	if len(c.Violations) > 20 {
+		c.OmittedViolations = len(c.Violations) - 20
+		c.Violations = c.Violations[:20]
+	}
+	vs := make([]schemas.Violation, len(c.Violations))
+	for i, v := range c.Violations {
+		v.Pointer, v.Message = cut(v.Pointer, 300), cut(v.Message, 300)
+		vs[i] = v
+	}
+	c.Violations = vs
+	if b, err = json.Marshal(&c); err != nil || len(b) <= max {
+		return b, err
+	}
+	for _, vs := range c.Header {
+		c.OmittedHeaders += len(vs)
+	}
+	c.Header = nil
+	if b, err = json.Marshal(&c); err != nil || len(b) <= max {
+		return b, err
+	}
+	c.Body, c.BodyBase64 = cut(c.Body, 4<<10), cut(c.BodyBase64, 4<<10)
+	c.Truncated = true
+	return json.Marshal(&c)
+}
+
+// cut shortens s to at most n bytes, on a character boundary.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // redactString masks the ID-card numbers of s, finding them as the check

@@ -2,7 +2,6 @@ package hub
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -354,7 +353,7 @@ func (g *gate) judge(ctx context.Context, w *logWriter, j *job) error {
 		}
 	}
 	r := fact.NewRejection(j.m, vd, j.seq, j.received)
-	body, err := json.Marshal(r)
+	body, err := r.Encode(fact.MaxRejectionBytes)
 	if err != nil {
 		return fmt.Errorf("encode rejection of intake %d: %w", j.seq, err)
 	}

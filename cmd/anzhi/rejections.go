@@ -154,6 +154,9 @@ func (a *app) printRejection(r subscribers.LoggedRejection, asJSON bool) error {
 	}
 	fmt.Fprintf(w, "  intake seq  %d\n", r.IntakeSeq)
 	writeViolations(w, "  ", r.Violations)
+	if r.OmittedViolations > 0 {
+		fmt.Fprintf(w, "  … and %d more violations, left out of the ledger to keep its record small\n", r.OmittedViolations)
+	}
 	_, err := fmt.Fprintln(w)
 	return err
 }

@@ -1,0 +1,47 @@
+package hub_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/xianyang/anzhi/hub"
+)
+
+// TestHugeRejectionDoesNotStallIngest: a message whose full rejection
+// record would not fit in a NATS message (tens of kilobytes of reserved
+// headers, each a violation of its own) once stopped the gate for good,
+// retrying the same append forever. Its record is now cut to fit.
+func TestHugeRejectionDoesNotStallIngest(t *testing.T) {
+	ctx, h, _, js := ioHub(t, hub.Config{})
+	bad := &nats.Msg{Subject: ioSubject, Header: nats.Header{}, Data: ioStructured(t, "big", "/xianyang/edu")}
+	for i := 0; i < 550; i++ { // ≈ 60 KiB of headers, under the server's 64 KiB header limit
+		bad.Header.Set(fmt.Sprintf("Anzhi-%s%03d", strings.Repeat("&", 100), i), "x")
+	}
+	if _, err := js.PublishMsg(ctx, bad); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.PublishMsg(ctx, &nats.Msg{Subject: ioSubject, Data: ioStructured(t, "after", "/xianyang/edu")}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		st, _ := h.Status(ctx)
+		if st.CaughtUp() {
+			rs := logged(t, js, "anzhi.rejected.>")
+			if len(rs) != 1 || !strings.Contains(string(rs[0].Data), `"omitted_violations"`) {
+				t.Fatalf("want one cut-down rejection record, got %d", len(rs))
+			}
+			if got := logged(t, js, "anzhi.fact.>"); len(got) != 1 {
+				t.Errorf("%d facts logged after the huge message, want 1", len(got))
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	st, _ := h.Status(ctx)
+	t.Fatalf("gate stuck: %+v", st)
+}
