@@ -136,10 +136,11 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	h = &Hub{cfg: cfg, metrics: newMetrics()}
+	started := &Hub{cfg: cfg, metrics: newMetrics()}
+	h = started
 	defer func() {
 		if err != nil {
-			h.Close()
+			started.Close() // h itself is nil by now
 		}
 	}()
 	var opts []nats.Option
@@ -418,6 +419,9 @@ func (h *Hub) WaitIdle(ctx context.Context) error {
 // Close stops the ingest and the HTTP API, checkpoints the view, then stops
 // the embedded server.
 func (h *Hub) Close() error {
+	if h == nil {
+		return nil
+	}
 	if h.cancel != nil {
 		h.cancel()
 	}

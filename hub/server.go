@@ -31,7 +31,8 @@ type EmbeddedConfig struct {
 
 // Embedded is a running in-process nats-server with JetStream.
 type Embedded struct {
-	srv *server.Server
+	srv  *server.Server
+	lock *os.File // held while the server runs (see lockDataDir)
 }
 
 // ErrNotReady means the embedded server did not become ready in time.
@@ -45,6 +46,16 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("embedded NATS: %w", err)
 	}
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("embedded NATS: %w", err)
+	}
+	started := false
+	defer func() {
+		if !started && lock != nil {
+			lock.Close()
+		}
+	}()
 	host, port := "127.0.0.1", 4222
 	if cfg.Listen != "" {
 		h, p, err := net.SplitHostPort(cfg.Listen)
@@ -60,6 +71,14 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		if port == 0 {
 			port = -1 // nats-server: pick a random port
 		}
+	}
+	if port > 0 {
+		// nats-server only logs a busy port and never gets ready: say so at once.
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return nil, fmt.Errorf("embedded NATS: cannot listen on %s: %w", net.JoinHostPort(host, strconv.Itoa(port)), err)
+		}
+		l.Close()
 	}
 	opts := &server.Options{
 		ServerName:   "anzhi",
@@ -88,7 +107,8 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("%w after 30s (is %s:%d in use?)", ErrNotReady, host, port)
 	}
-	return &Embedded{srv: srv}, nil
+	started = true
+	return &Embedded{srv: srv, lock: lock}, nil
 }
 
 // ClientURL is the nats:// URL clients connect to.
@@ -98,6 +118,9 @@ func (e *Embedded) ClientURL() string { return e.srv.ClientURL() }
 func (e *Embedded) Shutdown() {
 	e.srv.Shutdown()
 	e.srv.WaitForShutdown()
+	if e.lock != nil {
+		e.lock.Close()
+	}
 }
 
 type natsLogger struct{ l *slog.Logger }
