@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -169,7 +170,6 @@ func (p *Publisher) Build(f Fact) (*nats.Msg, error) {
 			Violations: []schemas.Violation{{Reason: schemas.ReasonAttribute, Message: err.Error()}}}
 	}
 	msg := nats.NewMsg(subject)
-	msg.Header.Set(jetstream.MsgIDHeader, MsgID(o.Source, o.ID))
 	if p.binary {
 		msg.Header.Set("ce-specversion", ev.SpecVersion())
 		msg.Header.Set("ce-id", ev.ID())
@@ -191,6 +191,7 @@ func (p *Publisher) Build(f Fact) (*nats.Msg, error) {
 		msg.Header.Set("Content-Type", fact.ContentType)
 		msg.Data = body
 	}
+	SetMsgID(msg, o.Source, o.ID)
 	if err := p.check(msg); err != nil {
 		return nil, err
 	}
@@ -206,9 +207,9 @@ func (p *Publisher) BuildUnchecked(f Fact) (*nats.Msg, error) {
 		return nil, err
 	}
 	msg := nats.NewMsg(subject)
-	msg.Header.Set(jetstream.MsgIDHeader, MsgID(o.Source, o.ID))
 	msg.Header.Set("Content-Type", fact.ContentType)
 	msg.Data = fact.Encode(make([]byte, 0, 256+len(o.Data)), o)
+	SetMsgID(msg, o.Source, o.ID)
 	return msg, nil
 }
 
@@ -290,12 +291,39 @@ func (p *Publisher) prepare(f Fact) (*fact.Outgoing, string, error) {
 	}, fact.SubjectFor(fam.Name, county), nil
 }
 
-// MsgID is the Nats-Msg-Id a publisher sends: the CloudEvent id scoped by
-// its source. CloudEvents makes source and id unique together, not the id
-// alone; keying JetStream's duplicate window by the id alone would drop a
-// second department's fact that happens to reuse an id within the window.
+// MsgID is the start of the Nats-Msg-Id a publisher sends: the CloudEvent
+// id scoped by its source. CloudEvents makes source and id unique together,
+// not the id alone; keying JetStream's duplicate window by the id alone would
+// drop a second department's fact that happens to reuse an id within the
+// window. SetMsgID adds a digest of the content.
 func MsgID(source, id string) string {
 	return strings.TrimPrefix(source, schemas.SourcePrefix) + ":" + id
+}
+
+// SetMsgID sets a built message's Nats-Msg-Id: MsgID and a digest of what
+// the message says (subject, ce- headers, body). JetStream's duplicate
+// window then drops only true repeats; the same id with other content
+// reaches the hub, which refuses it as an id_conflict instead of it being
+// dropped in silence as a "duplicate".
+func SetMsgID(msg *nats.Msg, source, id string) {
+	h := sha256.New()
+	h.Write([]byte(msg.Subject))
+	h.Write([]byte{0})
+	names := make([]string, 0, len(msg.Header))
+	for k := range msg.Header {
+		if len(k) >= 3 && strings.EqualFold(k[:3], "ce-") {
+			names = append(names, strings.ToLower(k))
+		}
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		h.Write([]byte(k))
+		h.Write([]byte{0})
+		h.Write([]byte(msg.Header.Get(k)))
+		h.Write([]byte{0})
+	}
+	h.Write(msg.Data)
+	msg.Header.Set(jetstream.MsgIDHeader, MsgID(source, id)+":"+hex.EncodeToString(h.Sum(nil)[:8]))
 }
 
 // CountyOf derives the county token of a fact from its decoded data: the
@@ -398,6 +426,11 @@ func eventID(msg *nats.Msg) string {
 	if id := msg.Header.Get("ce-id"); id != "" {
 		return id
 	}
-	_, id, _ := strings.Cut(msg.Header.Get(jetstream.MsgIDHeader), ":")
-	return id
+	// <dept>:<id>:<digest>; the id itself may hold colons.
+	v := msg.Header.Get(jetstream.MsgIDHeader)
+	_, rest, _ := strings.Cut(v, ":")
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest
 }

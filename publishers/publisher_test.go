@@ -91,8 +91,8 @@ func TestPublishRetriesUntilTheStreamAnswers(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("intake holds %d messages, want 1 (retries must not duplicate)", len(got))
 	}
-	if id := got[0].Header.Get(jetstream.MsgIDHeader); id != publishers.MsgID("/xianyang/edu", r.ID) || id != "edu:"+r.ID {
-		t.Errorf("Nats-Msg-Id = %q, want edu:%s", id, r.ID)
+	if id := got[0].Header.Get(jetstream.MsgIDHeader); !strings.HasPrefix(id, publishers.MsgID("/xianyang/edu", r.ID)+":") || !strings.HasPrefix(id, "edu:"+r.ID+":") {
+		t.Errorf("Nats-Msg-Id = %q, want edu:%s:<digest>", id, r.ID)
 	}
 }
 
@@ -291,6 +291,40 @@ func TestBatchRetriesWhileTheStreamIsMissing(t *testing.T) {
 	}
 	if got := intake(t, js); len(got) != n {
 		t.Errorf("intake holds %d messages, want %d", len(got), n)
+	}
+}
+
+// TestSameIDOtherContentIsNotADuplicate: within JetStream's duplicate
+// window, republishing a fact is a no-op, but the same id saying something
+// else must reach the hub (which refuses it as an id_conflict) rather than be
+// dropped in silence as a duplicate.
+func TestSameIDOtherContentIsNotADuplicate(t *testing.T) {
+	nc, js, createStreams := server(t)
+	createStreams()
+	p, err := publishers.New(nc, "edu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	f := enrolment(1)
+	f.ID = "enrol-0001"
+	first, err := p.Publish(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := p.Publish(ctx, f)
+	if err != nil || !again.Duplicate || again.Seq != first.Seq {
+		t.Fatalf("republishing: %+v, %v; want a duplicate of %d", again, err, first.Seq)
+	}
+	changed := enrolment(1)
+	changed.ID = f.ID
+	changed.Data.(map[string]any)["level"] = "junior"
+	other, err := p.Publish(ctx, changed)
+	if err != nil || other.Duplicate || other.ID != f.ID {
+		t.Fatalf("same id, other content: %+v, %v; want it stored for the hub to judge", other, err)
+	}
+	if got := intake(t, js); len(got) != 2 {
+		t.Errorf("intake holds %d messages, want 2", len(got))
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
@@ -219,9 +218,13 @@ func (j *lineJudge) judge(line []byte) (string, *nats.Msg, []schemas.Violation) 
 		county = publishers.CountyOf(data)
 	}
 	if county == "" && data != nil {
-		// No entity field names a county: a city-wide fact (a plan, a
+		// No entity field names a county: a county government's fact is
+		// about its own county; anyone else's is city-wide (a plan, a
 		// joint meeting, a task's progress).
 		county = j.cat.City.Code
+		if pub, err := j.cat.ParseSource(msgSource); err == nil && pub.Dept == "county" {
+			county = pub.County
+		}
 	}
 	switch {
 	case known && county != "":
@@ -231,10 +234,11 @@ func (j *lineJudge) judge(line []byte) (string, *nats.Msg, []schemas.Violation) 
 			Message: "the county cannot be derived from the data (no site_id, household_id, project_id, county or area); pass --county"})
 	}
 	msg := nats.NewMsg(subject)
-	if id != "" {
-		msg.Header.Set(jetstream.MsgIDHeader, publishers.MsgID(msgSource, id))
-	}
 	msg.Header.Set("Content-Type", fact.ContentType)
+	msg.Data = line
+	if id != "" {
+		publishers.SetMsgID(msg, msgSource, id)
+	}
 	vd := j.v.Check(fact.Message{Subject: subject, Header: msg.Header, Data: line})
 	for _, v := range vd.Violations {
 		if subject == unroutable && strings.HasPrefix(v.Pointer, "subject:") {

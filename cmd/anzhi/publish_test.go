@@ -320,6 +320,15 @@ func TestPublishSimulatedFile(t *testing.T) {
 	if code != exitRefused {
 		t.Errorf("exit %d with invalid lines, want %d", code, exitRefused)
 	}
+	// Only the simulator's deliberately bad events are refused: a county
+	// government's fact with no county field goes on its own county.
+	rep, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(rep), "on its own county token") {
+		t.Errorf("county governments' facts refused for their county token:\n%s", rep)
+	}
 	if err := h.WaitIdle(ctx); err != nil {
 		t.Fatal(err)
 	}
