@@ -121,7 +121,7 @@ func runImport(cmd *cobra.Command, f importFlags) (err error) {
 		report = out
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	nc, err := connect(f.natsURL, "anzhi-import-"+f.dept)
+	nc, err := connectIntake(cmd.Context(), f.natsURL, "anzhi-import-"+f.dept)
 	if err != nil {
 		return err
 	}

@@ -336,3 +336,36 @@ func TestPublishSimulatedFile(t *testing.T) {
 		t.Errorf("view folded %d facts, %d were published", got, sum.Published)
 	}
 }
+
+// TestPublishingWithoutAHub: publish, import and simulate against a NATS
+// server where no hub ever ran fail at once, saying so, instead of waiting
+// out every fact's retries one by one.
+func TestPublishingWithoutAHub(t *testing.T) {
+	ctx := testContext(t)
+	bare, err := hub.StartEmbedded(hub.EmbeddedConfig{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bare.Shutdown()
+	url := bare.ClientURL()
+	t.Setenv("ANZHI_PERSON_KEY", "00112233445566778899aabbccddeeff")
+	file := filepath.Join(t.TempDir(), "facts.jsonl")
+	if err := os.WriteFile(file, []byte(`{"specversion":"1.0"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"publish", "--nats-url", url, "--dept", "edu", "--family", "edu.enrolment", "--time", "2024-09-01", "--data", `{"person_key":"` + strings.Repeat("ab", 32) + `","household_id":"H610424-000123","action":"enrolled","school_id":"SC610424-001","level":"primary","effective_on":"2024-09-01"}`},
+		{"publish", "--nats-url", url, "--dept", "edu", "--file", file},
+		{"import", "--nats-url", url, "--dept", "edu", "--family", "edu.enrolment", "--file", filepath.Join(ledgerDir, "edu-学生入学台账.csv")},
+		{"simulate", "--nats-url", url, "--persons", "50"},
+	} {
+		start := time.Now()
+		r := runCLI(ctx, args...)
+		if r.code != exitRuntime || !strings.Contains(r.stderr, "no anzhi intake") {
+			t.Errorf("%s: exit %d, stderr %q; want %d and a word about the missing hub", args[0], r.code, r.stderr, exitRuntime)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("%s took %v to fail", args[0], d)
+		}
+	}
+}

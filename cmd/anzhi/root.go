@@ -91,6 +91,34 @@ func keepErr(errp *error, what string, finish func() error) {
 	}
 }
 
+// connectIntake connects like connect, for the commands that publish, and
+// checks that the server holds a hub's intake: publishing to a NATS where no
+// hub ever ran would otherwise wait out every fact's retries, one by one.
+func connectIntake(ctx context.Context, url, name string) (*nats.Conn, error) {
+	nc, err := connect(url, name)
+	if err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err == nil {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err = js.Stream(cctx, fact.IntakeStream)
+		cancel()
+	}
+	switch {
+	case err == nil:
+		return nc, nil
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		err = fmt.Errorf("NATS at %s has no anzhi intake (stream %s): no hub has run on it; start anzhi hub, or check --nats-url", url, fact.IntakeStream)
+	case errors.Is(err, jetstream.ErrJetStreamNotEnabled), errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount):
+		err = fmt.Errorf("NATS at %s has no JetStream, so no anzhi hub: start anzhi hub, or check --nats-url", url)
+	default:
+		err = fmt.Errorf("NATS at %s: looking for the anzhi intake: %w", url, err)
+	}
+	nc.Close()
+	return nil, err
+}
+
 // connectJS connects like connect and opens JetStream on the connection,
 // for the commands that read the log or the view bucket.
 func connectJS(url, name string) (*nats.Conn, jetstream.JetStream, error) {

@@ -138,7 +138,7 @@ func runSimulate(cmd *cobra.Command, f simulateFlags) (err error) {
 	if f.scale != simulate.ScaleXianyang {
 		return usageErrorf("--scale %s cannot be published to the Xianyang hub (its counties are not in the registry); write it with -o", f.scale)
 	}
-	nc, err := connect(f.natsURL, "anzhi-simulate")
+	nc, err := connectIntake(ctx, f.natsURL, "anzhi-simulate")
 	if err != nil {
 		return err
 	}
