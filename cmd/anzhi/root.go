@@ -106,8 +106,8 @@ func connectIntake(ctx context.Context, url, name string) (*nats.Conn, error) {
 		cancel()
 	}
 	switch {
-	case err == nil:
-		return nc, nil
+	case err == nil || ctx.Err() != nil:
+		return nc, nil // interrupted: the command stops and says what it did
 	case errors.Is(err, jetstream.ErrStreamNotFound):
 		err = fmt.Errorf("NATS at %s has no anzhi intake (stream %s): no hub has run on it; start anzhi hub, or check --nats-url", url, fact.IntakeStream)
 	case errors.Is(err, jetstream.ErrJetStreamNotEnabled), errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount):
