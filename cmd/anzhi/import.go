@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -85,14 +86,25 @@ func runImport(cmd *cobra.Command, f importFlags) (err error) {
 	if f.dept == "" || f.file == "" {
 		return usageErrorf("--dept and --file are required")
 	}
-	// The key first: without it nothing is read.
-	key, err := ledger.LoadKey(f.keyFile)
-	if err != nil {
-		return err
-	}
 	cat, err := schemas.Load()
 	if err != nil {
 		return fmt.Errorf("load the event catalog: %w", err)
+	}
+	switch f.encoding {
+	case ledger.EncodingAuto, ledger.EncodingUTF8, ledger.EncodingGB18030:
+	default:
+		return usageErrorf("--encoding %s: want %s, %s or %s", f.encoding, ledger.EncodingAuto, ledger.EncodingUTF8, ledger.EncodingGB18030)
+	}
+	if err := ledger.MayPublish(cat, f.dept, f.family); err != nil {
+		if errors.Is(err, ledger.ErrNotAllowed) {
+			return refusedErrorf("%v", err)
+		}
+		return usageErrorf("%v", err)
+	}
+	// The key before the ledger: without it nothing is read.
+	key, err := ledger.LoadKey(f.keyFile)
+	if err != nil {
+		return err
 	}
 	var m *ledger.Mapping
 	if f.mapping != "" {

@@ -88,7 +88,8 @@ func TestImportCommandUsage(t *testing.T) {
 		withError string
 	}{
 		{[]string{"--dept", "hrss", "--family", "hr.employment", "--file", "x.xlsx", "--mapping", mapping}, "is for hr.training"},
-		{[]string{"--dept", "hrss", "--family", "infra.water", "--file", "x.xlsx"}, "no built-in mapping"},
+		{[]string{"--dept", "water", "--family", "infra.water", "--file", "x.xlsx"}, "no built-in mapping"},
+		{[]string{"--dept", "hrss", "--family", "edu.enrolment", "--file", "x.csv"}, "hrss may not publish edu.enrolment"},
 		{[]string{"--family", "hr.training"}, "--dept and --file are required"},
 		{[]string{"--dept", "hrss", "--family", "hr.training", "--file", "missing.xlsx"}, "missing.xlsx"},
 	}

@@ -123,6 +123,8 @@ func TestUsageErrors(t *testing.T) {
 		{"rejections bad limit", []string{"rejections", "--limit", "0"}, "--limit"},
 		{"rejections bad dept", []string{"rejections", "--dept", "county/610101"}, "--dept"},
 		{"hub with arguments", []string{"hub", "now"}, "unknown command"},
+		{"unknown schemas subcommand", []string{"schemas", "bogus"}, `unknown command "bogus" for anzhi schemas`},
+		{"import with an unknown encoding", []string{"import", "--dept", "edu", "--family", "edu.enrolment", "--file", "x.csv", "--encoding", "latin1", "--key-file", "/dev/null"}, "--encoding latin1"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCLI(ctx, tt.args...)

@@ -16,7 +16,13 @@ func newSchemasCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schemas",
 		Short: "Show the event catalog and the department registry",
-		Args:  cobra.NoArgs,
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("unknown command %q for anzhi schemas: list, show or departments", args[0])
+			}
+			return cmd.Help()
+		},
 	}
 	var listJSON, deptJSON bool
 	list := &cobra.Command{

@@ -171,7 +171,7 @@ func Import(ctx context.Context, pub *publishers.Publisher, src Source, m *Mappi
 			return sum, nil, fmt.Errorf("ledger: %w", err)
 		}
 	}
-	if err := mayPublish(cat, pub.Department(), m.Family); err != nil {
+	if err := MayPublish(cat, pub.Department(), m.Family); err != nil {
 		return sum, nil, err
 	}
 	log := o.Logger
@@ -256,8 +256,12 @@ func Import(ctx context.Context, pub *publishers.Publisher, src Source, m *Mappi
 	return sum, errs, nil
 }
 
-// mayPublish checks that the department may publish the family at all.
-func mayPublish(cat *schemas.Catalog, dept, family string) error {
+// ErrNotAllowed means a department may not publish a family at all.
+var ErrNotAllowed = errors.New("not allowed")
+
+// MayPublish checks that the department may publish the family at all
+// (errors.Is(err, ErrNotAllowed) when it may not).
+func MayPublish(cat *schemas.Catalog, dept, family string) error {
 	p, err := cat.ParsePublisher(dept)
 	if err != nil {
 		return fmt.Errorf("ledger: department: %w", err)
@@ -271,7 +275,7 @@ func mayPublish(cat *schemas.Catalog, dept, family string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("ledger: %s may not publish %s (allowed: %s)", dept, family, strings.Join(f.Owners, ", "))
+	return fmt.Errorf("ledger: %s may not publish %s (allowed: %s): %w", dept, family, strings.Join(f.Owners, ", "), ErrNotAllowed)
 }
 
 // findHeader reads rows until one holds every required column of the
