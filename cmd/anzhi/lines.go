@@ -49,6 +49,10 @@ func (lr *lineReader) next() (line []byte, tooLong bool, err error) {
 			return nil, true, nil
 		}
 		line = bytes.TrimSuffix(bytes.TrimSuffix(lr.buf, []byte("\n")), []byte("\r"))
+		if lr.n == 1 {
+			// A UTF-8 byte order mark, as Windows editors write one.
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+		}
 		if len(line) > lr.max {
 			return nil, true, nil
 		}

@@ -268,6 +268,7 @@ func TestLineReader(t *testing.T) {
 		{"one byte too long", "123456789012345678901\nok\n", []string{"!", "ok"}},
 		{"far too long", strings.Repeat("x", 100) + "\nok\n", []string{"!", "ok"}},
 		{"too long at the end", "ok\n" + strings.Repeat("x", 50), []string{"ok", "!"}},
+		{"byte order mark", "\xef\xbb\xbfa\n\xef\xbb\xbfb\n", []string{"a", "\xef\xbb\xbfb"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			// The smallest buffer bufio allows, so that long lines come in pieces.

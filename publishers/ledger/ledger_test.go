@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"os"
 	"path/filepath"
@@ -265,5 +266,28 @@ func TestOpenEncodings(t *testing.T) {
 	}
 	if _, err := ledger.Open("ledger.ods", ledger.OpenOptions{}); err == nil {
 		t.Error("Open(.ods): no error")
+	}
+}
+
+// TestUnclosedQuoteIsNamed: a CSV cell opened with a quote and never closed
+// is an error naming its line, not the rest of the file read into one cell.
+func TestUnclosedQuoteIsNamed(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "quote.csv")
+	body := "序号,户主姓名,户编号\n1,\"张三,H610424-000124\n2,李四,H610424-000125\n"
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src, err := ledger.Open(file, ledger.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, _, err := src.Next(); err != nil {
+		t.Fatal(err)
+	}
+	row, cells, err := src.Next()
+	var pe *csv.ParseError
+	if !errors.As(err, &pe) || row != 2 || !strings.Contains(err.Error(), `"`) {
+		t.Errorf("second row: %d %q %v; want a CSV error on line 2 about the quote", row, cells, err)
 	}
 }

@@ -196,7 +196,7 @@ func NewCSV(r io.Reader, name, encoding string) (*csvSource, error) {
 	}
 	cr := csv.NewReader(bufio.NewReader(bytes.NewReader(b)))
 	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
+	cr.LazyQuotes = false // an unclosed quote is an error naming its line, not the rest of the file swallowed into one cell
 	return &csvSource{r: cr, name: name, total: bytes.Count(b, []byte("\n"))}, nil
 }
 
