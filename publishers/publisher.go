@@ -275,7 +275,7 @@ func (p *Publisher) prepare(f Fact) (*fact.Outgoing, string, error) {
 	if county == "" {
 		county = countyOf(obj)
 		if county == "" && data != nil && obj != nil {
-			bad("/data", "the county cannot be derived from the data (no site_id, household_id, project_id, county or area); set Fact.County")
+			bad("/data", "the county cannot be derived from the data (no site_id, household_id, project_id, county or area); set Fact.County (anzhi publish --county)")
 		}
 	}
 	if len(vs) > 0 {

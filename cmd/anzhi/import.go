@@ -39,8 +39,11 @@ on this machine with the deployment's HMAC key (` + ledger.KeyEnv + `, hex or ra
 Every bad row gets a line in the report (stderr or --report):
   row N: <column>: <reason>
 followed by a summary line. Fact ids are derived from each row's identity
-(the mapping's id_from columns), so importing the same ledger again publishes
-nothing new. Exit 3 if any row was refused, 1 if any failed to publish.`
+(the mapping's id_from columns), so importing the same ledger again adds
+nothing to the log: within JetStream's duplicate window (2 minutes) the rows
+count as duplicates; after it they count as published again, and the hub,
+which knows every fact it holds, drops them. Exit 3 if any row was refused,
+1 if any failed to publish.`
 
 // newImportCmd builds anzhi import.
 func newImportCmd() *cobra.Command {
