@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,9 +53,10 @@ type gate struct {
 	writing         atomic.Int32   // submissions taken from the queue and not yet appended
 	erase           *queue[uint64] // intake sequences to erase securely
 
-	submit  *queue[submission] // the hub's own events, from the projector and the clock
-	pending *pendingChanges    // warning changes not yet in the log
-	stored  func(*logEntry)    // called in log order for every stored entry
+	loseAck func(seq uint64) bool // tests: see logWriter.loseAck
+	submit  *queue[submission]    // the hub's own events, from the projector and the clock
+	pending *pendingChanges       // warning changes not yet in the log
+	stored  func(*logEntry)       // called in log order for every stored entry
 }
 
 // submission is an event of the hub's own to write to the log: a built
@@ -158,6 +160,12 @@ func (g *gate) runOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Entries the log stored whose acknowledgement never came (a timeout,
+	// a dropped connection) were neither folded nor confirmed: hand them
+	// on now, in order, as the writer would have.
+	if err := g.catchUp(ctx, g.confirmedLog.Load()+1, lastSeq); err != nil {
+		return err
+	}
 	// Forget keys of appends that never reached the log, and submit again
 	// the hub's own events among them, in their order, before anything
 	// submitted since.
@@ -183,6 +191,7 @@ func (g *gate) runOnce(ctx context.Context) error {
 	g.appended.Store(lastSeq)
 
 	w := newLogWriter(g.js, lastSeq, lastIntake, g.maxInFlight, g.onStored)
+	w.loseAck = g.loseAck
 	defer w.Close()
 
 	runCtx, cancel := context.WithCancel(ctx)
@@ -294,6 +303,46 @@ func (g *gate) check(m fact.Message) (vd *fact.Verdict) {
 		}
 	}()
 	return g.v.CheckIntake(m)
+}
+
+// catchUp hands the log entries from..to, stored without the gate hearing
+// of it, to onStored: their keys go (back) into the index, the view folds
+// them, erases they call for are queued.
+func (g *gate) catchUp(ctx context.Context, from, to uint64) error {
+	for seq := from; seq <= to; seq++ {
+		raw, err := g.logs.GetMsg(ctx, seq)
+		if err != nil {
+			return fmt.Errorf("catch up with log entry %d: %w", seq, err)
+		}
+		intakeSeq, _ := strconv.ParseUint(raw.Header.Get(fact.HeaderIntakeSeq), 10, 64)
+		msg := &nats.Msg{Subject: raw.Subject, Header: raw.Header, Data: raw.Data}
+		e := &logEntry{msg: msg, intakeSeq: intakeSeq, seq: seq}
+		if dept, ok := strings.CutPrefix(raw.Subject, fact.RejectedSubjectPrefix); ok {
+			var r struct {
+				Department string `json:"department"`
+				IDNumbers  int    `json:"id_numbers"`
+			}
+			if err := json.Unmarshal(raw.Data, &r); err != nil {
+				return fmt.Errorf("catch up with log entry %d: %w", seq, err)
+			}
+			e.rejected, e.erase = r.Department, r.IDNumbers > 0
+			if e.rejected == "" {
+				e.rejected = dept
+			}
+		} else if key, err := strconv.ParseUint(raw.Header.Get(fact.HeaderKey), 16, 64); err == nil {
+			e.key = key
+			pub := schemas.Publisher{}
+			if fe, err := fact.DecodeEntry(seq, raw.Subject, raw.Header, raw.Data); err == nil {
+				pub, _ = g.cat.ParseSource(fe.Source)
+			}
+			g.keysMu.Lock()
+			g.keys[key] = packKey(seq, g.cat.PublisherIndex(pub))
+			g.keysMu.Unlock()
+		}
+		g.log.Warn("log entry stored without acknowledgement; caught up", "seq", seq)
+		g.onStored(e)
+	}
+	return nil
 }
 
 func (g *gate) trimRecent() {

@@ -66,6 +66,8 @@ type Config struct {
 	Materialize MaterializeConfig
 	Catalog     *schemas.Catalog
 	Logger      *slog.Logger
+
+	loseAck func(seq uint64) bool // tests: acknowledgements to treat as lost
 }
 
 func (c *Config) setDefaults() error {
@@ -199,6 +201,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		keys:        map[uint64]uint64{},
 		submit:      submit,
 		pending:     &pendingChanges{},
+		loseAck:     cfg.loseAck,
 	}
 	// Restore the newest checkpoint, then catch up with the log's tail.
 	var from uint64
@@ -227,6 +230,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	h.proj.folded.Store(lastSeq)
+	h.gate.confirmedLog.Store(lastSeq) // the gate catches up from here (see catchUp)
 	// Write what the log lacks: changes the snapshot's view had derived but
 	// not yet written, and changes the replay derived.
 	for _, c := range append(unwritten, changes...) {

@@ -45,6 +45,9 @@ type logWriter struct {
 	drained  chan struct{}
 	progress chan struct{} // signalled after each resolved append
 	onStored func(e *logEntry)
+	// loseAck, in tests, makes the acknowledgement of a stored entry look
+	// lost (as after a timeout or a dropped connection).
+	loseAck func(seq uint64) bool
 }
 
 type pendingAppend struct {
@@ -95,8 +98,18 @@ func (w *logWriter) Append(ctx context.Context, e *logEntry) error {
 func (w *logWriter) drain() {
 	defer close(w.drained)
 	for p := range w.pending {
+		if w.Err() != nil {
+			// After a failure, later acknowledgements are not handed on:
+			// onStored sees the log in order and without gaps, and the gate
+			// catches up with whatever was stored when it resumes.
+			continue
+		}
 		select {
 		case ack := <-p.fut.Ok():
+			if w.loseAck != nil && w.loseAck(ack.Sequence) {
+				w.fail(fmt.Errorf("%w at log sequence %d: acknowledgement lost (test)", errWriterFailed, p.e.seq))
+				continue
+			}
 			if ack.Sequence != p.e.seq {
 				w.fail(fmt.Errorf("%w: entry stored at %d, expected %d (another writer?)", errWriterFailed, ack.Sequence, p.e.seq))
 				continue
