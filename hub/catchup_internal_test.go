@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/publishers"
 )
@@ -21,18 +19,7 @@ func TestCatchUpWithUnacknowledgedEntries(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var lost atomic.Int32
-	cfg := Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", TickEvery: -1, SnapshotEvery: -1,
-		loseAck: func(seq uint64) bool { return seq == 2 && lost.Add(1) == 1 }}
-	h, err := Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	nc, err := nats.Connect(h.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	h, nc, _ := startInternal(t, Config{loseAck: func(seq uint64) bool { return seq == 2 && lost.Add(1) == 1 }})
 	p, err := publishers.New(nc, "edu")
 	if err != nil {
 		t.Fatal(err)

@@ -125,21 +125,7 @@ func TestCloseWhileErasing(t *testing.T) {
 // erasure can remove the ID-bearing messages.
 func restartHub(t *testing.T, dir string) (*hub.Hub, *nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	h, err := hub.Start(context.Background(), hub.Config{DataDir: dir, NATSListen: "127.0.0.1:0", TickEvery: -1, PurgeEvery: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	nc, err := nats.Connect(h.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h, nc, js
+	return hubtest.Start(t, hub.Config{DataDir: dir, TickEvery: -1, PurgeEvery: time.Hour})
 }
 
 // TestKillWhileErasing: a hub process killed while it erases ID-bearing

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -61,17 +62,7 @@ func (p *pendingChanges) list() []view.Change {
 		if c := a.At.Compare(b.At); c != 0 {
 			return c
 		}
-		return compareStrings(ceID(a), ceID(b))
+		return strings.Compare(ceID(a), ceID(b))
 	})
 	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/xianyang/anzhi/fact"
@@ -19,18 +18,11 @@ import (
 func TestResubmitKeepsOrder(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	h, err := Start(ctx, Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", TickEvery: -1, SnapshotEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
+	h, _, js := startInternal(t, Config{})
 	t0 := time.Date(2021, 6, 1, 0, 0, 0, 0, time.UTC)
 	if err := h.Tick(ctx, t0); err != nil {
 		t.Fatal(err)
 	}
-	nc, _ := nats.Connect(h.ClientURL())
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	ls, _ := js.Stream(ctx, fact.LogStream)
 	cfg := ls.CachedInfo().Config
 	// The log's storage is full for a moment (quota, disk): appends fail.

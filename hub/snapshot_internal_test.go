@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/xianyang/anzhi/publishers"
 )
 
@@ -25,16 +23,7 @@ func trainingFact(i int) publishers.Fact {
 func TestSnapshotUnderLoad(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
-	h, err := Start(ctx, Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", TickEvery: -1, SnapshotEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	nc, err := nats.Connect(h.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	h, nc, _ := startInternal(t, Config{})
 	p, err := publishers.New(nc, "hrss")
 	if err != nil {
 		t.Fatal(err)
