@@ -536,7 +536,7 @@ func idPointers(v any, at string) []string {
 			sort.Strings(keys)
 			for _, k := range keys {
 				p := at + "/" + escapePointer(k)
-				if idcard.Contains([]byte(k)) {
+				if containsIDNumber(k) {
 					out = append(out, p)
 				}
 				walk(x[k], p)
@@ -546,11 +546,11 @@ func idPointers(v any, at string) []string {
 				walk(e, fmt.Sprintf("%s/%d", at, i))
 			}
 		case string:
-			if idcard.Contains([]byte(x)) {
+			if containsIDNumber(x) {
 				out = append(out, at)
 			}
 		case json.Number:
-			if idcard.Contains([]byte(x)) {
+			if containsIDNumber(string(x)) {
 				out = append(out, at)
 			}
 		}
@@ -682,7 +682,7 @@ func unescapeDigits(b []byte) []byte {
 // before a number is not the letter n or d. The bytes as they are are
 // scanned too, so a stray backslash hides nothing either.
 func findIDNumbers(b []byte) (u []byte, ms []idcard.Match) {
-	u = unescapeDigits(b)
+	u = foldFullWidth(unescapeDigits(b))
 	ms = idcard.Find(u)
 	if bytes.IndexByte(u, '\\') < 0 {
 		return u, ms
@@ -711,6 +711,42 @@ func findIDNumbers(b []byte) (u []byte, ms []idcard.Match) {
 	}
 	slices.SortFunc(ms, func(a, b idcard.Match) int { return a.Start - b.Start })
 	return u, ms
+}
+
+func containsIDNumber(s string) bool {
+	_, ms := findIDNumbers([]byte(s))
+	return len(ms) > 0
+}
+
+// foldFullWidth writes full-width digits and X (０-９, Ｘ, ｘ), which a
+// Chinese input method in full-width mode types, as ASCII, so that a number
+// typed that way is found and masked like any other. b is returned as it is
+// when it has none.
+func foldFullWidth(b []byte) []byte {
+	if bytes.IndexByte(b, 0xef) < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] == 0xef && i+2 < len(b) {
+			switch {
+			case b[i+1] == 0xbc && b[i+2] >= 0x90 && b[i+2] <= 0x99: // U+FF10–FF19
+				out = append(out, '0'+b[i+2]-0x90)
+				i += 2
+				continue
+			case b[i+1] == 0xbc && b[i+2] == 0xb8: // U+FF38 Ｘ
+				out = append(out, 'X')
+				i += 2
+				continue
+			case b[i+1] == 0xbd && b[i+2] == 0x98: // U+FF58 ｘ
+				out = append(out, 'x')
+				i += 2
+				continue
+			}
+		}
+		out = append(out, b[i])
+	}
+	return out
 }
 
 func isHex(b []byte) bool {

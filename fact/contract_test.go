@@ -72,6 +72,9 @@ func TestContractEdges(t *testing.T) {
 			m.Data = []byte(`{"note":"\u4e2d` + id + `",}`)
 			return m
 		}(), false, schemas.ReasonIDNumber},
+		// --- an ID number typed by a Chinese input method in full-width mode
+		{"full-width ID number in data", structured(t, subj, with(enrolment(), setData("note", "身份证１１０１０５１９４９１２３１００２Ｘ"))), false, schemas.ReasonIDNumber},
+		{"full-width ID number in an extension", structured(t, subj, with(enrolment(), set("holder", "１１０１０５１９４９１２３１００２ｘ"))), false, schemas.ReasonIDNumber},
 		// --- a person of H610424 employed on a project of 610402: the fact is
 		// about the person, so it goes on the household's county token; the
 		// project may be elsewhere (x-anzhi.elsewhere)
@@ -109,6 +112,11 @@ func TestRejectionMasksNumbersBehindEscapes(t *testing.T) {
 		Data: []byte(`{"note":"\n11010519491231002X"`)}
 	vd := v.Check(m)
 	r := fact.NewRejection(m, vd, 1, time.Unix(0, 0))
+	fw := fact.Message{Subject: "edu.enrolment.610424", Header: map[string][]string{"Content-Type": {fact.ContentType}},
+		Data: []byte(`{"note":"１１０１０５１９４９１２３１００２Ｘ"`)}
+	if fr := fact.NewRejection(fw, v.Check(fw), 2, time.Unix(0, 0)); strings.Contains(fr.Body, "１９４９１２３１") || !fr.Redacted {
+		t.Errorf("full-width number kept in clear: %q", fr.Body)
+	}
 	if vd.IDNumbers != 1 || !r.Redacted {
 		t.Errorf("id_numbers = %d, redacted = %v, want 1 and true: the hub erases the intake copy only for counted numbers", vd.IDNumbers, r.Redacted)
 	}

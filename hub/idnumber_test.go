@@ -31,7 +31,9 @@ import (
 
 const (
 	idNumber = "11010519491231002X"
-	idMasked = "110105********002X"
+	// idFullWidth is idNumber in full-width characters.
+	idFullWidth = "１１０１０５１９４９１２３１００２Ｘ"
+	idMasked    = "110105********002X"
 )
 
 // idEscaped is idNumber with every character JSON-escaped: \u0031\u0031….
@@ -186,6 +188,14 @@ var idCases = []idCase{
 			return m
 		},
 		needles: []string{idNumber},
+	},
+	{
+		// Typed by a Chinese input method in full-width mode.
+		name: "structured, full-width digits in data",
+		msg: func(t testing.TB) *nats.Msg {
+			return &nats.Msg{Subject: ioSubject, Data: idWithNote(t, "身份证"+idFullWidth)}
+		},
+		needles: []string{idFullWidth, idNumber},
 	},
 	{
 		name: "structured, JSON-escaped in data",

@@ -179,6 +179,18 @@ func IDNumbersIn(b []byte, depth int) (out []string) {
 		}
 		return []byte(" ")
 	})
+	// And full-width digits (an input method's full-width mode) as ASCII.
+	unescaped = []byte(strings.Map(func(r rune) rune {
+		switch {
+		case r >= '０' && r <= '９':
+			return '0' + r - '０'
+		case r == 'Ｘ':
+			return 'X'
+		case r == 'ｘ':
+			return 'x'
+		}
+		return r
+	}, string(unescaped)))
 	for _, m := range idcard.Find(unescaped) {
 		out = append(out, string(unescaped[m.Start:m.End]))
 	}

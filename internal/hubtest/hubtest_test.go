@@ -28,6 +28,7 @@ func TestIDNumbersIn(t *testing.T) {
 		{"after an escape, not JSON", `{"note":"\n` + id + `"`, 1, 1},
 		{"after a \\u escape, not JSON", `{"note":"\u4e2d` + id + `",}`, 1, 1},
 		{"after an escape, not read", `{"note":"\n` + id + `"`, 0, 0},
+		{"full-width", `{"a":"１１０１０５１９４９１２３１００２Ｘ"}`, 1, 1},
 		{"twice", `{"a":"` + id + `","b":"` + id + `"}`, 3, 1},
 		{"after a letter", `{"a":"ID` + id + `"}`, 3, 0},
 		{"JSON escape, decoded", `{"a":"` + escaped.String() + `"}`, 1, 1},
