@@ -3,6 +3,8 @@ package fact_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -184,4 +186,77 @@ func TestRejectionRecordFits(t *testing.T) {
 	if err != nil || svd.OK() || strings.Contains(string(small), "omitted") || strings.Contains(string(small), "truncated") {
 		t.Errorf("a small record lost something: %s (%v)", small, err)
 	}
+}
+
+// TestRelationsInRealLedgers: relations between fields that a ledger can
+// get wrong are refused, and a fact whose project or site lies in another
+// county than its token is accepted where the family allows it.
+func TestRelationsInRealLedgers(t *testing.T) {
+	v := fact.NewValidator(schemas.MustLoad(), 0)
+	cat := schemas.MustLoad()
+	fixture := func(family, name string) map[string]any {
+		b, err := os.ReadFile(filepath.Join("..", "schemas", "testdata", "valid", family, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d map[string]any
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	event := func(family, dept, county string, data map[string]any) fact.Message {
+		fam, _ := cat.Family(family)
+		subject, _ := data[fam.SubjectField].(string)
+		return structured(t, family+"."+county, map[string]any{
+			"specversion": "1.0", "id": "rel-1", "source": "/xianyang/" + dept, "type": fam.Type,
+			"subject": subject, "time": "2020-09-01T00:00:00Z", "data": data,
+		})
+	}
+	edit := func(d map[string]any, kv ...any) map[string]any {
+		for i := 0; i < len(kv); i += 2 {
+			d[kv[i].(string)] = kv[i+1]
+		}
+		return d
+	}
+	for _, tt := range []struct {
+		name   string
+		msg    fact.Message
+		reason schemas.Reason // "" for accepted
+		ptr    string
+	}{
+		{"contract ended before it was signed", event("health.contract", "health", "610424",
+			edit(fixture("health.contract", "ended.json"), "signed_on", "2020-05-01", "ended_on", "2019-01-01")), schemas.ReasonSchema, "/data/signed_on"},
+		{"more doctors than staff", event("health.facility", "health", "610424",
+			edit(fixture("health.facility", firstFixture(t, "health.facility")), "staff", 2, "doctors", 10)), schemas.ReasonSchema, "/data/doctors"},
+		{"a city project funding a site in a county", event("finance.funds", "finance", "610400",
+			edit(fixture("finance.funds", "allocated_to_site.json"), "project_id", "P610400-2020GZ07", "area", "610424")), "", ""},
+		{"the same, from the development and reform commission", event("finance.funds", "drc", "610400",
+			edit(fixture("finance.funds", "allocated_to_site.json"), "project_id", "P610400-2020GZ07", "area", "610424")), "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			vd := v.CheckIntake(tt.msg)
+			if tt.reason == "" {
+				if !vd.OK() {
+					t.Errorf("refused: %v", vd.Violations)
+				}
+				return
+			}
+			for _, x := range vd.Violations {
+				if x.Reason == tt.reason && x.Pointer == tt.ptr {
+					return
+				}
+			}
+			t.Errorf("want %s at %s, got %v", tt.reason, tt.ptr, vd.Violations)
+		})
+	}
+}
+
+func firstFixture(t *testing.T, family string) string {
+	t.Helper()
+	es, err := os.ReadDir(filepath.Join("..", "schemas", "testdata", "valid", family))
+	if err != nil || len(es) == 0 {
+		t.Fatalf("no valid fixture of %s: %v", family, err)
+	}
+	return es[0].Name()
 }
