@@ -144,15 +144,28 @@ func tail(ctx context.Context, logs jetstream.Stream) (lastSeq, lastIntake uint6
 	if lastSeq == 0 {
 		return 0, 0, nil
 	}
-	m, err := logs.GetMsg(ctx, lastSeq)
-	if err != nil {
-		return 0, 0, fmt.Errorf("read log entry %d: %w", lastSeq, err)
+	// The last entry the hub wrote: entries without its header were put
+	// there by someone else (on a NATS that does not keep the log's
+	// subjects to the hub) and say nothing about the intake.
+	for seq := lastSeq; seq >= info.State.FirstSeq && seq > 0; seq-- {
+		m, err := logs.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("read log entry %d: %w", seq, err)
+		}
+		v := m.Header.Get(fact.HeaderIntakeSeq)
+		if v == "" {
+			continue
+		}
+		lastIntake, err = strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("log entry %d has no valid %s header: %w", seq, fact.HeaderIntakeSeq, err)
+		}
+		return lastSeq, lastIntake, nil
 	}
-	lastIntake, err = strconv.ParseUint(m.Header.Get(fact.HeaderIntakeSeq), 10, 64)
-	if err != nil {
-		return 0, 0, fmt.Errorf("log entry %d has no valid %s header: %w", lastSeq, fact.HeaderIntakeSeq, err)
-	}
-	return lastSeq, lastIntake, nil
+	return lastSeq, 0, nil
 }
 
 func (g *gate) runOnce(ctx context.Context) error {
@@ -163,7 +176,8 @@ func (g *gate) runOnce(ctx context.Context) error {
 	// Entries the log stored whose acknowledgement never came (a timeout,
 	// a dropped connection) were neither folded nor confirmed: hand them
 	// on now, in order, as the writer would have.
-	if err := g.catchUp(ctx, g.confirmedLog.Load()+1, lastSeq); err != nil {
+	stored, err := g.catchUp(ctx, g.confirmedLog.Load()+1, lastSeq)
+	if err != nil {
 		return err
 	}
 	// Forget keys of appends that never reached the log, and submit again
@@ -171,8 +185,8 @@ func (g *gate) runOnce(ctx context.Context) error {
 	// submitted since.
 	var again []submission
 	for _, r := range g.recent {
-		if r.seq <= lastSeq {
-			continue
+		if key, read := stored[r.seq]; r.seq <= lastSeq && (!read || key == r.key) {
+			continue // stored as appended
 		}
 		if seq, _ := unpackKey(g.keys[r.key]); seq == r.seq {
 			g.keysMu.Lock()
@@ -307,23 +321,32 @@ func (g *gate) check(m fact.Message) (vd *fact.Verdict) {
 
 // catchUp hands the log entries from..to, stored without the gate hearing
 // of it, to onStored: their keys go (back) into the index, the view folds
-// them, erases they call for are queued.
-func (g *gate) catchUp(ctx context.Context, from, to uint64) error {
+// them, erases they call for are queued. It returns the fact key found at
+// each of those sequences (0 for other entries), so that appends the gate
+// made can be told from entries someone else put there.
+func (g *gate) catchUp(ctx context.Context, from, to uint64) (map[uint64]uint64, error) {
+	stored := map[uint64]uint64{}
 	for seq := from; seq <= to; seq++ {
 		raw, err := g.logs.GetMsg(ctx, seq)
 		if err != nil {
-			return fmt.Errorf("catch up with log entry %d: %w", seq, err)
+			return nil, fmt.Errorf("catch up with log entry %d: %w", seq, err)
 		}
-		intakeSeq, _ := strconv.ParseUint(raw.Header.Get(fact.HeaderIntakeSeq), 10, 64)
+		stored[seq] = 0
+		intakeSeq, err := strconv.ParseUint(raw.Header.Get(fact.HeaderIntakeSeq), 10, 64)
+		if err != nil {
+			// Not the hub's (see errForeign): it moves the log on, not the
+			// intake; the projector skips it.
+			intakeSeq = g.confirmedIntake.Load()
+		}
 		msg := &nats.Msg{Subject: raw.Subject, Header: raw.Header, Data: raw.Data}
 		e := &logEntry{msg: msg, intakeSeq: intakeSeq, seq: seq}
-		if dept, ok := strings.CutPrefix(raw.Subject, fact.RejectedSubjectPrefix); ok {
+		if dept, ok := strings.CutPrefix(raw.Subject, fact.RejectedSubjectPrefix); ok && raw.Header.Get(fact.HeaderIntakeSeq) != "" {
 			var r struct {
 				Department string `json:"department"`
 				IDNumbers  int    `json:"id_numbers"`
 			}
 			if err := json.Unmarshal(raw.Data, &r); err != nil {
-				return fmt.Errorf("catch up with log entry %d: %w", seq, err)
+				return nil, fmt.Errorf("catch up with log entry %d: %w", seq, err)
 			}
 			e.rejected, e.erase = r.Department, r.IDNumbers > 0
 			if e.rejected == "" {
@@ -331,6 +354,7 @@ func (g *gate) catchUp(ctx context.Context, from, to uint64) error {
 			}
 		} else if key, err := strconv.ParseUint(raw.Header.Get(fact.HeaderKey), 16, 64); err == nil {
 			e.key = key
+			stored[seq] = key
 			pub := schemas.Publisher{}
 			if fe, err := fact.DecodeEntry(seq, raw.Subject, raw.Header, raw.Data); err == nil {
 				pub, _ = g.cat.ParseSource(fe.Source)
@@ -342,7 +366,7 @@ func (g *gate) catchUp(ctx context.Context, from, to uint64) error {
 		g.log.Warn("log entry stored without acknowledgement; caught up", "seq", seq)
 		g.onStored(e)
 	}
-	return nil
+	return stored, nil
 }
 
 func (g *gate) trimRecent() {

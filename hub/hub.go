@@ -21,8 +21,18 @@ import (
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/schemas"
+	"github.com/xianyang/anzhi/subscribers"
 	"github.com/xianyang/anzhi/view"
 )
+
+// HubOnlySubjects are the subjects only the hub publishes on: the canonical
+// log, the lead office's view (its subjects and KV bucket) and the view's
+// checkpoints. The embedded server refuses them to everyone else; on an
+// external NATS, grant them to the hub's identity only.
+var HubOnlySubjects = []string{
+	fact.FactSubjectPrefix + ">", fact.RejectedSubjectPrefix + ">",
+	subscribers.ViewSubjects, "$KV." + subscribers.ViewBucket + ".>", "$O." + SnapshotBucket + ".>",
+}
 
 // Config configures a hub. The zero value of every field but DataDir (or
 // NATSURL) has a sensible default.
@@ -149,12 +159,13 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if cfg.NATSURL == "" {
 		h.embedded, err = StartEmbedded(EmbeddedConfig{
 			DataDir: cfg.DataDir, Listen: cfg.NATSListen, SyncAlways: cfg.SyncAlways, Logger: cfg.Logger,
+			HubOnly: HubOnlySubjects,
 		})
 		if err != nil {
 			return nil, err
 		}
 		h.url = h.embedded.ClientURL()
-		opts = append(opts, nats.InProcessServer(h.embedded.srv))
+		opts = append(opts, h.embedded.HubOptions()...)
 	} else {
 		h.url = cfg.NATSURL
 		opts = append(opts, cfg.NATSOptions...)

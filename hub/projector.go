@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -48,8 +49,16 @@ type storedEntry struct {
 	rejected string
 }
 
+// errForeign marks a log entry the hub did not write: on a NATS that does
+// not keep the log's subjects to the hub, any client publishing there by
+// mistake lands in the log. Such entries are never folded.
+var errForeign = errors.New("not written by the hub (no " + fact.HeaderIntakeSeq + " header); ignored")
+
 // decode turns a stored log message into a view entry.
 func decodeLogEntry(seq uint64, subject string, header nats.Header, data []byte) (view.LogEntry, error) {
+	if header.Get(fact.HeaderIntakeSeq) == "" {
+		return view.LogEntry{Entry: fact.Entry{Seq: seq}}, fmt.Errorf("log entry %d on %s: %w", seq, subject, errForeign)
+	}
 	if dept, ok := strings.CutPrefix(subject, fact.RejectedSubjectPrefix); ok {
 		if rest, ok := strings.CutPrefix(dept, "county."); ok {
 			dept = "county/" + rest
@@ -164,7 +173,16 @@ func replay(ctx context.Context, logs jetstream.Stream, v *view.View, g *gate, c
 		}
 		seq := md.Sequence.Stream
 		le, err := decodeLogEntry(seq, msg.Subject(), msg.Headers(), msg.Data())
-		if err != nil {
+		switch {
+		case errors.Is(err, errForeign):
+			slog.Warn("replay: skipping a log entry the hub did not write", "seq", seq, "subject", msg.Subject())
+			if seq >= lastSeq {
+				flush()
+				v.Advance(lastSeq)
+				return changes, nil
+			}
+			continue
+		case err != nil:
 			return nil, fmt.Errorf("replay the log: %w", err)
 		}
 		if le.RejectedBy == "" {

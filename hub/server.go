@@ -1,6 +1,8 @@
 package hub
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 )
 
 // EmbeddedConfig configures the embedded NATS server.
@@ -26,13 +29,31 @@ type EmbeddedConfig struct {
 	// 2 minutes). SyncAlways fsyncs every write (slow, ≈3k msgs/s).
 	SyncInterval time.Duration
 	SyncAlways   bool
-	Logger       *slog.Logger
+	// HubOnly lists subjects only the hub may publish on (its log, its
+	// view, its checkpoints). When set, clients that connect without
+	// credentials — departments — may publish anywhere else; the hub
+	// connects with credentials of its own (see HubOptions).
+	HubOnly []string
+	Logger  *slog.Logger
 }
 
 // Embedded is a running in-process nats-server with JetStream.
 type Embedded struct {
 	srv  *server.Server
 	lock *os.File // held while the server runs (see lockDataDir)
+	// The hub's own user when HubOnly is set.
+	hubUser, hubPass string
+}
+
+// HubOptions are the connection options of the hub's own connections: in
+// process, and with the hub's credentials when the server keeps subjects to
+// the hub.
+func (e *Embedded) HubOptions() []nats.Option {
+	opts := []nats.Option{nats.InProcessServer(e.srv)}
+	if e.hubUser != "" {
+		opts = append(opts, nats.UserInfo(e.hubUser, e.hubPass))
+	}
+	return opts
 }
 
 // ErrNotReady means the embedded server did not become ready in time.
@@ -95,6 +116,22 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if opts.MaxPayload == 0 {
 		opts.MaxPayload = 1 << 20
 	}
+	var hubUser, hubPass string
+	if len(cfg.HubOnly) > 0 {
+		// A department that publishes on the log's subjects by mistake (a
+		// typo, a client pointed at anzhi.fact.… instead of its family)
+		// must not write into the log, the view or a checkpoint: everyone
+		// but the hub is refused those subjects. (Real deployments give
+		// every department its own identity; see the README.)
+		hubUser, hubPass = "anzhi-hub", randomSecret()
+		opts.Users = []*server.User{
+			{Username: hubUser, Password: hubPass},
+			{Username: "department", Password: randomSecret(), Permissions: &server.Permissions{
+				Publish: &server.SubjectPermission{Deny: cfg.HubOnly},
+			}},
+		}
+		opts.NoAuthUser = "department"
+	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded NATS: %w", err)
@@ -108,7 +145,7 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		return nil, fmt.Errorf("%w after 30s (is %s:%d in use?)", ErrNotReady, host, port)
 	}
 	started = true
-	return &Embedded{srv: srv, lock: lock}, nil
+	return &Embedded{srv: srv, lock: lock, hubUser: hubUser, hubPass: hubPass}, nil
 }
 
 // ClientURL is the nats:// URL clients connect to.
@@ -121,6 +158,12 @@ func (e *Embedded) Shutdown() {
 	if e.lock != nil {
 		e.lock.Close()
 	}
+}
+
+func randomSecret() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 type natsLogger struct{ l *slog.Logger }
