@@ -77,13 +77,14 @@ func Rejections(ctx context.Context, js jetstream.JetStream, q RejectionQuery) (
 			if err != nil {
 				return nil, 0, fmt.Errorf("read rejection ledger: %w", err)
 			}
-			var r LoggedRejection
-			if err := json.Unmarshal(m.Data(), &r.Rejection); err != nil {
-				return nil, 0, fmt.Errorf("rejection at log sequence %d is not readable: %w", md.Sequence.Stream, err)
-			}
-			r.Seq = md.Sequence.Stream
-			out = append(out, r)
 			more = md.NumPending > 0
+			r, ok, err := decodeRejection(m, md)
+			if err != nil {
+				return nil, 0, err
+			}
+			if ok {
+				out = append(out, r)
+			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoHeartbeat) {
 			return nil, 0, fmt.Errorf("read rejection ledger: %w", err)
@@ -92,8 +93,78 @@ func Rejections(ctx context.Context, js jetstream.JetStream, q RejectionQuery) (
 			return out, 0, nil
 		}
 	}
-	if !more {
+	if !more || len(out) == 0 {
 		return out, 0, nil
 	}
 	return out, out[len(out)-1].Seq, nil
+}
+
+// decodeRejection reads a ledger entry; ok is false for an entry the hub did
+// not write (no Anzhi-Intake-Seq header: a client that published on the
+// ledger's subject of a NATS that does not keep it to the hub).
+func decodeRejection(m jetstream.Msg, md *jetstream.MsgMetadata) (r LoggedRejection, ok bool, err error) {
+	if m.Headers().Get(fact.HeaderIntakeSeq) == "" {
+		return r, false, nil
+	}
+	if err := json.Unmarshal(m.Data(), &r.Rejection); err != nil {
+		return r, false, fmt.Errorf("rejection at log sequence %d is not readable: %w", md.Sequence.Stream, err)
+	}
+	r.Seq = md.Sequence.Stream
+	return r, true, nil
+}
+
+// FollowRejections calls fn for every entry of the ledger the query selects
+// (its Limit aside), in log order, then for each new one as the hub records
+// it, until ctx ends or fn fails. It reads the ledger itself, not the
+// notices, so nothing is missed while the connection is down and nothing is
+// shown that the log did not store; it returns an error when the connection
+// is lost for good.
+func FollowRejections(ctx context.Context, js jetstream.JetStream, q RejectionQuery, fn func(LoggedRejection) error) error {
+	filter := fact.RejectedSubjectPrefix + ">"
+	if q.Department != "" {
+		filter = fact.RejectedSubject(q.Department)
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}}
+	switch {
+	case q.After > 0:
+		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cfg.OptStartSeq = q.After + 1
+	case !q.Since.IsZero():
+		cfg.DeliverPolicy = jetstream.DeliverByStartTimePolicy
+		t := q.Since
+		cfg.OptStartTime = &t
+	}
+	cons, err := js.OrderedConsumer(ctx, fact.LogStream, cfg)
+	if err != nil {
+		return fmt.Errorf("follow rejection ledger: %w", err)
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return fmt.Errorf("follow rejection ledger: %w", err)
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	for {
+		m, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("follow rejection ledger: %w", err)
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			return fmt.Errorf("follow rejection ledger: %w", err)
+		}
+		r, ok, err := decodeRejection(m, md)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
 }

@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
-	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/subscribers"
 )
 
@@ -33,9 +30,11 @@ func newRejectionsCmd(a *app) *cobra.Command {
 
 Entries are read from the canonical log in order; --after and --since select
 where to start, --limit how many to show (use the printed --after to page on).
-With --follow, new rejections are printed as the hub records them (core NATS
-notices on anzhi.rejected.<dept>) until interrupted; notices carry no log
-sequence, so their seq is shown as "-" (0 in JSON).`,
+With --follow, every entry from --after or --since (from the start when
+neither is given) is printed, whatever --limit says, then each new one as the
+hub records it, until interrupted. Following reads the ledger itself, so a
+dropped connection loses nothing; a connection lost for good ends the command
+with exit 1.`,
 		Example: `  anzhi rejections --dept edu --since 2024-05-01T00:00:00+08:00
   anzhi rejections --json | jq .violations
   anzhi rejections --dept county/610424 --follow`,
@@ -49,7 +48,7 @@ sequence, so their seq is shown as "-" (0 in JSON).`,
 	fl.Uint64Var(&f.after, "after", 0, "only entries after this log sequence")
 	fl.IntVar(&f.limit, "limit", 100, "at most this many entries (1 to 10000)")
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object a line")
-	fl.BoolVar(&f.follow, "follow", false, "then print new rejections as they come, until interrupted")
+	fl.BoolVar(&f.follow, "follow", false, "print every entry from --after/--since on, then new ones as they come, until interrupted")
 	return cmd
 }
 
@@ -80,57 +79,29 @@ func (a *app) runRejections(ctx context.Context, f rejectionsFlags) error {
 	}
 	defer nc.Close()
 
-	// Subscribe before reading the ledger so that nothing recorded in
-	// between is missed; what the ledger already showed is skipped.
-	var notices chan *nats.Msg
 	if f.follow {
-		notices = make(chan *nats.Msg, 4096)
-		subject := fact.RejectedSubjectPrefix + ">"
-		if f.dept != "" {
-			subject = fact.RejectedSubject(f.dept)
-		}
-		sub, err := nc.ChanSubscribe(subject, notices)
+		a.log.Info("following the rejection ledger; interrupt to stop")
+		err := subscribers.FollowRejections(ctx, js, q, func(r subscribers.LoggedRejection) error {
+			return a.printRejection(r, f.asJSON)
+		})
 		if err != nil {
-			return fmt.Errorf("subscribe to %s: %w", subject, err)
+			return fmt.Errorf("%w (has a hub run on this NATS?)", err)
 		}
-		defer func() { _ = sub.Unsubscribe() }()
+		return nil
 	}
 	items, next, err := subscribers.Rejections(ctx, js, q)
 	if err != nil {
 		return fmt.Errorf("read the rejection ledger (has a hub run on this NATS?): %w", err)
 	}
-	var shown uint64 // highest intake sequence printed
 	for _, r := range items {
 		if err := a.printRejection(r, f.asJSON); err != nil {
 			return err
 		}
-		shown = max(shown, r.IntakeSeq)
 	}
 	if next > 0 {
 		a.log.Info("more rejections in the ledger", "next", fmt.Sprintf("--after %d", next))
 	}
-	if !f.follow {
-		return nil
-	}
-	a.log.Info("following new rejections; interrupt to stop")
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case m := <-notices:
-			var r subscribers.LoggedRejection
-			if err := json.Unmarshal(m.Data, &r.Rejection); err != nil {
-				a.log.Warn("unreadable rejection notice", "subject", m.Subject, "err", err)
-				continue
-			}
-			if r.IntakeSeq != 0 && r.IntakeSeq <= shown {
-				continue
-			}
-			if err := a.printRejection(r, f.asJSON); err != nil {
-				return err
-			}
-		}
-	}
+	return nil
 }
 
 // printRejection prints one rejection as a JSON line or a block.

@@ -116,15 +116,23 @@ func TestRejectionsFollow(t *testing.T) {
 	ctx, cancel := context.WithCancel(testContext(t))
 	defer cancel()
 	h := startHub(t)
+	// Three already in the ledger: all are shown, whatever --limit says
+	// (once only the first page was, and the rest never).
+	for _, id := range []string{"old-1", "old-2", "old-3"} {
+		publishRaw(t, ctx, h, "edu.enrolment.610424", strings.Replace(unknownType, "bad-1", id, 1))
+	}
+	if err := h.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"rejections", "--nats-url", h.ClientURL(), "--dept", "edu", "--follow", "--json"}, &stdout, &stderr)
+		done <- run(ctx, []string{"rejections", "--nats-url", h.ClientURL(), "--dept", "edu", "--follow", "--json", "--limit", "1"}, &stdout, &stderr)
 	}()
-	waitFor(t, ctx, "the follow to start", func() bool { return strings.Contains(stderr.String(), "following new rejections") })
+	waitFor(t, ctx, "the ledger so far", func() bool { return strings.Contains(stdout.String(), `"id":"old-3"`) })
 	publishRaw(t, ctx, h, "edu.enrolment.610424", unknownType)
 	publishRaw(t, ctx, h, "civil.assistance.610424", strings.Replace(unknownType, "/xianyang/edu", "/xianyang/civil", 1))
-	waitFor(t, ctx, "the notice", func() bool { return strings.Contains(stdout.String(), `"id":"bad-1"`) })
+	waitFor(t, ctx, "the new one", func() bool { return strings.Contains(stdout.String(), `"id":"bad-1"`) })
 	if err := h.WaitIdle(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -133,15 +141,22 @@ func TestRejectionsFollow(t *testing.T) {
 		t.Errorf("exit code %d, want %d; stderr:\n%s", got, want, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	if got, want := len(lines), 1; got != want {
-		t.Fatalf("%d notices, want %d (only edu's):\n%s", got, want, stdout.String())
+	if got, want := len(lines), 4; got != want {
+		t.Fatalf("%d rejections, want %d (only edu's):\n%s", got, want, stdout.String())
 	}
-	var rej subscribers.LoggedRejection
-	if err := json.Unmarshal([]byte(lines[0]), &rej); err != nil {
-		t.Fatalf("not JSON: %v", err)
-	}
-	if got, want := rej.Department, "edu"; got != want {
-		t.Errorf("department %q, want %q", got, want)
+	var last uint64
+	for _, line := range lines {
+		var rej subscribers.LoggedRejection
+		if err := json.Unmarshal([]byte(line), &rej); err != nil {
+			t.Fatalf("not JSON: %v", err)
+		}
+		if got, want := rej.Department, "edu"; got != want {
+			t.Errorf("department %q, want %q", got, want)
+		}
+		if rej.Seq <= last {
+			t.Errorf("log sequence %d after %d: out of order or missing", rej.Seq, last)
+		}
+		last = rej.Seq
 	}
 }
 
