@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -405,17 +407,17 @@ func (g *gate) judge(ctx context.Context, w *logWriter, j *job) error {
 		key := fact.Key(vd.Event.Source, vd.Event.ID)
 		if packed, seen := g.keys[key]; seen {
 			seq, _ := unpackKey(packed)
-			same, err := g.sameAsStored(ctx, w, seq, vd)
+			differs, err := g.differsFromStored(ctx, w, seq, vd)
 			if err != nil {
 				return err
 			}
-			if same {
+			if differs == "" {
 				g.metrics.duplicate(vd.Publisher.String())
 				return nil
 			}
 			vd.Violations = append(vd.Violations, schemas.Violation{
 				Pointer: "/id", Reason: schemas.ReasonConflict,
-				Message: fmt.Sprintf("id %q from %s was already used for a different fact (log sequence %d); a new fact needs a new id", vd.Event.ID, vd.Event.Source, seq),
+				Message: fmt.Sprintf("id %q from %s was already used for a different fact (log sequence %d; %s differs); a new fact needs a new id", vd.Event.ID, vd.Event.Source, seq, differs),
 			})
 		} else {
 			if err := g.appendFact(ctx, w, j.m, vd, j.seq, j.received, key, nil); err != nil {
@@ -504,26 +506,129 @@ func (g *gate) write(ctx context.Context, w *logWriter, s submission) error {
 	return g.appendFact(ctx, w, m, vd, pos, time.Now(), key, &s)
 }
 
-// sameAsStored compares a fact with the accepted one at log sequence seq.
-func (g *gate) sameAsStored(ctx context.Context, w *logWriter, seq uint64, vd *fact.Verdict) (bool, error) {
+// differsFromStored compares a fact with the accepted one at log sequence
+// seq and names what differs ("" when it is the same fact). Values are
+// compared for what they mean, not how they are written: the same fact sent
+// again in the other mode (the CloudEvents SDK writes a time extension in UTC
+// in binary mode and with its offset in structured mode), or with 3.0 for 3,
+// is the same fact.
+func (g *gate) differsFromStored(ctx context.Context, w *logWriter, seq uint64, vd *fact.Verdict) (string, error) {
 	if g.confirmedLog.Load() < seq {
 		if err := w.Flush(ctx); err != nil {
-			return false, err
+			return "", err
 		}
 	}
 	raw, err := g.logs.GetMsg(ctx, seq)
 	if err != nil {
-		return false, fmt.Errorf("read accepted fact at log sequence %d: %w", seq, err)
+		return "", fmt.Errorf("read accepted fact at log sequence %d: %w", seq, err)
 	}
 	sub := strings.TrimPrefix(raw.Subject, fact.FactSubjectPrefix)
 	prev := g.v.Check(fact.Message{Subject: sub, Header: raw.Header, Data: raw.Data})
 	a, b := &prev.Event, &vd.Event
-	if a.Source != b.Source || a.ID != b.ID {
-		return false, nil // a hash collision: a different fact altogether
+	switch {
+	case a.Source != b.Source || a.ID != b.ID:
+		return "the source and id (a different fact whose key collides)", nil
+	case sub != vd.Family.Name+"."+vd.Area:
+		return "the NATS subject", nil
+	case a.Type != b.Type:
+		return "type", nil
+	case a.Subject != b.Subject:
+		return "subject", nil
+	case !a.Time.Equal(b.Time):
+		return "time", nil
+	case a.DataSchema != b.DataSchema:
+		return "dataschema", nil
 	}
-	return sub == vd.Family.Name+"."+vd.Area && a.Type == b.Type && a.Subject == b.Subject && a.Time.Equal(b.Time) &&
-		a.DataSchema == b.DataSchema && reflect.DeepEqual(a.Extensions, b.Extensions) &&
-		reflect.DeepEqual(a.Data, b.Data), nil
+	for _, name := range unionKeys(a.Extensions, b.Extensions) {
+		x, okx := a.Extensions[name]
+		y, oky := b.Extensions[name]
+		if okx != oky || !sameAttribute(x, y) {
+			return "extension " + name, nil
+		}
+	}
+	if p := differentJSON(a.Data, b.Data, "/data"); p != "" {
+		return p, nil
+	}
+	return "", nil
+}
+
+func unionKeys(a, b map[string]string) []string {
+	keys := make([]string, 0, len(a)+len(b))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// sameAttribute compares two extension values: equal text, or the same
+// instant written two ways.
+func sameAttribute(x, y string) bool {
+	if x == y {
+		return true
+	}
+	tx, errx := time.Parse(time.RFC3339Nano, x)
+	ty, erry := time.Parse(time.RFC3339Nano, y)
+	return errx == nil && erry == nil && tx.Equal(ty)
+}
+
+// differentJSON returns the JSON pointer of the first difference between
+// two decoded values, numbers compared by value, or "" when they are equal.
+func differentJSON(a, b any, at string) string {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok {
+			return at
+		}
+		keys := make([]string, 0, len(x)+len(y))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		for k := range y {
+			if _, ok := x[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if p := differentJSON(x[k], y[k], at+"/"+k); p != "" {
+				return p
+			}
+		}
+		return ""
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return at
+		}
+		for i := range x {
+			if p := differentJSON(x[i], y[i], fmt.Sprintf("%s/%d", at, i)); p != "" {
+				return p
+			}
+		}
+		return ""
+	case json.Number:
+		y, ok := b.(json.Number)
+		if !ok {
+			return at
+		}
+		rx, okx := new(big.Rat).SetString(x.String())
+		ry, oky := new(big.Rat).SetString(y.String())
+		if !okx || !oky || rx.Cmp(ry) != 0 {
+			return at
+		}
+		return ""
+	}
+	if !reflect.DeepEqual(a, b) {
+		return at
+	}
+	return ""
 }
 
 // janitor erases intake messages that carried raw ID-card numbers once their

@@ -350,3 +350,56 @@ func TestPublisherRefusesLocally(t *testing.T) {
 	}
 	_ = js
 }
+
+// TestSameFactWrittenDifferently: the same fact sent again with its values
+// written another way — a time extension in UTC instead of with its offset
+// (as the CloudEvents SDK writes it in binary mode), 3.0 for 3 — is the
+// same fact, not an id_conflict; a real difference is refused, naming it.
+func TestSameFactWrittenDifferently(t *testing.T) {
+	h, nc, js := ingestHub(t, t.TempDir(), nil)
+	ctx := context.Background()
+	p, err := publishers.New(nc, "edu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := publishers.New(nc, "edu", publishers.WithBinaryMode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := enrolmentFact(testPersonKey)
+	f.ID = "enrol-written-twice"
+	d := enrolmentData(testPersonKey)
+	d["grade"] = 3
+	f.Data = d
+	f.Extensions = map[string]string{"recordedat": "2024-05-01T09:30:00.000000005+08:00"}
+	if _, err := p.Publish(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	again := f
+	d2 := enrolmentData(testPersonKey)
+	d2["grade"] = json.Number("3.0")
+	again.Data = d2
+	again.Extensions = map[string]string{"recordedat": "2024-05-01T01:30:00.000000005Z"}
+	if _, err := pb.Publish(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	changed := f
+	d3 := enrolmentData(testPersonKey)
+	d3["level"] = "junior"
+	d3["grade"] = 8
+	changed.Data = d3
+	if _, err := p.Publish(ctx, changed); err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t, h)
+	if got := logged(t, js, fact.FactSubjectPrefix+">"); len(got) != 1 {
+		t.Errorf("%d facts in the log, want 1", len(got))
+	}
+	rs, _, err := subscribers.Rejections(ctx, js, subscribers.RejectionQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].Violations[0].Reason != schemas.ReasonConflict || !strings.Contains(rs[0].Violations[0].Message, "/data/grade differs") {
+		t.Errorf("rejections = %+v, want one id_conflict naming /data/grade", rs)
+	}
+}
