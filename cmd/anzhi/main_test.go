@@ -121,6 +121,7 @@ func TestUsageErrors(t *testing.T) {
 		{"schemas show without type", []string{"schemas", "show"}, "accepts 1 arg"},
 		{"rejections bad since", []string{"rejections", "--since", "yesterday"}, "--since"},
 		{"rejections bad limit", []string{"rejections", "--limit", "0"}, "--limit"},
+		{"rejections since and after", []string{"rejections", "--since", "2024-05-01T00:00:00+08:00", "--after", "7"}, "give one"},
 		{"rejections bad dept", []string{"rejections", "--dept", "county/610101"}, "--dept"},
 		{"hub with arguments", []string{"hub", "now"}, "unknown command"},
 		{"unknown schemas subcommand", []string{"schemas", "bogus"}, `unknown command "bogus" for anzhi schemas`},

@@ -63,6 +63,9 @@ func (a *app) runRejections(ctx context.Context, f rejectionsFlags) error {
 			return usageErrorf("--dept: %w", err)
 		}
 	}
+	if f.since != "" && f.after > 0 {
+		return usageErrorf("--since and --after both say where to start: give one")
+	}
 	if f.since != "" {
 		t, err := time.Parse(time.RFC3339, f.since)
 		if err != nil {
