@@ -552,7 +552,8 @@ func (g *gate) differsFromStored(ctx context.Context, w *logWriter, seq uint64, 
 	return "", nil
 }
 
-func unionKeys(a, b map[string]string) []string {
+// unionKeys returns the keys of a and b, sorted, each once.
+func unionKeys[V any](a, b map[string]V) []string {
 	keys := make([]string, 0, len(a)+len(b))
 	for k := range a {
 		keys = append(keys, k)
@@ -586,17 +587,7 @@ func differentJSON(a, b any, at string) string {
 		if !ok {
 			return at
 		}
-		keys := make([]string, 0, len(x)+len(y))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		for k := range y {
-			if _, ok := x[k]; !ok {
-				keys = append(keys, k)
-			}
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
+		for _, k := range unionKeys(x, y) {
 			if p := differentJSON(x[k], y[k], at+"/"+k); p != "" {
 				return p
 			}

@@ -46,21 +46,7 @@ func Rejections(ctx context.Context, js jetstream.JetStream, q RejectionQuery) (
 	if q.Limit > 10000 {
 		return nil, 0, fmt.Errorf("%w: limit %d is above 10000", ErrBadQuery, q.Limit)
 	}
-	filter := fact.RejectedSubjectPrefix + ">"
-	if q.Department != "" {
-		filter = fact.RejectedSubject(q.Department)
-	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}}
-	switch {
-	case q.After > 0:
-		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-		cfg.OptStartSeq = q.After + 1
-	case !q.Since.IsZero():
-		cfg.DeliverPolicy = jetstream.DeliverByStartTimePolicy
-		t := q.Since
-		cfg.OptStartTime = &t
-	}
-	cons, err := js.OrderedConsumer(ctx, fact.LogStream, cfg)
+	cons, err := ledgerConsumer(ctx, js, q)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read rejection ledger: %w", err)
 	}
@@ -99,6 +85,26 @@ func Rejections(ctx context.Context, js jetstream.JetStream, q RejectionQuery) (
 	return out, out[len(out)-1].Seq, nil
 }
 
+// ledgerConsumer reads the ledger entries the query selects, from where it
+// says to start.
+func ledgerConsumer(ctx context.Context, js jetstream.JetStream, q RejectionQuery) (jetstream.Consumer, error) {
+	filter := fact.RejectedSubjectPrefix + ">"
+	if q.Department != "" {
+		filter = fact.RejectedSubject(q.Department)
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}}
+	switch {
+	case q.After > 0:
+		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cfg.OptStartSeq = q.After + 1
+	case !q.Since.IsZero():
+		cfg.DeliverPolicy = jetstream.DeliverByStartTimePolicy
+		t := q.Since
+		cfg.OptStartTime = &t
+	}
+	return js.OrderedConsumer(ctx, fact.LogStream, cfg)
+}
+
 // decodeRejection reads a ledger entry; ok is false for an entry the hub did
 // not write (no Anzhi-Intake-Seq header: a client that published on the
 // ledger's subject of a NATS that does not keep it to the hub).
@@ -120,21 +126,7 @@ func decodeRejection(m jetstream.Msg, md *jetstream.MsgMetadata) (r LoggedReject
 // shown that the log did not store; it returns an error when the connection
 // is lost for good.
 func FollowRejections(ctx context.Context, js jetstream.JetStream, q RejectionQuery, fn func(LoggedRejection) error) error {
-	filter := fact.RejectedSubjectPrefix + ">"
-	if q.Department != "" {
-		filter = fact.RejectedSubject(q.Department)
-	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}}
-	switch {
-	case q.After > 0:
-		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-		cfg.OptStartSeq = q.After + 1
-	case !q.Since.IsZero():
-		cfg.DeliverPolicy = jetstream.DeliverByStartTimePolicy
-		t := q.Since
-		cfg.OptStartTime = &t
-	}
-	cons, err := js.OrderedConsumer(ctx, fact.LogStream, cfg)
+	cons, err := ledgerConsumer(ctx, js, q)
 	if err != nil {
 		return fmt.Errorf("follow rejection ledger: %w", err)
 	}
