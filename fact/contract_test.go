@@ -180,6 +180,9 @@ func TestRejectionRecordFits(t *testing.T) {
 	if back.IntakeSeq != 7 || len(back.Violations) != 20 || back.OmittedViolations != len(vd.Violations)-20 {
 		t.Errorf("kept %d violations, omitted %d, of %d", len(back.Violations), back.OmittedViolations, len(vd.Violations))
 	}
+	if tiny, err := r.Encode(2048); err != nil || len(tiny) > 2048 || !json.Valid(tiny) {
+		t.Errorf("record cut to 2 KiB: %d bytes, %v", len(tiny), err)
+	}
 	sm := structured(t, "edu.enrolment.610424", with(enrolment(), set("time", "yesterday")))
 	svd := v.CheckIntake(sm)
 	small, err := fact.NewRejection(sm, svd, 1, time.Unix(0, 0)).Encode(fact.MaxRejectionBytes)

@@ -159,8 +159,9 @@ func NewRejection(m Message, vd *Verdict, intakeSeq uint64, received time.Time) 
 
 // Encode encodes the record as JSON of at most max bytes: past that it
 // leaves out, in turn, violations after the first 20 (messages cut to 300
-// bytes), the echoed headers, and the body after 4 KiB, counting what it
-// left out.
+// bytes), the echoed headers, the body after 4 KiB and the attributes after
+// 300 bytes, counting what it left out; as a last resort it keeps only the
+// record's place and reasons in brief.
 func (r *Rejection) Encode(max int) ([]byte, error) {
 	b, err := json.Marshal(r)
 	if err != nil || len(b) <= max {
@@ -189,7 +190,16 @@ func (r *Rejection) Encode(max int) ([]byte, error) {
 	}
 	c.Body, c.BodyBase64 = cut(c.Body, 4<<10), cut(c.BodyBase64, 4<<10)
 	c.Truncated = true
-	return json.Marshal(&c)
+	c.ID, c.Source, c.Type, c.Subject = cut(c.ID, 300), cut(c.Source, 300), cut(c.Type, 300), cut(c.Subject, 300)
+	c.Department = cut(c.Department, 300)
+	if b, err = json.Marshal(&c); err != nil || len(b) <= max {
+		return b, err
+	}
+	// Still too large (max is very small): the place and the reasons only.
+	brief := Rejection{IntakeSeq: c.IntakeSeq, Received: c.Received, Department: cut(c.Department, 64), Mode: c.Mode,
+		Size: c.Size, IDNumbers: c.IDNumbers, Redacted: c.Redacted, Truncated: true,
+		OmittedViolations: len(r.Violations), OmittedHeaders: c.OmittedHeaders, Violations: []schemas.Violation{}}
+	return json.Marshal(&brief)
 }
 
 // cut shortens s to at most n bytes, on a character boundary.

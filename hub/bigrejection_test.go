@@ -1,6 +1,8 @@
 package hub_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -35,6 +37,43 @@ func TestHugeRejectionDoesNotStallIngest(t *testing.T) {
 			if len(rs) != 1 || !strings.Contains(string(rs[0].Data), `"omitted_violations"`) {
 				t.Fatalf("want one cut-down rejection record, got %d", len(rs))
 			}
+			if got := logged(t, js, "anzhi.fact.>"); len(got) != 1 {
+				t.Errorf("%d facts logged after the huge message, want 1", len(got))
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	st, _ := h.Status(ctx)
+	t.Fatalf("gate stuck: %+v", st)
+}
+
+// TestHugeAttributesDoNotStallIngest: the same with attributes instead of
+// headers: an id, type and subject of 120,000 characters each (JSON-escaped
+// six times over in the record) are cut too.
+func TestHugeAttributesDoNotStallIngest(t *testing.T) {
+	ctx, h, _, js := ioHub(t, hub.Config{})
+	long := strings.Repeat("<", 120_000)
+	var ev map[string]any
+	if err := json.Unmarshal(ioStructured(t, "x", "/xianyang/edu"), &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev["id"], ev["type"], ev["subject"] = long, long, long
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.PublishMsg(ctx, &nats.Msg{Subject: ioSubject, Data: buf.Bytes()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.PublishMsg(ctx, &nats.Msg{Subject: ioSubject, Data: ioStructured(t, "after", "/xianyang/edu")}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if st, _ := h.Status(ctx); st.CaughtUp() {
 			if got := logged(t, js, "anzhi.fact.>"); len(got) != 1 {
 				t.Errorf("%d facts logged after the huge message, want 1", len(got))
 			}

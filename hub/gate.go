@@ -354,7 +354,7 @@ func (g *gate) catchUp(ctx context.Context, from, to uint64) (map[uint64]uint64,
 			if e.rejected == "" {
 				e.rejected = dept
 			}
-		} else if key, err := strconv.ParseUint(raw.Header.Get(fact.HeaderKey), 16, 64); err == nil {
+		} else if key, err := strconv.ParseUint(raw.Header.Get(fact.HeaderKey), 16, 64); err == nil && raw.Header.Get(fact.HeaderIntakeSeq) != "" {
 			e.key = key
 			stored[seq] = key
 			pub := schemas.Publisher{}
@@ -488,6 +488,7 @@ func (g *gate) write(ctx context.Context, w *logWriter, s submission) error {
 		msg, err := g.warningMsg(*s.change)
 		if err != nil {
 			g.log.Error("could not build a warning event", "warning", s.change.Warning.ID, "err", err)
+			g.pending.done(changeKey(*s.change)) // never written: not pending either
 			return nil
 		}
 		s.msg = msg
@@ -496,6 +497,9 @@ func (g *gate) write(ctx context.Context, w *logWriter, s submission) error {
 	vd := g.v.Check(m)
 	if !vd.OK() || vd.Publisher.Dept != "hub" {
 		g.log.Error("the hub built an invalid event; not written", "subject", s.msg.Subject, "err", vd.Err(s.msg.Subject))
+		if s.change != nil {
+			g.pending.done(changeKey(*s.change))
+		}
 		return nil
 	}
 	key := fact.Key(vd.Event.Source, vd.Event.ID)

@@ -312,15 +312,17 @@ func SetMsgID(msg *nats.Msg, source, id string) {
 	names := make([]string, 0, len(msg.Header))
 	for k := range msg.Header {
 		if len(k) >= 3 && strings.EqualFold(k[:3], "ce-") {
-			names = append(names, strings.ToLower(k))
+			names = append(names, k)
 		}
 	}
-	slices.Sort(names)
+	slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
 	for _, k := range names {
-		h.Write([]byte(k))
+		h.Write([]byte(strings.ToLower(k)))
 		h.Write([]byte{0})
-		h.Write([]byte(msg.Header.Get(k)))
-		h.Write([]byte{0})
+		for _, v := range msg.Header[k] {
+			h.Write([]byte(v))
+			h.Write([]byte{0})
+		}
 	}
 	h.Write(msg.Data)
 	msg.Header.Set(jetstream.MsgIDHeader, MsgID(source, id)+":"+hex.EncodeToString(h.Sum(nil)[:8]))
