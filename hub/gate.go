@@ -87,6 +87,15 @@ func (g *gate) resolve(key uint64) (seq uint64, pub schemas.Publisher, ok bool) 
 	return seq, pub, true
 }
 
+// index records in the key index that the accepted fact e is at log
+// sequence seq.
+func (g *gate) index(e view.LogEntry, seq uint64) {
+	pub, _ := g.cat.ParseSource(e.Source)
+	g.keysMu.Lock()
+	g.keys[e.Key()] = packKey(seq, g.cat.PublisherIndex(pub))
+	g.keysMu.Unlock()
+}
+
 // seen reports whether the log holds the fact with key key (only from the
 // gate goroutine, which alone writes the index once the gate runs).
 func (g *gate) seen(key uint64) bool {
@@ -334,41 +343,38 @@ func (g *gate) catchUp(ctx context.Context, from, to uint64) (map[uint64]uint64,
 			return nil, fmt.Errorf("catch up with log entry %d: %w", seq, err)
 		}
 		stored[seq] = 0
-		intakeSeq, err := strconv.ParseUint(raw.Header.Get(fact.HeaderIntakeSeq), 10, 64)
-		if err != nil {
-			// Not the hub's (see errForeign): it moves the log on, not the
-			// intake; the projector skips it.
-			intakeSeq = g.confirmedIntake.Load()
-		}
 		msg := &nats.Msg{Subject: raw.Subject, Header: raw.Header, Data: raw.Data}
-		e := &logEntry{msg: msg, intakeSeq: intakeSeq, seq: seq}
-		if dept, ok := strings.CutPrefix(raw.Subject, fact.RejectedSubjectPrefix); ok && raw.Header.Get(fact.HeaderIntakeSeq) != "" {
+		// Not the hub's (errForeign) moves the log on, not the intake; the
+		// projector skips it.
+		e := &logEntry{msg: msg, intakeSeq: g.confirmedIntake.Load(), seq: seq}
+		le, err := decodeLogEntry(seq, raw.Subject, raw.Header, raw.Data)
+		switch {
+		case errors.Is(err, errForeign):
+		case err != nil:
+			return nil, fmt.Errorf("catch up with log entry %d: %w", seq, err)
+		case le.RejectedBy != "":
 			var r struct {
-				Department string `json:"department"`
-				IDNumbers  int    `json:"id_numbers"`
+				IDNumbers int `json:"id_numbers"`
 			}
 			if err := json.Unmarshal(raw.Data, &r); err != nil {
 				return nil, fmt.Errorf("catch up with log entry %d: %w", seq, err)
 			}
-			e.rejected, e.erase = r.Department, r.IDNumbers > 0
-			if e.rejected == "" {
-				e.rejected = dept
-			}
-		} else if key, err := strconv.ParseUint(raw.Header.Get(fact.HeaderKey), 16, 64); err == nil && raw.Header.Get(fact.HeaderIntakeSeq) != "" {
-			e.key = key
-			stored[seq] = key
-			pub := schemas.Publisher{}
-			if fe, err := fact.DecodeEntry(seq, raw.Subject, raw.Header, raw.Data); err == nil {
-				pub, _ = g.cat.ParseSource(fe.Source)
-			}
-			g.keysMu.Lock()
-			g.keys[key] = packKey(seq, g.cat.PublisherIndex(pub))
-			g.keysMu.Unlock()
+			e.intakeSeq, e.rejected, e.erase = headerSeq(raw.Header), le.RejectedBy, r.IDNumbers > 0
+		default:
+			e.intakeSeq, e.key = headerSeq(raw.Header), le.Key()
+			stored[seq] = e.key
+			g.index(le, seq)
 		}
 		g.log.Warn("log entry stored without acknowledgement; caught up", "seq", seq)
 		g.onStored(e)
 	}
 	return stored, nil
+}
+
+// headerSeq reads the intake sequence a log entry of the hub's records.
+func headerSeq(h nats.Header) uint64 {
+	n, _ := strconv.ParseUint(h.Get(fact.HeaderIntakeSeq), 10, 64)
+	return n
 }
 
 func (g *gate) trimRecent() {

@@ -234,7 +234,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	start := time.Now()
-	changes, err := replay(ctx, h.logs, h.view, h.gate, cfg.Catalog, from+1, lastSeq, func(done, total uint64) {
+	changes, err := replay(ctx, h.logs, h.view, h.gate, from+1, lastSeq, func(done, total uint64) {
 		cfg.Logger.Info("replaying the log", "seq", done, "of", total)
 	})
 	if err != nil {

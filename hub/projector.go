@@ -133,7 +133,7 @@ func (p *projector) emit(changes []view.Change) {
 // replay folds the log from the view's position to lastSeq into the view
 // and the gate's key index, and returns the warning changes the replay
 // derived (the gate writes those the log does not have yet).
-func replay(ctx context.Context, logs jetstream.Stream, v *view.View, g *gate, cat *schemas.Catalog,
+func replay(ctx context.Context, logs jetstream.Stream, v *view.View, g *gate,
 	from, lastSeq uint64, progress func(done, total uint64)) ([]view.Change, error) {
 	if lastSeq < from {
 		return nil, nil
@@ -176,24 +176,16 @@ func replay(ctx context.Context, logs jetstream.Stream, v *view.View, g *gate, c
 		switch {
 		case errors.Is(err, errForeign):
 			slog.Warn("replay: skipping a log entry the hub did not write", "seq", seq, "subject", msg.Subject())
-			if seq >= lastSeq {
-				flush()
-				v.Advance(lastSeq)
-				return changes, nil
-			}
-			continue
 		case err != nil:
 			return nil, fmt.Errorf("replay the log: %w", err)
-		}
-		if le.RejectedBy == "" {
-			pub, _ := cat.ParseSource(le.Source)
-			g.keysMu.Lock()
-			g.keys[le.Key()] = packKey(seq, cat.PublisherIndex(pub))
-			g.keysMu.Unlock()
-		}
-		batch = append(batch, le)
-		if len(batch) == cap(batch) {
-			flush()
+		default:
+			if le.RejectedBy == "" {
+				g.index(le, seq)
+			}
+			batch = append(batch, le)
+			if len(batch) == cap(batch) {
+				flush()
+			}
 		}
 		if progress != nil && time.Now().After(next) {
 			progress(seq, lastSeq)
