@@ -475,18 +475,17 @@ func greater(a, b any) bool {
 // JSON escape hides a number from a byte scan — the decoded strings and keys.
 func (v *Validator) scanIDNumbers(vd *Verdict, m Message, attrs map[string]any) {
 	const advice = "publish person_key (HMAC of the number) instead"
-	count := func(s string) int { _, ms := findIDNumbers([]byte(s)); return len(ms) }
-	if n := count(m.Subject); n > 0 {
+	if n := idNumbersIn(m.Subject); n > 0 {
 		vd.IDNumbers += n
 		vd.add("subject:"+m.Subject, schemas.ReasonIDNumber, "a raw ID-card number is present in the NATS subject")
 	}
 	for _, k := range sortedHeaderNames(m.Header) {
-		if n := count(k); n > 0 {
+		if n := idNumbersIn(k); n > 0 {
 			vd.IDNumbers += n
 			vd.add("header:"+k, schemas.ReasonIDNumber, "a raw ID-card number is present in a header name")
 		}
 		for _, val := range m.Header[k] {
-			if n := count(val); n > 0 {
+			if n := idNumbersIn(val); n > 0 {
 				vd.IDNumbers += n
 				vd.add("header:"+k, schemas.ReasonIDNumber, "a raw ID-card number is present in header %s", k)
 			}
@@ -536,7 +535,7 @@ func idPointers(v any, at string) []string {
 			sort.Strings(keys)
 			for _, k := range keys {
 				p := at + "/" + escapePointer(k)
-				if containsIDNumber(k) {
+				if idNumbersIn(k) > 0 {
 					out = append(out, p)
 				}
 				walk(x[k], p)
@@ -546,11 +545,11 @@ func idPointers(v any, at string) []string {
 				walk(e, fmt.Sprintf("%s/%d", at, i))
 			}
 		case string:
-			if containsIDNumber(x) {
+			if idNumbersIn(x) > 0 {
 				out = append(out, at)
 			}
 		case json.Number:
-			if containsIDNumber(string(x)) {
+			if idNumbersIn(string(x)) > 0 {
 				out = append(out, at)
 			}
 		}
@@ -713,9 +712,11 @@ func findIDNumbers(b []byte) (u []byte, ms []idcard.Match) {
 	return u, ms
 }
 
-func containsIDNumber(s string) bool {
+// idNumbersIn counts the ID-card numbers in s, found as findIDNumbers finds
+// them.
+func idNumbersIn(s string) int {
 	_, ms := findIDNumbers([]byte(s))
-	return len(ms) > 0
+	return len(ms)
 }
 
 // foldFullWidth writes full-width digits and X (０-９, Ｘ, ｘ), which a
