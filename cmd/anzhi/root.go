@@ -95,16 +95,13 @@ func keepErr(errp *error, what string, finish func() error) {
 // checks that the server holds a hub's intake: publishing to a NATS where no
 // hub ever ran would otherwise wait out every fact's retries, one by one.
 func connectIntake(ctx context.Context, url, name string) (*nats.Conn, error) {
-	nc, err := connect(url, name)
+	nc, js, err := connectJS(url, name)
 	if err != nil {
 		return nil, err
 	}
-	js, err := jetstream.New(nc)
-	if err == nil {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err = js.Stream(cctx, fact.IntakeStream)
-		cancel()
-	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	_, err = js.Stream(cctx, fact.IntakeStream)
+	cancel()
 	switch {
 	case err == nil || ctx.Err() != nil:
 		return nc, nil // interrupted: the command stops and says what it did
