@@ -254,16 +254,23 @@ func TestRepublishIsNoOp(t *testing.T) {
 	if _, err := p.Publish(ctx, changed); err != nil {
 		t.Fatal(err)
 	}
+	wantOneFactOneConflict(t, h, js, "")
+}
+
+// wantOneFactOneConflict waits for the hub, then checks the log holds one
+// fact and the ledger one id_conflict whose message contains naming.
+func wantOneFactOneConflict(t *testing.T, h *hub.Hub, js jetstream.JetStream, naming string) {
+	t.Helper()
 	waitIdle(t, h)
 	if got := logged(t, js, fact.FactSubjectPrefix+">"); len(got) != 1 {
 		t.Errorf("%d facts in the log, want 1", len(got))
 	}
-	rs, _, err := subscribers.Rejections(ctx, js, subscribers.RejectionQuery{})
+	rs, _, err := subscribers.Rejections(context.Background(), js, subscribers.RejectionQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs) != 1 || rs[0].Violations[0].Reason != schemas.ReasonConflict {
-		t.Errorf("rejections = %+v, want one id_conflict", rs)
+	if len(rs) != 1 || rs[0].Violations[0].Reason != schemas.ReasonConflict || !strings.Contains(rs[0].Violations[0].Message, naming) {
+		t.Errorf("rejections = %+v, want one id_conflict naming %q", rs, naming)
 	}
 }
 
@@ -391,15 +398,5 @@ func TestSameFactWrittenDifferently(t *testing.T) {
 	if _, err := p.Publish(ctx, changed); err != nil {
 		t.Fatal(err)
 	}
-	waitIdle(t, h)
-	if got := logged(t, js, fact.FactSubjectPrefix+">"); len(got) != 1 {
-		t.Errorf("%d facts in the log, want 1", len(got))
-	}
-	rs, _, err := subscribers.Rejections(ctx, js, subscribers.RejectionQuery{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rs) != 1 || rs[0].Violations[0].Reason != schemas.ReasonConflict || !strings.Contains(rs[0].Violations[0].Message, "/data/grade differs") {
-		t.Errorf("rejections = %+v, want one id_conflict naming /data/grade", rs)
-	}
+	wantOneFactOneConflict(t, h, js, "/data/grade differs")
 }
