@@ -48,12 +48,12 @@ type gate struct {
 	keysMu sync.RWMutex // held to write keys, and by readers outside the gate goroutine
 	recent []keyAt      // appended since the last confirmed entry, for rollback
 
-	position        atomic.Uint64  // last intake sequence judged (in order)
-	confirmedIntake atomic.Uint64  // intake sequence of the last entry stored in the log
-	confirmedLog    atomic.Uint64  // log sequence of that entry
-	appended        atomic.Uint64  // log sequence of the last entry sent
-	writing         atomic.Int32   // submissions taken from the queue and not yet appended
-	erase           *queue[uint64] // intake sequences to erase securely
+	position        atomic.Uint64 // last intake sequence judged (in order)
+	confirmedIntake atomic.Uint64 // intake sequence of the last entry stored in the log
+	confirmedLog    atomic.Uint64 // log sequence of that entry
+	appended        atomic.Uint64 // log sequence of the last entry sent
+	writing         atomic.Int32  // submissions taken from the queue and not yet appended
+	janitor         *janitor      // erases ID-bearing intake messages, purges the intake
 
 	loseAck func(seq uint64) bool // tests: see logWriter.loseAck
 	submit  *queue[submission]    // the hub's own events, from the projector and the clock
@@ -123,7 +123,7 @@ func (g *gate) run(ctx context.Context) error {
 	stopped, janitorDone := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(janitorDone)
-		g.janitor(ctx, stopped)
+		g.janitor.run(ctx, stopped)
 	}()
 	defer func() {
 		close(stopped)
@@ -284,6 +284,11 @@ func (g *gate) runOnce(ctx context.Context) error {
 				}
 			}
 			<-j.done
+			// Back-pressure: judge no further while too many ID-bearing
+			// messages wait for their erase.
+			if err := g.janitor.waitBelow(runCtx, maxEraseBacklog); err != nil {
+				return err
+			}
 			if err := g.judge(runCtx, w, j); err != nil {
 				return err
 			}
@@ -390,7 +395,7 @@ func (g *gate) trimRecent() {
 // in log order.
 func (g *gate) onStored(e *logEntry) {
 	if e.erase {
-		g.erase.push(e.intakeSeq) // never blocks: the writer must not wait for the janitor
+		g.janitor.enqueue(e.intakeSeq) // never blocks: the writer must not wait for the janitor
 	}
 	if e.key != 0 {
 		g.pending.done(e.key)
@@ -630,111 +635,4 @@ func differentJSON(a, b any, at string) string {
 		return at
 	}
 	return ""
-}
-
-// janitor erases intake messages that carried raw ID-card numbers once their
-// redacted rejection is stored, and purges the intake below what the log has
-// recorded. It first erases what a previous run judged but may not have
-// erased (see sweepErases); when ctx ends it waits for the gate to stop and
-// finishes the erases queued until then.
-func (g *gate) janitor(ctx context.Context, stopped <-chan struct{}) {
-	g.sweepErases(ctx)
-	t := time.NewTicker(g.purgeEvery)
-	defer t.Stop()
-	var purged uint64
-	var retry <-chan time.Time // set while erases wait for another try
-	erase := func() bool {
-		ok := g.eraseQueued(ctx)
-		if retry = nil; !ok {
-			retry = time.After(time.Second)
-		}
-		return ok
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			<-stopped
-			fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			g.eraseQueued(fctx)
-			cancel()
-			if n := g.erase.len(); n > 0 {
-				g.log.Error("intake messages carrying ID-card numbers left to erase at stop; the next start erases them", "count", n)
-			}
-			return
-		case <-g.erase.ready():
-			erase()
-		case <-retry:
-			erase()
-		case <-t.C:
-			upTo := g.confirmedIntake.Load()
-			if !erase() {
-				continue // purging now would remove an unerased message without overwriting it
-			}
-			if upTo > purged {
-				if err := g.intake.Purge(ctx, jetstream.WithPurgeSequence(upTo+1)); err != nil {
-					if ctx.Err() == nil {
-						g.log.Warn("intake purge failed", "up_to", upTo, "err", err)
-					}
-					continue
-				}
-				purged = upTo
-			}
-		}
-	}
-}
-
-// eraseQueued securely erases every queued intake message; it reports
-// whether all were done. Those it could not do stay queued.
-func (g *gate) eraseQueued(ctx context.Context) bool {
-	seqs := g.erase.popAll()
-	for i, seq := range seqs {
-		if err := g.intake.SecureDeleteMsg(ctx, seq); err != nil && !g.gone(ctx, seq) {
-			if ctx.Err() == nil {
-				g.log.Error("could not erase intake message carrying an ID-card number; will retry", "intake_seq", seq, "err", err)
-			}
-			g.erase.pushFront(seqs[i:]...)
-			return false
-		}
-	}
-	return true
-}
-
-// gone reports whether intake message seq no longer exists (erased twice,
-// or purged): the server refuses to delete it again with an error of its
-// own, not always "not found".
-func (g *gate) gone(ctx context.Context, seq uint64) bool {
-	_, err := g.intake.GetMsg(ctx, seq)
-	return errors.Is(err, jetstream.ErrMsgNotFound)
-}
-
-// sweepErases erases the intake messages carrying ID-card numbers among
-// those judged before this start and not yet purged: their erase was queued
-// in memory when the hub stopped (a crash, or a stop that could not reach
-// the server). They lie between the intake's first message and the one the
-// log's last entry recorded; usually a few seconds' worth.
-func (g *gate) sweepErases(ctx context.Context) {
-	_, lastIntake, err := tail(ctx, g.logs)
-	if err != nil || lastIntake == 0 {
-		return
-	}
-	info, err := g.intake.Info(ctx)
-	if err != nil {
-		g.log.Warn("could not look for unerased intake messages", "err", err)
-		return
-	}
-	erased := 0
-	for seq := info.State.FirstSeq; seq <= min(lastIntake, info.State.LastSeq) && ctx.Err() == nil; seq++ {
-		raw, err := g.intake.GetMsg(ctx, seq)
-		if err != nil {
-			continue // erased or purged already
-		}
-		vd := g.check(fact.Message{Subject: raw.Subject, Header: map[string][]string(raw.Header), Data: raw.Data})
-		if vd.IDNumbers > 0 {
-			g.erase.push(seq)
-			erased++
-		}
-	}
-	if erased > 0 {
-		g.log.Warn("erasing intake messages carrying ID-card numbers left from before this start", "count", erased)
-	}
 }

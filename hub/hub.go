@@ -208,12 +208,12 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		log:         cfg.Logger.With("component", "ingest"),
 		maxInFlight: cfg.MaxInFlight,
 		purgeEvery:  cfg.PurgeEvery,
-		erase:       newQueue[uint64](),
 		keys:        map[uint64]uint64{},
 		submit:      submit,
 		pending:     &pendingChanges{},
 		loseAck:     cfg.loseAck,
 	}
+	h.gate.janitor = newJanitor(h.intake, h.gate.log, cfg.PurgeEvery, h.gate.confirmedIntake.Load)
 	// Restore the newest checkpoint, then catch up with the log's tail.
 	var from uint64
 	var unwritten []view.Change
@@ -229,8 +229,13 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		return nil, err
 	}
 	// Catch the view up with the log before judging anything new.
-	lastSeq, _, err := tail(ctx, h.logs)
+	lastSeq, lastIntake, err := tail(ctx, h.logs)
 	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	// No clear ID-card number outlives a start: erase what an earlier run
+	// judged and did not erase before anything else.
+	if err := h.gate.janitor.sweep(ctx, lastIntake, func(m fact.Message) int { return h.gate.check(m).IDNumbers }); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	start := time.Now()
@@ -386,14 +391,19 @@ type Status struct {
 	Folded uint64 `json:"folded"`
 	// Pending counts the hub's own events and stored entries still queued.
 	Pending int `json:"pending"`
+	// Unerased counts judged intake messages carrying raw ID-card numbers
+	// whose secure erase is not yet done.
+	Unerased int `json:"unerased"`
 	// Ready is false while the view catches up with the log at start.
 	Ready bool `json:"ready"`
 }
 
 // CaughtUp reports whether every message in the intake has been judged,
-// every verdict sent to the log is stored, and the view has folded it all.
+// every verdict sent to the log is stored, the view has folded it all, and
+// every clear ID-card number among them is erased.
 func (s Status) CaughtUp() bool {
-	return s.Ready && s.Judged >= s.IntakeLast && s.LogLast >= s.Appended && s.Folded >= s.LogLast && s.Pending == 0
+	return s.Ready && s.Judged >= s.IntakeLast && s.LogLast >= s.Appended && s.Folded >= s.LogLast && s.Pending == 0 &&
+		s.Unerased == 0
 }
 
 // Status reads the intake's tail and the hub's position.
@@ -410,11 +420,13 @@ func (h *Hub) Status(ctx context.Context) (Status, error) {
 		Appended:   h.gate.appended.Load(),
 		Folded:     h.proj.folded.Load(),
 		Pending:    h.gate.submit.len() + int(h.gate.writing.Load()) + h.proj.in.len(),
+		Unerased:   h.gate.janitor.backlog(),
 		Ready:      h.ready.Load(),
 	}, nil
 }
 
-// WaitIdle waits until the hub has judged and recorded everything in the intake.
+// WaitIdle waits until the hub has judged and recorded everything in the
+// intake, folded it, and erased every clear ID-card number it held.
 func (h *Hub) WaitIdle(ctx context.Context) error {
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
