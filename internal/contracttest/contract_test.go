@@ -1,0 +1,308 @@
+package contracttest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/hub"
+	"github.com/xianyang/anzhi/internal/hubtest"
+	"github.com/xianyang/anzhi/publishers"
+	"github.com/xianyang/anzhi/schemas"
+)
+
+// fixturesDir is schemas/testdata: valid/<family>/<name>.json holds the data
+// of a CloudEvent, invalid/<family>/<name>.json wraps it as
+// {"why", "pointers", "data"} (see schemas/schemas_test.go).
+const fixturesDir = "../../schemas/testdata"
+
+// knownMismatches are fixtures (valid/<family>/<name> or
+// invalid/<family>/<name>) on which the local check and the hub are known to
+// disagree, each with why. A fixture listed here is still run and its two
+// verdicts logged; it only does not fail the suite. Keep it empty: an entry
+// is a bug of the contract to fix, not a permanent exception.
+var knownMismatches = map[string]string{}
+
+// effective is the time every fixture's fact takes effect: the schemas judge
+// data, not the time, and one time for all keeps the suite deterministic.
+var effective = time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// fixture is one fixture file, read.
+type fixture struct {
+	name     string // valid/edu.enrolment/primary
+	family   *schemas.Family
+	valid    bool
+	data     json.RawMessage
+	pointers []string // invalid fixtures: the data pointers the schema test expects
+}
+
+// verdict is one side's judgement: the violations as reason and pointer,
+// sorted; none means accepted.
+type verdict []string
+
+func (v verdict) String() string {
+	if len(v) == 0 {
+		return "accepted"
+	}
+	return "refused " + strings.Join(v, " ")
+}
+
+func verdictOf(vs []schemas.Violation) verdict {
+	out := verdict{}
+	for _, x := range vs {
+		out = append(out, string(x.Reason)+"@"+x.Pointer)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// readFixtures reads every fixture file under fixturesDir, so that a new one
+// is covered without touching this test.
+func readFixtures(t *testing.T, cat *schemas.Catalog) []fixture {
+	t.Helper()
+	var out []fixture
+	for _, kind := range []string{"valid", "invalid"} {
+		dirs, err := os.ReadDir(filepath.Join(fixturesDir, kind))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range dirs {
+			fam, ok := cat.Family(d.Name())
+			if !ok {
+				t.Errorf("%s/%s names no family of the catalog", kind, d.Name())
+				continue
+			}
+			files, err := os.ReadDir(filepath.Join(fixturesDir, kind, d.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, file := range files {
+				name, ok := strings.CutSuffix(file.Name(), ".json")
+				if !ok {
+					continue // schemas_test reports stray files
+				}
+				b, err := os.ReadFile(filepath.Join(fixturesDir, kind, d.Name(), file.Name()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				fx := fixture{name: kind + "/" + d.Name() + "/" + name, family: fam, valid: kind == "valid", data: b}
+				if !fx.valid {
+					var inv struct {
+						Pointers []string        `json:"pointers"`
+						Data     json.RawMessage `json:"data"`
+					}
+					if err := json.Unmarshal(b, &inv); err != nil {
+						t.Fatalf("%s: %v", fx.name, err)
+					}
+					fx.data, fx.pointers = inv.Data, inv.Pointers
+				}
+				out = append(out, fx)
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no fixtures found")
+	}
+	return out
+}
+
+// departmentFor picks who publishes a fixture's fact: the department a
+// family's publisher field names (a department speaks only for itself),
+// else the family's first city department, else the county government of
+// the fact's county. Hub families (warnings, the clock) cannot come from a
+// department: they go out as the lead office, and both sides must refuse
+// them as not allowed.
+func departmentFor(cat *schemas.Catalog, fx fixture) string {
+	var obj map[string]any
+	_ = json.Unmarshal(fx.data, &obj)
+	if f := fx.family.PublisherField; f != "" {
+		if s, ok := obj[f].(string); ok {
+			if p, err := cat.ParsePublisher(s); err == nil && p.Dept != "hub" {
+				return s
+			}
+		}
+	}
+	for _, o := range fx.family.Owners {
+		if o != "county" && o != "*" && o != "hub" {
+			return o
+		}
+	}
+	if slices.Contains(fx.family.Owners, "county") {
+		if c := publishers.CountyOf(obj); cat.ValidArea(c) && c != cat.City.Code {
+			return "county/" + c
+		}
+	}
+	return "drc"
+}
+
+// TestFixturesSameVerdict: every fixture gets the same verdict — accepted,
+// or refused with the same reasons at the same JSON pointers — from the
+// publishers library's check before sending (Publisher.Build) and from a
+// hub judging it sent unchecked (Publisher.BuildUnchecked, as anzhi publish
+// --no-check does). It also checks the verdict is the fixture's: a valid
+// fixture of a family a department may publish is accepted, an invalid one
+// refused at (at least) the pointers its schema test names.
+func TestFixturesSameVerdict(t *testing.T) {
+	cat := schemas.MustLoad()
+	fixtures := readFixtures(t, cat)
+	h, nc, js := hubtest.Start(t, hub.Config{TickEvery: -1, SnapshotEvery: -1})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	pubs := map[string]*publishers.Publisher{}
+	publisher := func(dept string) *publishers.Publisher {
+		if p, ok := pubs[dept]; ok {
+			return p
+		}
+		p, err := publishers.New(nc, dept, publishers.WithCatalog(cat))
+		if err != nil {
+			t.Fatalf("publisher %s: %v", dept, err)
+		}
+		pubs[dept] = p
+		return p
+	}
+
+	// The local verdicts, and the same facts built unchecked, sent in one
+	// asynchronous batch.
+	type sent struct {
+		local verdict
+		fut   jetstream.PubAckFuture
+		seq   uint64
+	}
+	runs := make([]sent, len(fixtures))
+	ajs, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(512))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, fx := range fixtures {
+		p := publisher(departmentFor(cat, fx))
+		f := publishers.Fact{Family: fx.family.Name, Time: effective, Data: fx.data}
+		if _, err := p.BuildUnchecked(f); err != nil {
+			// The library could not even build the event (no county to
+			// derive from the data): publish it on the city's token.
+			f.County = cat.City.Code
+		}
+		runs[i].local = verdict{}
+		if _, err := p.Build(f); err != nil {
+			var ve *fact.ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("%s: Build: %v", fx.name, err)
+			}
+			runs[i].local = verdictOf(ve.Violations)
+		}
+		msg, err := p.BuildUnchecked(f)
+		if err != nil {
+			t.Fatalf("%s: BuildUnchecked: %v", fx.name, err)
+		}
+		if runs[i].fut, err = ajs.PublishMsgAsync(msg, jetstream.WithStallWait(time.Minute)); err != nil {
+			t.Fatalf("%s: publish: %v", fx.name, err)
+		}
+	}
+	select {
+	case <-ajs.PublishAsyncComplete():
+	case <-ctx.Done():
+		t.Fatal("publishes not acknowledged")
+	}
+	for i := range runs {
+		select {
+		case ack := <-runs[i].fut.Ok():
+			if ack.Duplicate {
+				t.Fatalf("%s: the intake took it for a duplicate of intake %d: two fixtures say the same", fixtures[i].name, ack.Sequence)
+			}
+			runs[i].seq = ack.Sequence
+		case err := <-runs[i].fut.Err():
+			t.Fatalf("%s: publish: %v", fixtures[i].name, err)
+		}
+	}
+	if err := h.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// The hub's verdicts, by intake sequence: a fact in the log, or a
+	// rejection in the ledger.
+	hubVerdict := map[uint64]verdict{}
+	for _, m := range hubtest.Read(t, js, fact.LogStream, ">") {
+		seq, err := strconv.ParseUint(m.Header.Get(fact.HeaderIntakeSeq), 10, 64)
+		if err != nil {
+			continue // the hub's own entries (none with ticks off)
+		}
+		switch {
+		case strings.HasPrefix(m.Subject, fact.RejectedSubjectPrefix):
+			var r fact.Rejection
+			if err := json.Unmarshal(m.Data, &r); err != nil {
+				t.Fatalf("rejection at log %d: %v", m.Seq, err)
+			}
+			if r.OmittedViolations > 0 {
+				t.Errorf("rejection of intake %d omits %d violations", seq, r.OmittedViolations)
+			}
+			hubVerdict[seq] = verdictOf(r.Violations)
+		case strings.HasPrefix(m.Subject, fact.FactSubjectPrefix):
+			hubVerdict[seq] = verdict{}
+		}
+	}
+
+	accepted := 0
+	for _, v := range hubVerdict {
+		if len(v) == 0 {
+			accepted++
+		}
+	}
+	t.Logf("%d fixtures: the hub accepted %d and refused %d", len(fixtures), accepted, len(hubVerdict)-accepted)
+	if accepted == 0 || accepted == len(hubVerdict) {
+		t.Errorf("the hub accepted %d of %d fixtures: the suite is not judging both kinds", accepted, len(hubVerdict))
+	}
+	for i, fx := range fixtures {
+		t.Run(fx.name, func(t *testing.T) {
+			local := runs[i].local
+			remote, ok := hubVerdict[runs[i].seq]
+			why, known := knownMismatches[fx.name]
+			switch {
+			case !ok:
+				t.Errorf("the hub recorded no verdict for intake %d", runs[i].seq)
+			case local.String() != remote.String() && known:
+				t.Logf("known mismatch (%s): local %s, hub %s", why, local, remote)
+			case local.String() != remote.String():
+				t.Errorf("verdicts differ:\n local check: %s\n hub:         %s", local, remote)
+			case known:
+				t.Errorf("listed as a known mismatch (%s) but both sides now say %s: remove it from knownMismatches", why, local)
+			}
+			checkExpected(t, fx, local)
+		})
+	}
+}
+
+// checkExpected checks that the local verdict is the fixture's.
+func checkExpected(t *testing.T, fx fixture, got verdict) {
+	t.Helper()
+	hubOnly := slices.Equal(fx.family.Owners, []string{"hub"})
+	notAllowed := string(schemas.ReasonNotAllowed) + "@/source"
+	switch {
+	case fx.valid && hubOnly:
+		if got.String() != (verdict{notAllowed}).String() {
+			t.Errorf("a department publishing a hub event: got %s, want refused %s only", got, notAllowed)
+		}
+	case fx.valid:
+		if len(got) != 0 {
+			t.Errorf("valid fixture: got %s", got)
+		}
+	default:
+		if len(got) == 0 {
+			t.Errorf("invalid fixture accepted")
+		}
+		for _, p := range fx.pointers {
+			if !slices.ContainsFunc(got, func(v string) bool { return strings.HasSuffix(v, "@/data"+p) }) {
+				t.Errorf("invalid fixture: no violation at /data%s; got %s", p, got)
+			}
+		}
+	}
+}
