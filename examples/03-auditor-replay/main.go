@@ -41,6 +41,10 @@ import (
 	"github.com/xianyang/anzhi/fact"
 )
 
+// chinaTime is the zone times are shown in (the instant is the one the
+// fact states, whatever offset its department wrote it with).
+var chinaTime = time.FixedZone("CST", 8*3600)
+
 func main() {
 	natsURL := flag.String("nats-url", nats.DefaultURL, "NATS server of the hub")
 	flag.Parse()
@@ -171,6 +175,6 @@ func printEntry(w io.Writer, seq uint64, m jetstream.Msg, n *Counts) error {
 		n.Facts++
 	}
 	fmt.Fprintf(w, "%6d  %-8s  %-18s %s  from %-18s id %s  subject %s  time %s\n",
-		seq, kind, e.Family, e.Area, e.Source, e.ID, e.Subject, e.Time.Format(time.RFC3339))
+		seq, kind, e.Family, e.Area, e.Source, e.ID, e.Subject, e.Time.In(chinaTime).Format(time.RFC3339))
 	return nil
 }

@@ -74,11 +74,11 @@ func TestReplay(t *testing.T) {
 	}
 	for _, want := range []string{
 		fmt.Sprintf("ANZHI_LOG: %d entries\n", 3+n.HubEvents),
-		"     1  fact      registry.site      610424  from /xianyang/drc      id " + ids[0] + "  subject S610424-0001  time 2019-01-10T00:00:00Z",
+		"     1  fact      registry.site      610424  from /xianyang/drc      id " + ids[0] + "  subject S610424-0001  time 2019-01-10T08:00:00+08:00",
 		"id " + ids[1] + "  subject S610424-0002",
 		"rejected  anzhi.registry.site.v1 from drc (intake 3,",
 		"schema /data/planned_households:",
-		"     4  hub       hub.tick           610400  from /xianyang/hub      id tick-2021-01-01T00:00:00Z",
+		"     4  hub       hub.tick           610400  from /xianyang/hub      id tick-2021-01-01T00:00:00Z  subject clock  time 2021-01-01T08:00:00+08:00",
 		"     5  hub       warning.raised     610424  from /xianyang/hub",
 		fmt.Sprintf("facts 2, hub events %d, rejections 1, not written by the hub 0\n", n.HubEvents),
 	} {
