@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/xianyang/anzhi/fact"
@@ -44,6 +46,50 @@ type fixture struct {
 	valid    bool
 	data     json.RawMessage
 	pointers []string // invalid fixtures: the data pointers the schema test expects
+}
+
+// mode is a CloudEvents mode of the NATS binding.
+type mode int
+
+const (
+	structured mode = iota // the event as a JSON body
+	binary                 // attributes as ce- headers, the data as the body
+)
+
+func (m mode) String() string {
+	if m == binary {
+		return "binary"
+	}
+	return "structured"
+}
+
+// binaryOf is a structured event in binary mode, as a department's own NATS
+// code might send it: every attribute as a ce- header, datacontenttype as
+// content-type, the data as the body, and the Nats-Msg-Id the library would
+// set.
+func binaryOf(m *nats.Msg) (*nats.Msg, error) {
+	var attrs map[string]json.RawMessage
+	if err := json.Unmarshal(m.Data, &attrs); err != nil {
+		return nil, fmt.Errorf("not a structured event: %w", err)
+	}
+	out := nats.NewMsg(m.Subject)
+	out.Header.Set("content-type", fact.DataContentType)
+	for k, raw := range attrs {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			s = string(raw) // a number or boolean extension, as written
+		}
+		switch k {
+		case "data":
+			out.Data = raw
+		case "datacontenttype":
+			out.Header.Set("content-type", s)
+		default:
+			out.Header.Set("ce-"+k, s)
+		}
+	}
+	publishers.SetMsgID(out, out.Header.Get("ce-source"), out.Header.Get("ce-id"))
+	return out, nil
 }
 
 // verdict is one side's judgement: the violations as reason and pointer,
@@ -153,7 +199,9 @@ func departmentFor(cat *schemas.Catalog, drc *publishers.Publisher, fx fixture) 
 // or refused with the same reasons at the same JSON pointers — from the
 // publishers library's check before sending (Publisher.Build) and from a
 // hub judging it sent unchecked (Publisher.BuildUnchecked, as anzhi publish
-// --no-check does). It also checks the verdict is the fixture's: a valid
+// --no-check does), in structured mode and in binary mode (the library's
+// WithBinaryMode locally; the unchecked event moved into ce- headers for the
+// hub). It also checks the verdict is the fixture's: a valid
 // fixture of a family a department may publish is accepted, an invalid one
 // refused at (at least) the pointers its schema test names.
 func TestFixturesSameVerdict(t *testing.T) {
@@ -164,54 +212,75 @@ func TestFixturesSameVerdict(t *testing.T) {
 	defer cancel()
 
 	pubs := map[string]*publishers.Publisher{}
-	publisher := func(dept string) *publishers.Publisher {
-		if p, ok := pubs[dept]; ok {
+	publisher := func(dept string, m mode) *publishers.Publisher {
+		key := dept + " " + m.String()
+		if p, ok := pubs[key]; ok {
 			return p
 		}
-		p, err := publishers.New(nc, dept, publishers.WithCatalog(cat))
+		opts := []publishers.Option{publishers.WithCatalog(cat)}
+		if m == binary {
+			opts = append(opts, publishers.WithBinaryMode())
+		}
+		p, err := publishers.New(nc, dept, opts...)
 		if err != nil {
 			t.Fatalf("publisher %s: %v", dept, err)
 		}
-		pubs[dept] = p
+		pubs[key] = p
 		return p
 	}
 
 	// The local verdicts, and the same facts built unchecked, sent in one
-	// asynchronous batch.
-	type sent struct {
+	// asynchronous batch: each fixture once in each CloudEvents mode.
+	type run struct {
+		fx    fixture
+		mode  mode
 		local verdict
 		fut   jetstream.PubAckFuture
 		seq   uint64
 	}
-	runs := make([]sent, len(fixtures))
+	var runs []*run
 	ajs, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(512))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, fx := range fixtures {
-		p := publisher(departmentFor(cat, publisher("drc"), fx))
-		f := publishers.Fact{Family: fx.family.Name, Time: effective, Data: fx.data}
-		if _, err := p.BuildUnchecked(f); err != nil {
-			// The library cannot route it: no county to derive from the
-			// data (a city-level fact: plan.task, a meeting; or a fixture
-			// missing its site_id). Publish it on the city's token, as
-			// anzhi publish --county 610400 does.
-			f.County = cat.City.Code
-		}
-		runs[i].local = verdict{}
-		if _, err := p.Build(f); err != nil {
-			var ve *fact.ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("%s: Build: %v", fx.name, err)
+	for _, fx := range fixtures {
+		dept := departmentFor(cat, publisher("drc", structured), fx)
+		for _, m := range []mode{structured, binary} {
+			r := &run{fx: fx, mode: m, local: verdict{}}
+			runs = append(runs, r)
+			p := publisher(dept, m)
+			f := publishers.Fact{Family: fx.family.Name, Time: effective, Data: fx.data}
+			if m == binary {
+				// Its own id: the same id saying the same thing in the
+				// other mode would be a duplicate to the hub.
+				f.ID = "contract-binary-" + strings.ReplaceAll(fx.name, "/", "-")
 			}
-			runs[i].local = verdictOf(ve.Violations)
-		}
-		msg, err := p.BuildUnchecked(f)
-		if err != nil {
-			t.Fatalf("%s: BuildUnchecked: %v", fx.name, err)
-		}
-		if runs[i].fut, err = ajs.PublishMsgAsync(msg, jetstream.WithStallWait(time.Minute)); err != nil {
-			t.Fatalf("%s: publish: %v", fx.name, err)
+			if _, err := p.BuildUnchecked(f); err != nil {
+				// The library cannot route it: no county to derive from
+				// the data (a city-level fact: plan.task, a meeting; or a
+				// fixture missing its site_id). Publish it on the city's
+				// token, as anzhi publish --county 610400 does.
+				f.County = cat.City.Code
+			}
+			if _, err := p.Build(f); err != nil {
+				var ve *fact.ValidationError
+				if !errors.As(err, &ve) {
+					t.Fatalf("%s %s: Build: %v", fx.name, m, err)
+				}
+				r.local = verdictOf(ve.Violations)
+			}
+			msg, err := p.BuildUnchecked(f) // always structured
+			if err != nil {
+				t.Fatalf("%s %s: BuildUnchecked: %v", fx.name, m, err)
+			}
+			if m == binary {
+				if msg, err = binaryOf(msg); err != nil {
+					t.Fatalf("%s: %v", fx.name, err)
+				}
+			}
+			if r.fut, err = ajs.PublishMsgAsync(msg, jetstream.WithStallWait(time.Minute)); err != nil {
+				t.Fatalf("%s %s: publish: %v", fx.name, m, err)
+			}
 		}
 	}
 	select {
@@ -219,15 +288,15 @@ func TestFixturesSameVerdict(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("publishes not acknowledged")
 	}
-	for i := range runs {
+	for _, r := range runs {
 		select {
-		case ack := <-runs[i].fut.Ok():
+		case ack := <-r.fut.Ok():
 			if ack.Duplicate {
-				t.Fatalf("%s: the intake took it for a duplicate of intake %d: two fixtures say the same", fixtures[i].name, ack.Sequence)
+				t.Fatalf("%s %s: the intake took it for a duplicate of intake %d: two fixtures say the same", r.fx.name, r.mode, ack.Sequence)
 			}
-			runs[i].seq = ack.Sequence
-		case err := <-runs[i].fut.Err():
-			t.Fatalf("%s: publish: %v", fixtures[i].name, err)
+			r.seq = ack.Sequence
+		case err := <-r.fut.Err():
+			t.Fatalf("%s %s: publish: %v", r.fx.name, r.mode, err)
 		}
 	}
 	if err := h.WaitIdle(ctx); err != nil {
@@ -237,6 +306,7 @@ func TestFixturesSameVerdict(t *testing.T) {
 	// The hub's verdicts, by intake sequence: a fact in the log, or a
 	// rejection in the ledger.
 	hubVerdict := map[uint64]verdict{}
+	hubMode := map[uint64]string{} // the mode the hub read each message in
 	for _, m := range hubtest.Read(t, js, fact.LogStream, ">") {
 		seq, err := strconv.ParseUint(m.Header.Get(fact.HeaderIntakeSeq), 10, 64)
 		if err != nil {
@@ -251,9 +321,12 @@ func TestFixturesSameVerdict(t *testing.T) {
 			if r.OmittedViolations > 0 {
 				t.Errorf("rejection of intake %d omits %d violations", seq, r.OmittedViolations)
 			}
-			hubVerdict[seq] = verdictOf(r.Violations)
+			hubVerdict[seq], hubMode[seq] = verdictOf(r.Violations), r.Mode
 		case strings.HasPrefix(m.Subject, fact.FactSubjectPrefix):
-			hubVerdict[seq] = verdict{}
+			hubVerdict[seq], hubMode[seq] = verdict{}, structured.String()
+			if m.Header.Get("ce-specversion") != "" {
+				hubMode[seq] = binary.String()
+			}
 		}
 	}
 
@@ -263,18 +336,20 @@ func TestFixturesSameVerdict(t *testing.T) {
 			accepted++
 		}
 	}
-	t.Logf("%d fixtures: the hub accepted %d and refused %d", len(fixtures), accepted, len(hubVerdict)-accepted)
+	t.Logf("%d fixtures in two modes: the hub accepted %d and refused %d", len(fixtures), accepted, len(hubVerdict)-accepted)
 	if accepted == 0 || accepted == len(hubVerdict) {
 		t.Errorf("the hub accepted %d of %d fixtures: the suite is not judging both kinds", accepted, len(hubVerdict))
 	}
-	for i, fx := range fixtures {
-		t.Run(fx.name, func(t *testing.T) {
-			local := runs[i].local
-			remote, ok := hubVerdict[runs[i].seq]
-			why, known := knownMismatches[fx.name]
+	for _, r := range runs {
+		t.Run(r.fx.name+"/"+r.mode.String(), func(t *testing.T) {
+			local := r.local
+			remote, ok := hubVerdict[r.seq]
+			why, known := knownMismatches[r.fx.name]
 			switch {
 			case !ok:
-				t.Errorf("the hub recorded no verdict for intake %d", runs[i].seq)
+				t.Errorf("the hub recorded no verdict for intake %d", r.seq)
+			case hubMode[r.seq] != r.mode.String():
+				t.Errorf("sent in %s mode, the hub read it in %q mode", r.mode, hubMode[r.seq])
 			case local.String() != remote.String() && known:
 				t.Logf("known mismatch (%s): local %s, hub %s", why, local, remote)
 			case local.String() != remote.String():
@@ -282,7 +357,7 @@ func TestFixturesSameVerdict(t *testing.T) {
 			case known:
 				t.Errorf("listed as a known mismatch (%s) but both sides now say %s: remove it from knownMismatches", why, local)
 			}
-			checkExpected(t, fx, local)
+			checkExpected(t, r.fx, local)
 		})
 	}
 }
