@@ -197,8 +197,8 @@ func sortedHeaderNames(h map[string][]string) []string {
 func (v *Validator) CheckIntake(m Message) *Verdict {
 	vd := v.Check(m)
 	for _, k := range sortedHeaderNames(m.Header) {
-		if len(k) >= 6 && strings.EqualFold(k[:6], "anzhi-") {
-			vd.add("header:"+k, schemas.ReasonAttribute, "header %s is reserved for the hub (Anzhi-*), a publisher may not set it", k)
+		if n := len(HeaderPrefix); len(k) >= n && strings.EqualFold(k[:n], HeaderPrefix) {
+			vd.add("header:"+k, schemas.ReasonAttribute, "header %s is reserved for the hub (%s*), a publisher may not set it", k, HeaderPrefix)
 		}
 	}
 	sortViolations(vd.Violations)

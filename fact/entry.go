@@ -30,7 +30,7 @@ type Entry struct {
 func (e *Entry) Key() uint64 { return Key(e.Source, e.ID) }
 
 // Dept returns the publishing department as written after /xianyang/.
-func (e *Entry) Dept() string { return strings.TrimPrefix(e.Source, "/xianyang/") }
+func (e *Entry) Dept() string { return DeptOf(e.Source) }
 
 // ErrNotFact means a log entry is not an accepted fact (e.g. a rejection).
 var ErrNotFact = errors.New("not a fact entry")

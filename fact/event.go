@@ -16,15 +16,6 @@ import (
 	"github.com/xianyang/anzhi/schemas"
 )
 
-// SpecVersion is the only CloudEvents version accepted.
-const SpecVersion = "1.0"
-
-// ContentType is the content type of a structured-mode event.
-const ContentType = "application/cloudevents+json"
-
-// DataContentType is the only data content type accepted.
-const DataContentType = "application/json"
-
 // Mode is how a CloudEvent travels in a NATS message.
 type Mode uint8
 
@@ -103,11 +94,11 @@ type Event struct {
 // Family returns the family name of the event's type (anzhi.edu.enrolment.v1 →
 // edu.enrolment), or "" when the type is not of the anzhi form.
 func (e *Event) Family() string {
-	t, ok := strings.CutPrefix(e.Type, schemas.TypePrefix)
+	t, ok := strings.CutPrefix(e.Type, TypePrefix)
 	if !ok {
 		return ""
 	}
-	t, ok = strings.CutSuffix(t, schemas.TypeSuffix)
+	t, ok = strings.CutSuffix(t, TypeSuffix)
 	if !ok {
 		return ""
 	}
@@ -165,9 +156,6 @@ func (e *ValidationError) Has(r schemas.Reason) bool {
 	}
 	return false
 }
-
-// SubjectFor returns the NATS subject of a family on an area token.
-func SubjectFor(family, area string) string { return family + "." + area }
 
 // Encode writes the structured-mode JSON of a CloudEvent whose data is
 // already JSON. It is the allocation-light counterpart of sdk-go's

@@ -6,50 +6,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/xianyang/anzhi/idcard"
 	"github.com/xianyang/anzhi/schemas"
 )
-
-// Subjects of the canonical log, part of the wire contract. Accepted facts
-// are kept as anzhi.fact.<domain>.<event>.<county>; refused messages as
-// anzhi.rejected.<dept> (county governments: anzhi.rejected.county.<code>),
-// which is also the notice a department subscribes to.
-const (
-	FactSubjectPrefix     = "anzhi.fact."
-	RejectedSubjectPrefix = "anzhi.rejected."
-)
-
-// Streams of the deployment, part of the contract for outside readers.
-const (
-	// IntakeStream receives what departments publish on <domain>.<event>.<county>.
-	// Only the hub reads it; it is purged once the hub has recorded a
-	// verdict, and a message carrying a raw ID-card number is erased.
-	IntakeStream = "ANZHI_INTAKE"
-	// LogStream is the canonical log: accepted facts (anzhi.fact.>) and the
-	// rejection ledger (anzhi.rejected.>) in the order the hub judged them.
-	// It is never rewritten: deletes and purges are denied.
-	LogStream = "ANZHI_LOG"
-)
-
-// Headers the hub adds to each entry of the canonical log.
-const (
-	HeaderIntakeSeq = "Anzhi-Intake-Seq" // sequence of the message in the intake stream
-	HeaderReceived  = "Anzhi-Received"   // when the intake stream stored it (RFC 3339, UTC)
-	HeaderKey       = "Anzhi-Key"        // FactKey of source and id (accepted facts)
-)
-
-// RejectedSubject returns the ledger and notice subject for a publisher as
-// written after /xianyang/ ("" or unknown: anzhi.rejected.unknown).
-func RejectedSubject(dept string) string {
-	if dept == "" {
-		return RejectedSubjectPrefix + "unknown"
-	}
-	return RejectedSubjectPrefix + strings.ReplaceAll(dept, "/", ".")
-}
 
 // MaxKeptBody is how much of a refused message's body a rejection keeps.
 const MaxKeptBody = 64 << 10

@@ -7,12 +7,11 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/xianyang/anzhi/fact"
-	"github.com/xianyang/anzhi/schemas"
 	"github.com/xianyang/anzhi/view"
 )
 
 // hubSource is the CloudEvent source of the hub's own events.
-const hubSource = schemas.SourcePrefix + "hub"
+const hubSource = fact.SourcePrefix + "hub"
 
 // hubEvent builds a structured CloudEvent of the hub's own.
 func (g *gate) hubEvent(family, area, id, subject string, t time.Time, data any) (*nats.Msg, error) {
@@ -53,7 +52,7 @@ func (g *gate) evidence(es []view.Evidence) []evidenceJSON {
 		}
 		seq, pub := unpackKey(packed)
 		p, _ := g.cat.PublisherByIndex(pub)
-		out = append(out, evidenceJSON{Type: schemas.TypePrefix + e.Family + schemas.TypeSuffix, Source: p.Source(),
+		out = append(out, evidenceJSON{Type: fact.TypeFor(e.Family), Source: p.Source(),
 			Seq: seq, Subject: e.Subject, Time: e.Time.UTC().Format(time.RFC3339)})
 	}
 	return out

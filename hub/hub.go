@@ -21,18 +21,8 @@ import (
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/schemas"
-	"github.com/xianyang/anzhi/subscribers"
 	"github.com/xianyang/anzhi/view"
 )
-
-// HubOnlySubjects are the subjects only the hub publishes on: the canonical
-// log, the lead office's view (its subjects and KV bucket) and the view's
-// checkpoints. The embedded server refuses them to everyone else; on an
-// external NATS, grant them to the hub's identity only.
-var HubOnlySubjects = []string{
-	fact.FactSubjectPrefix + ">", fact.RejectedSubjectPrefix + ">",
-	subscribers.ViewSubjects, "$KV." + subscribers.ViewBucket + ".>", "$O." + SnapshotBucket + ".>",
-}
 
 // Config configures a hub. The zero value of every field but DataDir (or
 // NATSURL) has a sensible default.
@@ -159,7 +149,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if cfg.NATSURL == "" {
 		h.embedded, err = StartEmbedded(EmbeddedConfig{
 			DataDir: cfg.DataDir, Listen: cfg.NATSListen, SyncAlways: cfg.SyncAlways, Logger: cfg.Logger,
-			HubOnly: HubOnlySubjects,
+			HubOnly: fact.HubOnlySubjects(),
 		})
 		if err != nil {
 			return nil, err
@@ -191,10 +181,10 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	}
 	// The intake is read on its own connection so that reading and
 	// appending do not queue behind each other.
-	if h.intake, err = jsRead.Stream(ctx, IntakeStream); err != nil {
+	if h.intake, err = jsRead.Stream(ctx, fact.IntakeStream); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
-	if h.logs, err = h.js.Stream(ctx, LogStream); err != nil {
+	if h.logs, err = h.js.Stream(ctx, fact.LogStream); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	submit := newQueue[submission]()

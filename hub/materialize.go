@@ -57,8 +57,6 @@ func (c *MaterializeConfig) setDefaults() {
 }
 
 const (
-	// kvSubjectPrefix is where a put to the view bucket is published.
-	kvSubjectPrefix = "$KV." + subscribers.ViewBucket + "."
 	// settle is how long a round waits after the first change when the
 	// previous round is long past, to take in the rest of a burst.
 	settle = 50 * time.Millisecond
@@ -169,13 +167,13 @@ func newMaterializer(ctx context.Context, cfg MaterializeConfig, nc *nats.Conn, 
 		return nil, fmt.Errorf("view bucket: %w", err)
 	}
 	m.kv, err = m.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      subscribers.ViewBucket,
+		Bucket:      fact.ViewBucket,
 		Description: "anzhi shared view for subscribers: city, county.<code>, site.<id>, household.<id>, digest",
 		History:     1,
 		Storage:     jetstream.FileStorage,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("view bucket %s: %w", subscribers.ViewBucket, err)
+		return nil, fmt.Errorf("view bucket %s: %w", fact.ViewBucket, err)
 	}
 	// The city and the counties are written at once; sites and households
 	// as they change, and those the log changed since the last mark.
@@ -415,7 +413,7 @@ func (m *materializer) round(ctx context.Context) {
 				m.log.Warn("view subject not published", "subject", subject, "err", err)
 			}
 		}
-		fut, err := m.js.PublishAsync(kvSubjectPrefix+key, b)
+		fut, err := m.js.PublishAsync(fact.ViewKVSubjectPrefix+key, b)
 		if err != nil {
 			failed++
 			m.retry(kind, id, key)
@@ -445,7 +443,7 @@ func (m *materializer) round(ctx context.Context) {
 		if hv.Site != "" {
 			d.site(hv.Site)
 		}
-		put("household", id, subscribers.HouseholdKey(id), hv, "")
+		put("household", id, fact.HouseholdKey(id), hv, "")
 	}
 	for id := range d.sites {
 		if time.Now().After(deadline) {
@@ -457,16 +455,16 @@ func (m *materializer) round(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		put("site", id, subscribers.SiteKey(id), sv, "")
+		put("site", id, fact.SiteKey(id), sv, "")
 	}
 	// The counties and the city last, so they carry the latest position.
 	for code := range d.counties {
 		if cv, err := m.v.County(code); err == nil {
-			put("county", code, subscribers.CountyKey(code), cv, subscribers.CountySubject(code))
+			put("county", code, fact.CountyKey(code), cv, fact.CountySubject(code))
 		}
 	}
 	if d.city {
-		put("city", "", subscribers.CityKey, m.v.City(), subscribers.CitySubject)
+		put("city", "", fact.CityKey, m.v.City(), fact.CitySubject)
 	}
 
 	// Wait for the bucket to acknowledge; what failed goes to the next round.
@@ -503,7 +501,7 @@ func (m *materializer) round(ctx context.Context) {
 	// catches up only with what comes after.
 	if failed == 0 && left == 0 && !catchingUp && seq > m.marked {
 		b, _ := json.Marshal(subscribers.Materialized{Seq: seq, At: time.Now().UTC()})
-		if _, err := m.kv.Put(ctx, subscribers.MaterializedKey, b); err != nil {
+		if _, err := m.kv.Put(ctx, fact.MaterializedKey, b); err != nil {
 			m.log.Warn("view bucket mark not written", "err", err)
 		} else {
 			m.marked = seq
@@ -529,13 +527,13 @@ func (m *materializer) retry(kind, id, key string) {
 	case "household":
 		m.pending.household(id)
 	case "site":
-		delete(m.sums, subscribers.SiteKey(id))
+		delete(m.sums, fact.SiteKey(id))
 		m.pending.site(id)
 	case "county":
-		delete(m.sums, subscribers.CountyKey(id))
+		delete(m.sums, fact.CountyKey(id))
 		m.pending.counties[id] = struct{}{}
 	case "city":
-		delete(m.sums, subscribers.CityKey)
+		delete(m.sums, fact.CityKey)
 		m.pending.city = true
 	}
 }
@@ -567,7 +565,7 @@ func (m *materializer) catchUp(ctx context.Context, from, to uint64) {
 	}()
 	start := time.Now()
 	m.log.Info("writing the view bucket from the log", "from", from, "to", to)
-	logs, err := m.js.Stream(ctx, LogStream)
+	logs, err := m.js.Stream(ctx, fact.LogStream)
 	if err != nil {
 		m.log.Error("view bucket catch-up", "err", err)
 		return
@@ -655,7 +653,7 @@ func (m *materializer) writeDigest(ctx context.Context) {
 		return // changed meanwhile: the next quiet period tries again
 	}
 	b, _ := json.Marshal(subscribers.ViewDigest{Digest: digest, Seq: seq, Clock: clock, ComputedAt: time.Now().UTC()})
-	if _, err := m.kv.Put(ctx, subscribers.DigestKey, b); err != nil {
+	if _, err := m.kv.Put(ctx, fact.DigestKey, b); err != nil {
 		m.log.Warn("view digest not written", "err", err)
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
 	"github.com/xianyang/anzhi/internal/scenario"
 	"github.com/xianyang/anzhi/subscribers"
@@ -69,7 +70,7 @@ func TestViewBucket(t *testing.T) {
 	publishItems(t, nc, scenario.Village(2021))
 	waitIdle(t, h)
 
-	city := waitKey(t, js, subscribers.CityKey, func(a *view.AreaView) bool { return persons(a) == 3 })
+	city := waitKey(t, js, fact.CityKey, func(a *view.AreaView) bool { return persons(a) == 3 })
 	if got, want := city.Code, "610400"; got != want {
 		t.Errorf("city code %s, want %s", got, want)
 	}
@@ -82,17 +83,17 @@ func TestViewBucket(t *testing.T) {
 	if qian == nil || qian.Persons != 3 {
 		t.Errorf("city's line for 610424: %+v, want 3 persons", qian)
 	}
-	county := waitKey(t, js, subscribers.CountyKey("610424"), func(a *view.AreaView) bool { return persons(a) == 3 })
+	county := waitKey(t, js, fact.CountyKey("610424"), func(a *view.AreaView) bool { return persons(a) == 3 })
 	if got, want := strings.Join(county.SiteIDs, ","), scenario.VillageSite; got != want {
 		t.Errorf("county sites %s, want %s", got, want)
 	}
-	site := waitKey(t, js, subscribers.SiteKey(scenario.VillageSite), func(s *view.SiteView) bool {
+	site := waitKey(t, js, fact.SiteKey(scenario.VillageSite), func(s *view.SiteView) bool {
 		return s.Indicators.Counts["persons"] == 3
 	})
 	if site.County != "610424" || !site.Registered || site.Infrastructure["water"].State != "done" {
 		t.Errorf("site: county %s, registered %v, water %+v", site.County, site.Registered, site.Infrastructure["water"])
 	}
-	hh := waitKey(t, js, subscribers.HouseholdKey(scenario.VillageHousehold), func(h *view.HouseholdView) bool {
+	hh := waitKey(t, js, fact.HouseholdKey(scenario.VillageHousehold), func(h *view.HouseholdView) bool {
 		return len(h.Members) == 3
 	})
 	if hh.Site != scenario.VillageSite || hh.County != "610424" {
@@ -101,10 +102,10 @@ func TestViewBucket(t *testing.T) {
 	// The bucket holds exactly what the view serves.
 	ctx := context.Background()
 	for key, read := range map[string]func() (any, error){
-		subscribers.CityKey:                                 func() (any, error) { return h.View().City(), nil },
-		subscribers.CountyKey("610424"):                     func() (any, error) { return h.View().County("610424") },
-		subscribers.SiteKey(scenario.VillageSite):           func() (any, error) { return h.View().Site(scenario.VillageSite) },
-		subscribers.HouseholdKey(scenario.VillageHousehold): func() (any, error) { return h.View().Household(scenario.VillageHousehold) },
+		fact.CityKey:                                 func() (any, error) { return h.View().City(), nil },
+		fact.CountyKey("610424"):                     func() (any, error) { return h.View().County("610424") },
+		fact.SiteKey(scenario.VillageSite):           func() (any, error) { return h.View().Site(scenario.VillageSite) },
+		fact.HouseholdKey(scenario.VillageHousehold): func() (any, error) { return h.View().Household(scenario.VillageHousehold) },
 	} {
 		live, err := read()
 		if err != nil {
@@ -118,9 +119,9 @@ func TestViewBucket(t *testing.T) {
 	}
 	// Every entry folded is reflected.
 	seq := h.View().Seq()
-	waitKey(t, js, subscribers.MaterializedKey, func(m *subscribers.Materialized) bool { return m.Seq == seq })
+	waitKey(t, js, fact.MaterializedKey, func(m *subscribers.Materialized) bool { return m.Seq == seq })
 	// The bucket keeps one value a key, on file.
-	kv, err := js.KeyValue(ctx, subscribers.ViewBucket)
+	kv, err := js.KeyValue(ctx, fact.ViewBucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestViewDigestKey(t *testing.T) {
 	publishItems(t, nc, scenario.Village(2021))
 	waitIdle(t, h)
 	want := h.View().Digest()
-	d := waitKey(t, js, subscribers.DigestKey, func(d *subscribers.ViewDigest) bool { return d.Digest == want })
+	d := waitKey(t, js, fact.DigestKey, func(d *subscribers.ViewDigest) bool { return d.Digest == want })
 	if got, want := d.Seq, h.View().Seq(); got != want {
 		t.Errorf("digest at log seq %d, want %d", got, want)
 	}
@@ -165,7 +166,7 @@ func TestViewBucketWarnings(t *testing.T) {
 	if err := h.Tick(ctx, t0); err != nil {
 		t.Fatal(err)
 	}
-	hhKey := subscribers.HouseholdKey(scenario.VillageHousehold)
+	hhKey := fact.HouseholdKey(scenario.VillageHousehold)
 	lapsed := scenario.Covered(scenario.Person(0), scenario.VillageHousehold, year, "lapsed")[0]
 	lapsed.Fact.Time = scenario.Day("2021-03-01")
 	publishItems(t, nc, []scenario.Item{lapsed})
@@ -176,8 +177,8 @@ func TestViewBucketWarnings(t *testing.T) {
 	if w := hv.Warnings[0]; w.Rule != "R7" || w.EntityID != scenario.Person(0) || w.Seq == 0 {
 		t.Errorf("household warning: %s on %s (seq %d), want R7 on the person with its log seq", w.Rule, w.EntityID, w.Seq)
 	}
-	waitKey(t, js, subscribers.CountyKey("610424"), func(a *view.AreaView) bool { return a.Warnings["R7"] == 1 })
-	waitKey(t, js, subscribers.CityKey, func(a *view.AreaView) bool { return a.Warnings["R7"] == 1 })
+	waitKey(t, js, fact.CountyKey("610424"), func(a *view.AreaView) bool { return a.Warnings["R7"] == 1 })
+	waitKey(t, js, fact.CityKey, func(a *view.AreaView) bool { return a.Warnings["R7"] == 1 })
 
 	enrolled := lapsed
 	enrolled.Fact.Data = scenario.Covered(scenario.Person(0), scenario.VillageHousehold, year, "enrolled")[0].Fact.Data
@@ -187,7 +188,7 @@ func TestViewBucketWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitKey(t, js, hhKey, func(hv *view.HouseholdView) bool { return len(hv.Warnings) == 0 })
-	waitKey(t, js, subscribers.CountyKey("610424"), func(a *view.AreaView) bool { return a.Warnings["R7"] == 0 })
+	waitKey(t, js, fact.CountyKey("610424"), func(a *view.AreaView) bool { return a.Warnings["R7"] == 0 })
 }
 
 // received is a message of a view subject and when it came.
@@ -246,9 +247,9 @@ func (c *collect) wait(t *testing.T, what string, ok func(*view.AreaView) bool) 
 
 func TestViewSubjectsCoalesce(t *testing.T) {
 	h, nc, _ := ingestHub(t, t.TempDir(), nil)
-	city := subscribeView(t, nc, subscribers.CitySubject)
-	county := subscribeView(t, nc, subscribers.CountySubject("610424"))
-	other := subscribeView(t, nc, subscribers.CountySubject("610402"))
+	city := subscribeView(t, nc, fact.CitySubject)
+	county := subscribeView(t, nc, fact.CountySubject("610424"))
+	other := subscribeView(t, nc, fact.CountySubject("610402"))
 
 	publishItems(t, nc, scenario.Village(2021))
 	waitIdle(t, h)
@@ -341,10 +342,10 @@ func TestViewBucketCatchUp(t *testing.T) {
 	}
 	h, js, logs := start(false)
 	waitIdle(t, h)
-	waitKey(t, js, subscribers.HouseholdKey(scenario.VillageHousehold), func(hv *view.HouseholdView) bool { return len(hv.Members) == 3 })
-	waitKey(t, js, subscribers.SiteKey(scenario.VillageSite), func(s *view.SiteView) bool { return s.Indicators.Counts["persons"] == 3 })
+	waitKey(t, js, fact.HouseholdKey(scenario.VillageHousehold), func(hv *view.HouseholdView) bool { return len(hv.Members) == 3 })
+	waitKey(t, js, fact.SiteKey(scenario.VillageSite), func(s *view.SiteView) bool { return s.Indicators.Counts["persons"] == 3 })
 	seq := h.View().Seq()
-	waitKey(t, js, subscribers.MaterializedKey, func(m *subscribers.Materialized) bool { return m.Seq == seq })
+	waitKey(t, js, fact.MaterializedKey, func(m *subscribers.Materialized) bool { return m.Seq == seq })
 	if !strings.Contains(logs.String(), "writing the view bucket from the log") {
 		t.Errorf("no catch-up logged:\n%s", logs)
 	}
@@ -353,7 +354,7 @@ func TestViewBucketCatchUp(t *testing.T) {
 	// With the mark at the log's end, a restart writes only the areas.
 	h, js, logs = start(false)
 	waitIdle(t, h)
-	waitKey(t, js, subscribers.CityKey, func(a *view.AreaView) bool { return persons(a) == 3 })
+	waitKey(t, js, fact.CityKey, func(a *view.AreaView) bool { return persons(a) == 3 })
 	if strings.Contains(logs.String(), "writing the view bucket from the log") {
 		t.Errorf("a restart at the mark read the log again:\n%s", logs)
 	}
@@ -362,7 +363,7 @@ func TestViewBucketCatchUp(t *testing.T) {
 	// Full rewrites everything.
 	h, js, logs = start(true)
 	waitIdle(t, h)
-	waitKey(t, js, subscribers.HouseholdKey(scenario.VillageHousehold), func(hv *view.HouseholdView) bool { return len(hv.Members) == 3 })
+	waitKey(t, js, fact.HouseholdKey(scenario.VillageHousehold), func(hv *view.HouseholdView) bool { return len(hv.Members) == 3 })
 	if !strings.Contains(logs.String(), fmt.Sprintf("from=1 to=%d", seq)) {
 		t.Errorf("no full rewrite logged:\n%s", logs)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/xianyang/anzhi/hub"
 	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/publishers"
-	"github.com/xianyang/anzhi/subscribers"
 )
 
 // TestOnlyTheHubWritesItsSubjects: a department client that publishes on
@@ -27,7 +26,7 @@ func TestOnlyTheHubWritesItsSubjects(t *testing.T) {
 	errs := make(chan error, 8)
 	nc.SetErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err })
 	body := ioStructured(t, "wrong-subject", "/xianyang/edu")
-	for _, subject := range []string{fact.FactSubjectPrefix + ioSubject, fact.RejectedSubjectPrefix + "edu", subscribers.CitySubject} {
+	for _, subject := range []string{fact.FactSubjectPrefix + ioSubject, fact.RejectedSubjectPrefix + "edu", fact.CitySubject} {
 		if err := nc.Publish(subject, body); err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +39,7 @@ func TestOnlyTheHubWritesItsSubjects(t *testing.T) {
 			t.Errorf("publishing on %s was not refused", subject)
 		}
 	}
-	if kv, err := js.KeyValue(ctx, subscribers.ViewBucket); err == nil {
+	if kv, err := js.KeyValue(ctx, fact.ViewBucket); err == nil {
 		pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
 		if _, err := kv.Put(pctx, "city", []byte(`{"forged":true}`)); err == nil {
 			t.Error("a department wrote the lead office's view")

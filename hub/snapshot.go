@@ -18,11 +18,9 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/view"
 )
-
-// SnapshotBucket is the JetStream object store holding view checkpoints.
-const SnapshotBucket = "ANZHI_SNAPSHOTS"
 
 const (
 	snapshotMagic = "ANZHISNAP1"
@@ -50,7 +48,7 @@ func snapshotSeq(name string) (uint64, bool) {
 
 func (h *Hub) snapshots(ctx context.Context) (jetstream.ObjectStore, error) {
 	os, err := h.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket:      SnapshotBucket,
+		Bucket:      fact.SnapshotBucket,
 		Description: "anzhi view checkpoints: the folded view and the fact-key index at a log sequence",
 		Storage:     jetstream.FileStorage,
 		Compression: true,

@@ -3,8 +3,6 @@ package hub
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -13,33 +11,9 @@ import (
 	"github.com/xianyang/anzhi/schemas"
 )
 
-// Stream names (see package fact for their contract).
-const (
-	IntakeStream = fact.IntakeStream
-	LogStream    = fact.LogStream
-)
-
 // DefaultDuplicateWindow is how long JetStream remembers Nats-Msg-Id values
 // of the intake (the hub's own key index covers republishing after that).
 const DefaultDuplicateWindow = 2 * time.Minute
-
-// IntakeSubjects returns the intake stream's subjects: every domain of the
-// catalog with a full wildcard, so a misspelt event name or a malformed county
-// token still lands and is refused visibly instead of vanishing.
-func IntakeSubjects(cat *schemas.Catalog) []string {
-	var domains []string
-	for _, f := range cat.Families() {
-		d, _, _ := strings.Cut(f.Name, ".")
-		domains = append(domains, d)
-	}
-	slices.Sort(domains)
-	domains = slices.Compact(domains)
-	out := make([]string, len(domains))
-	for i, d := range domains {
-		out[i] = d + ".>"
-	}
-	return out
-}
 
 // StreamOptions tune the streams.
 type StreamOptions struct {
@@ -56,9 +30,9 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cat *schemas.Cat
 		o.Replicas = 1
 	}
 	intake, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        IntakeStream,
+		Name:        fact.IntakeStream,
 		Description: "anzhi intake: CloudEvents as departments publish them, before validation",
-		Subjects:    IntakeSubjects(cat),
+		Subjects:    fact.IntakeSubjects(cat),
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		Duplicates:  o.DuplicateWindow,
@@ -66,12 +40,12 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cat *schemas.Cat
 		AllowDirect: true,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("stream %s: %w", IntakeStream, err)
+		return nil, nil, fmt.Errorf("stream %s: %w", fact.IntakeStream, err)
 	}
 	log, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        LogStream,
+		Name:        fact.LogStream,
 		Description: "anzhi canonical log: accepted facts and the rejection ledger, never rewritten",
-		Subjects:    []string{fact.FactSubjectPrefix + ">", fact.RejectedSubjectPrefix + ">"},
+		Subjects:    fact.LogSubjects(),
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		Replicas:    o.Replicas,
@@ -80,7 +54,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cat *schemas.Cat
 		AllowDirect: true,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("stream %s: %w", LogStream, err)
+		return nil, nil, fmt.Errorf("stream %s: %w", fact.LogStream, err)
 	}
 	return intake, log, nil
 }

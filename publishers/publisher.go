@@ -297,7 +297,7 @@ func (p *Publisher) prepare(f Fact) (*fact.Outgoing, string, error) {
 // drop a second department's fact that happens to reuse an id within the
 // window. SetMsgID adds a digest of the content.
 func MsgID(source, id string) string {
-	return strings.TrimPrefix(source, schemas.SourcePrefix) + ":" + id
+	return fact.DeptOf(source) + ":" + id
 }
 
 // SetMsgID sets a built message's Nats-Msg-Id: MsgID and a digest of what

@@ -63,7 +63,7 @@ func enrolment(i int) publishers.Fact {
 
 func intake(t *testing.T, js jetstream.JetStream) []hubtest.Msg {
 	t.Helper()
-	return hubtest.Read(t, js, hub.IntakeStream, ">")
+	return hubtest.Read(t, js, fact.IntakeStream, ">")
 }
 
 // TestPublishRetriesUntilTheStreamAnswers: a publish made while JetStream

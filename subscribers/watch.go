@@ -9,54 +9,16 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/view"
 )
 
-// The lead-office subscription (wire contract). The hub materializes the
-// shared view into the JetStream KV bucket ViewBucket, one JSON value a key,
-// and publishes the city and every county on core NATS subjects as they
-// change. Every key and subject gets at most one write a second: a burst of
-// facts gives one value carrying the state after the burst, and the last
-// state is always written.
-//
-//	key                  value
-//	city                 view.AreaView of the city, with a line per county
-//	county.<code>        view.AreaView of a county, with its site ids
-//	site.<id>            view.SiteView
-//	household.<id>       view.HouseholdView
-//	digest               ViewDigest: the view's digest once it has been quiet
-//	materialized         Materialized: the log sequence the bucket reflects
-//
-// Subjects view.city and view.county.<code> carry the same JSON as the
-// keys city and county.<code>.
-const (
-	// ViewBucket is the KV bucket the hub materializes the view into.
-	ViewBucket = "ANZHI_VIEW"
-	// CityKey is the city's key.
-	CityKey = "city"
-	// DigestKey holds the view's digest (ViewDigest).
-	DigestKey = "digest"
-	// MaterializedKey holds how far the bucket reflects the log (Materialized).
-	MaterializedKey = "materialized"
-	// CitySubject carries the city's view as it changes.
-	CitySubject = "view.city"
-	// ViewSubjects matches every view subject.
-	ViewSubjects = "view.>"
-)
+// The lead-office subscription reads the view bucket fact.ViewBucket (its
+// keys: fact.CityKey, fact.CountyKey, fact.SiteKey, fact.HouseholdKey,
+// fact.DigestKey, fact.MaterializedKey) and the subjects fact.CitySubject and
+// fact.CountySubject; fact/contract.go documents the scheme.
 
-// CountyKey is the key of a county (610424).
-func CountyKey(code string) string { return "county." + code }
-
-// SiteKey is the key of a resettlement site (S610424-0001).
-func SiteKey(id string) string { return "site." + id }
-
-// HouseholdKey is the key of a household (H610424-000001).
-func HouseholdKey(id string) string { return "household." + id }
-
-// CountySubject is the subject that carries a county's view as it changes.
-func CountySubject(code string) string { return "view.county." + code }
-
-// ViewDigest is the value of DigestKey: the digest of the whole view (see
+// ViewDigest is the value of fact.DigestKey: the digest of the whole view (see
 // view.View.Digest) at a log sequence. The hub computes it only when the view
 // has been quiet for a while, since it reads every entity; under continuous
 // load it lags, and the HTTP API's /api/v1/digest gives the live one.
@@ -67,7 +29,7 @@ type ViewDigest struct {
 	ComputedAt time.Time `json:"computed_at"`
 }
 
-// Materialized is the value of MaterializedKey: every log entry up to Seq is
+// Materialized is the value of fact.MaterializedKey: every log entry up to Seq is
 // reflected in the bucket (later ones may be too).
 type Materialized struct {
 	Seq uint64    `json:"log_seq"`
@@ -77,12 +39,12 @@ type Materialized struct {
 // ViewBucketOf opens the view bucket; the error wraps
 // jetstream.ErrBucketNotFound when no hub has created it on this NATS.
 func ViewBucketOf(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, error) {
-	kv, err := js.KeyValue(ctx, ViewBucket)
+	kv, err := js.KeyValue(ctx, fact.ViewBucket)
 	if err != nil {
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
-			return nil, fmt.Errorf("view bucket %s does not exist (has a hub run on this NATS?): %w", ViewBucket, err)
+			return nil, fmt.Errorf("view bucket %s does not exist (has a hub run on this NATS?): %w", fact.ViewBucket, err)
 		}
-		return nil, fmt.Errorf("view bucket %s: %w", ViewBucket, err)
+		return nil, fmt.Errorf("view bucket %s: %w", fact.ViewBucket, err)
 	}
 	return kv, nil
 }
@@ -100,7 +62,7 @@ func Get(ctx context.Context, js jetstream.JetStream, key string) ([]byte, error
 	case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrInvalidKey), errors.Is(err, jetstream.ErrKeyDeleted):
 		return nil, fmt.Errorf("%s: %w", key, view.ErrNotFound)
 	case err != nil:
-		return nil, fmt.Errorf("view bucket %s: get %s: %w", ViewBucket, key, err)
+		return nil, fmt.Errorf("view bucket %s: get %s: %w", fact.ViewBucket, key, err)
 	}
 	return e.Value(), nil
 }
@@ -113,39 +75,39 @@ func getAs[T any](ctx context.Context, js jetstream.JetStream, key string) (*T, 
 	}
 	out := new(T)
 	if err := json.Unmarshal(b, out); err != nil {
-		return nil, fmt.Errorf("view bucket %s: %s is not a view value: %w", ViewBucket, key, err)
+		return nil, fmt.Errorf("view bucket %s: %s is not a view value: %w", fact.ViewBucket, key, err)
 	}
 	return out, nil
 }
 
 // GetCity reads the city's view.
 func GetCity(ctx context.Context, js jetstream.JetStream) (*view.AreaView, error) {
-	return getAs[view.AreaView](ctx, js, CityKey)
+	return getAs[view.AreaView](ctx, js, fact.CityKey)
 }
 
 // GetCounty reads a county's view.
 func GetCounty(ctx context.Context, js jetstream.JetStream, code string) (*view.AreaView, error) {
-	return getAs[view.AreaView](ctx, js, CountyKey(code))
+	return getAs[view.AreaView](ctx, js, fact.CountyKey(code))
 }
 
 // GetSite reads a site's view.
 func GetSite(ctx context.Context, js jetstream.JetStream, id string) (*view.SiteView, error) {
-	return getAs[view.SiteView](ctx, js, SiteKey(id))
+	return getAs[view.SiteView](ctx, js, fact.SiteKey(id))
 }
 
 // GetHousehold reads a household's view.
 func GetHousehold(ctx context.Context, js jetstream.JetStream, id string) (*view.HouseholdView, error) {
-	return getAs[view.HouseholdView](ctx, js, HouseholdKey(id))
+	return getAs[view.HouseholdView](ctx, js, fact.HouseholdKey(id))
 }
 
 // GetDigest reads the view's last recorded digest.
 func GetDigest(ctx context.Context, js jetstream.JetStream) (*ViewDigest, error) {
-	return getAs[ViewDigest](ctx, js, DigestKey)
+	return getAs[ViewDigest](ctx, js, fact.DigestKey)
 }
 
 // GetMaterialized reads how far the bucket reflects the log.
 func GetMaterialized(ctx context.Context, js jetstream.JetStream) (*Materialized, error) {
-	return getAs[Materialized](ctx, js, MaterializedKey)
+	return getAs[Materialized](ctx, js, fact.MaterializedKey)
 }
 
 // AreaUpdate is a state of the city or a county as the hub wrote it.
@@ -163,12 +125,12 @@ type AreaUpdate struct {
 // until ctx ends (it returns ctx's error) or fn returns an error (it returns
 // that error).
 func WatchCity(ctx context.Context, js jetstream.JetStream, fn func(AreaUpdate) error) error {
-	return WatchAreas(ctx, js, []string{CityKey}, fn)
+	return WatchAreas(ctx, js, []string{fact.CityKey}, fn)
 }
 
 // WatchCounty is WatchCity for one county (610424).
 func WatchCounty(ctx context.Context, js jetstream.JetStream, code string, fn func(AreaUpdate) error) error {
-	return WatchAreas(ctx, js, []string{CountyKey(code)}, fn)
+	return WatchAreas(ctx, js, []string{fact.CountyKey(code)}, fn)
 }
 
 // WatchAreas is WatchCity for the given keys of the bucket; wildcards are
@@ -176,7 +138,7 @@ func WatchCounty(ctx context.Context, js jetstream.JetStream, code string, fn fu
 // county. Updates come in the order the hub wrote them.
 func WatchAreas(ctx context.Context, js jetstream.JetStream, keys []string, fn func(AreaUpdate) error) error {
 	if len(keys) == 0 {
-		keys = []string{CityKey, CountyKey("*")}
+		keys = []string{fact.CityKey, fact.CountyKey("*")}
 	}
 	kv, err := ViewBucketOf(ctx, js)
 	if err != nil {
@@ -185,7 +147,7 @@ func WatchAreas(ctx context.Context, js jetstream.JetStream, keys []string, fn f
 	// WatchFiltered rewrites the slice it is given.
 	w, err := kv.WatchFiltered(ctx, append([]string(nil), keys...))
 	if err != nil {
-		return fmt.Errorf("watch %s %v: %w", ViewBucket, keys, err)
+		return fmt.Errorf("watch %s %v: %w", fact.ViewBucket, keys, err)
 	}
 	defer func() { _ = w.Stop() }()
 	for {
@@ -197,14 +159,14 @@ func WatchAreas(ctx context.Context, js jetstream.JetStream, keys []string, fn f
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				return fmt.Errorf("watch %s: the watcher stopped", ViewBucket)
+				return fmt.Errorf("watch %s: the watcher stopped", fact.ViewBucket)
 			}
 			if e == nil || e.Operation() != jetstream.KeyValuePut {
 				continue // the end of the current values, or a deletion
 			}
 			u := AreaUpdate{Key: e.Key(), Revision: e.Revision(), Written: e.Created()}
 			if err := json.Unmarshal(e.Value(), &u.View); err != nil {
-				return fmt.Errorf("watch %s: %s is not an area view: %w", ViewBucket, e.Key(), err)
+				return fmt.Errorf("watch %s: %s is not an area view: %w", fact.ViewBucket, e.Key(), err)
 			}
 			if err := fn(u); err != nil {
 				return err

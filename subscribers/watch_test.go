@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
 	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/internal/scenario"
@@ -48,7 +49,7 @@ func TestWatchCity(t *testing.T) {
 	}()
 	// The current value comes first: the empty city the hub wrote at start.
 	first := next(t, updates, "current city", func(subscribers.AreaUpdate) bool { return true })
-	if first.Key != subscribers.CityKey || first.View.Code != "610400" || first.Revision == 0 || first.Written.IsZero() {
+	if first.Key != fact.CityKey || first.View.Code != "610400" || first.Revision == 0 || first.Written.IsZero() {
 		t.Errorf("first update: key %s, code %s, revision %d, written %s", first.Key, first.View.Code, first.Revision, first.Written)
 	}
 	if err := scenario.Publish(ctx, nc, scenario.Village(2021)); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/publishers"
 	"github.com/xianyang/anzhi/publishers/ledger"
 	"github.com/xianyang/anzhi/schemas"
@@ -60,7 +61,7 @@ func newImportCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return runImport(cmd, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.dept, "dept", "", "publishing department as in /xianyang/<dept>: hrss, edu, county/610424, ...")
+	fl.StringVar(&f.dept, "dept", "", "publishing department as in "+fact.SourcePrefix+"<dept>: hrss, edu, county/610424, ...")
 	fl.StringVar(&f.family, "family", "", "event family of the ledger's rows, e.g. hr.employment (required)")
 	fl.StringVar(&f.file, "file", "", "the ledger: .xlsx or .csv")
 	fl.StringVar(&f.sheet, "sheet", "", "worksheet of a workbook (default: the first)")

@@ -43,7 +43,7 @@ will validate it, and published with its id as Nats-Msg-Id; the receipt
 never sent: every violation is printed and the exit code is 3.
 
 A file (--file) holds complete CloudEvents in structured JSON, one per line.
-Each line's source must be /xianyang/<dept> of --dept; its NATS subject is
+Each line's source must be ` + fact.SourcePrefix + `<dept> of --dept; its NATS subject is
 derived from the type and the county (--county, or the county embedded in the
 data's site_id, household_id or project_id, or its county/area field). Valid
 lines are published in a batch; each bad line is reported as
@@ -57,7 +57,7 @@ publish.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.natsURL, "nats-url", natsURLDefault(), "NATS URL of the hub (env ANZHI_NATS_URL)")
-	fl.StringVar(&f.dept, "dept", "", `publishing department as in /xianyang/<dept>: edu, county/610424, ... (required); "*" with --file publishes each line as the department of its source (replaying a simulated or exported file)`)
+	fl.StringVar(&f.dept, "dept", "", "publishing department as in "+fact.SourcePrefix+`<dept>: edu, county/610424, ... (required); "*" with --file publishes each line as the department of its source (replaying a simulated or exported file)`)
 	fl.IntVar(&f.maxEventBytes, "max-event-bytes", fact.DefaultMaxBytes, "largest event accepted (keep it equal to the hub's)")
 	fl.BoolVar(&f.asJSON, "json", false, "print the receipt (or the file summary) as JSON")
 	fl.StringVar(&f.family, "family", "", "event family of the fact, e.g. edu.enrolment")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/schemas"
 )
 
@@ -35,7 +36,7 @@ func newSchemasCmd(a *app) *cobra.Command {
 	show := &cobra.Command{
 		Use:     "show FAMILY|TYPE",
 		Short:   "Print the JSON Schema of an event family",
-		Example: "  anzhi schemas show edu.enrolment\n  anzhi schemas show anzhi.edu.enrolment.v1",
+		Example: "  anzhi schemas show edu.enrolment\n  anzhi schemas show " + fact.TypeFor("edu.enrolment"),
 		Args:    cobra.ExactArgs(1),
 		RunE:    func(_ *cobra.Command, args []string) error { return a.schemasShow(args[0]) },
 	}
@@ -110,7 +111,7 @@ func lookupFamily(cat *schemas.Catalog, name string) (*schemas.Family, error) {
 	if f, ok := cat.FamilyByType(name); ok {
 		return f, nil
 	}
-	key := strings.TrimSuffix(strings.TrimPrefix(name, schemas.TypePrefix), schemas.TypeSuffix)
+	key := strings.TrimSuffix(strings.TrimPrefix(name, fact.TypePrefix), fact.TypeSuffix)
 	var near []string
 	for _, f := range cat.Families() {
 		if similar(key, f.Name) {

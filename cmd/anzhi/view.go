@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/schemas"
 	"github.com/xianyang/anzhi/subscribers"
 	"github.com/xianyang/anzhi/view"
@@ -34,7 +35,7 @@ func newViewCmd(a *app) *cobra.Command {
 		Use:   "view city | county CODE | site ID | household ID | digest | KEY",
 		Short: "Show the shared view: the city, a county, a site or a household",
 		Long: `Show the shared view as the hub materializes it in the NATS KV bucket
-ANZHI_VIEW (any NATS client can read and watch it: nats kv watch ANZHI_VIEW).
+` + fact.ViewBucket + ` (any NATS client can read and watch it: nats kv watch ` + fact.ViewBucket + `).
 
   city            persons, households, rates, open warnings by rule, a line per county
   county CODE     the same for a county (610424), with its sites
@@ -79,27 +80,27 @@ func viewKey(args []string) (kind, key string, err error) {
 	}
 	switch kind {
 	case "city":
-		return kind, subscribers.CityKey, one()
+		return kind, fact.CityKey, one()
 	case "digest":
-		return kind, subscribers.DigestKey, one()
+		return kind, fact.DigestKey, one()
 	case "county":
 		if err := two("county code (610424)"); err != nil {
 			return "", "", err
 		}
-		return kind, subscribers.CountyKey(args[1]), nil
+		return kind, fact.CountyKey(args[1]), nil
 	case "site":
 		if err := two("site id (S610424-0001)"); err != nil {
 			return "", "", err
 		}
-		return kind, subscribers.SiteKey(args[1]), nil
+		return kind, fact.SiteKey(args[1]), nil
 	case "household":
 		if err := two("household id (H610424-000001)"); err != nil {
 			return "", "", err
 		}
-		return kind, subscribers.HouseholdKey(args[1]), nil
+		return kind, fact.HouseholdKey(args[1]), nil
 	}
 	if len(args) != 1 {
-		return "", "", usageErrorf("view %s: want city, county CODE, site ID, household ID, digest or a key of %s", kind, subscribers.ViewBucket)
+		return "", "", usageErrorf("view %s: want city, county CODE, site ID, household ID, digest or a key of %s", kind, fact.ViewBucket)
 	}
 	return "key", kind, nil
 }
@@ -120,7 +121,7 @@ func (a *app) runView(ctx context.Context, f viewFlags, args []string) error {
 		if kind == "key" {
 			what = "key " + key
 		}
-		return fmt.Errorf("%s not found in the view (no key %q in %s; try: anzhi view city)", what, key, subscribers.ViewBucket)
+		return fmt.Errorf("%s not found in the view (no key %q in %s; try: anzhi view city)", what, key, fact.ViewBucket)
 	}
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/subscribers"
 )
 
@@ -33,7 +34,7 @@ the employment, insurance, enrolment and 两不愁三保障 rates, the open warn
 most once a second, with the latest state. With --json each update is one JSON
 object a line: key, revision, written, view (the area's JSON).
 
-The view comes from the NATS KV bucket ANZHI_VIEW; exit code 1 if it cannot be
+The view comes from the NATS KV bucket ` + fact.ViewBucket + `; exit code 1 if it cannot be
 read (no hub has run on this NATS).`,
 		Example: `  anzhi watch
   anzhi watch --county 610424
@@ -49,7 +50,7 @@ read (no hub has run on this NATS).`,
 }
 
 func (a *app) runWatch(ctx context.Context, f watchFlags) error {
-	keys := []string{subscribers.CityKey, subscribers.CountyKey("*")}
+	keys := []string{fact.CityKey, fact.CountyKey("*")}
 	if f.county != "" {
 		cat, err := a.catalog()
 		if err != nil {
@@ -58,7 +59,7 @@ func (a *app) runWatch(ctx context.Context, f watchFlags) error {
 		if _, ok := cat.County(f.county); !ok {
 			return usageErrorf("--county %q is not a county of %s (610402 … 610482)", f.county, cat.City.Name)
 		}
-		keys = []string{subscribers.CountyKey(f.county)}
+		keys = []string{fact.CountyKey(f.county)}
 	}
 	nc, js, err := connectJS(f.natsURL, "anzhi-watch")
 	if err != nil {

@@ -95,7 +95,7 @@ func (g *Events) Fact(i int) publishers.Fact {
 func (g *Events) Encode(i int, dst []byte) (subject string, body []byte) {
 	fam, _ := g.cat.Family(kinds[i%len(kinds)].family)
 	o := &fact.Outgoing{
-		ID: g.ID(i), Source: schemas.SourcePrefix + g.Dept(i), Type: fam.Type, Subject: g.subject[i],
+		ID: g.ID(i), Source: fact.SourceFor(g.Dept(i)), Type: fam.Type, Subject: g.subject[i],
 		Time: g.time[i], DataSchema: fam.SchemaURI, Data: g.arena[g.off[i]:g.off[i+1]],
 	}
 	return fact.SubjectFor(fam.Name, g.county[i]), fact.Encode(dst, o)

@@ -269,7 +269,7 @@ func bareServer(ctx context.Context, dir string, cat *schemas.Catalog) (emb *hub
 	}
 	if c, err = connectClient(emb.ClientURL()); err == nil {
 		_, err = c.js.CreateStream(ctx, jetstream.StreamConfig{
-			Name: "BARE", Subjects: hub.IntakeSubjects(cat), Storage: jetstream.FileStorage, Duplicates: hub.DefaultDuplicateWindow,
+			Name: "BARE", Subjects: fact.IntakeSubjects(cat), Storage: jetstream.FileStorage, Duplicates: hub.DefaultDuplicateWindow,
 		})
 	}
 	if err != nil {

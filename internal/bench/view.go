@@ -51,7 +51,7 @@ func (w *World) each(yield func(subject string, body []byte) bool) {
 	var buf []byte
 	emit := func(family, dept, county, id, subject string, t time.Time, data []byte) bool {
 		fam, _ := w.cat.Family(family)
-		buf = fact.Encode(buf[:0], &fact.Outgoing{ID: id, Source: schemas.SourcePrefix + dept, Type: fam.Type, Subject: subject,
+		buf = fact.Encode(buf[:0], &fact.Outgoing{ID: id, Source: fact.SourceFor(dept), Type: fam.Type, Subject: subject,
 			Time: t, DataSchema: fam.SchemaURI, Data: data})
 		return yield(fact.FactSubjectPrefix+family+"."+county, buf)
 	}
@@ -436,7 +436,7 @@ func latency(ctx context.Context, h *hub.Hub, rate int, d time.Duration, res *Vi
 	n := rate * int(d/time.Second)
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
-	source := schemas.SourcePrefix + "hrss"
+	source := fact.SourceFor("hrss")
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 64)
 	for i := 0; i < n; i++ {

@@ -241,7 +241,7 @@ func (g *gen) emit(dept, family, county, subject string, t time.Time, data json.
 		return true
 	}
 	ev := Event{
-		Dept: dept, Source: schemas.SourcePrefix + dept, Subject: fact.SubjectFor(family, county),
+		Dept: dept, Source: fact.SourceFor(dept), Subject: fact.SubjectFor(family, county),
 		Fact: publishers.Fact{Family: family, County: county, Subject: subject, Time: t, Data: data,
 			ID: publishers.DeriveID(family, subject, t, data)},
 	}
@@ -276,7 +276,7 @@ func (g *gen) spoil(ev Event) Event {
 		bad.Fact.Data = append(append(json.RawMessage{}, data[:len(data)-1]...), `,"remark":"补录"}`...)
 	case 1:
 		bad.Flaw = FlawPosing
-		bad.Source = schemas.SourcePrefix + g.poser(ev)
+		bad.Source = fact.SourceFor(g.poser(ev))
 		bad.Fact.ID = ev.Fact.ID + "-p"
 		return bad
 	default:

@@ -1,0 +1,176 @@
+package fact
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/xianyang/anzhi/schemas"
+)
+
+// This file is the wire contract by name (DESIGN.md, "Wire contract"): every
+// stream, subject, header, bucket and key that departments, the lead office,
+// auditors and the hub agree on. Outside clients rely on these values; they
+// never change. Every other file uses the names declared here, and
+// TestContractNamesInOneFile fails when a contract string is spelt out
+// anywhere else.
+
+// CloudEvents attributes. A family's type is anzhi.<domain>.<event>.v1, a
+// publisher's source /xianyang/<dept> (/xianyang/county/<code> for a county
+// government), a family's dataschema DataSchemaBase + <family> + ".json".
+// The catalog, which this package builds on, frames every family and
+// publisher with them, so it declares them and they are named here.
+const (
+	TypePrefix     = schemas.TypePrefix   // anzhi.
+	TypeSuffix     = schemas.TypeSuffix   // .v1
+	SourcePrefix   = schemas.SourcePrefix // /xianyang/
+	DataSchemaBase = schemas.BaseURI      // https://anzhi.xianyang.gov.cn/schemas/v1/
+)
+
+// SpecVersion is the only CloudEvents version accepted.
+const SpecVersion = "1.0"
+
+// ContentType is the content type of a structured-mode event.
+const ContentType = "application/cloudevents+json"
+
+// DataContentType is the only data content type accepted.
+const DataContentType = "application/json"
+
+// TypeFor returns the CloudEvents type of a family (anzhi.edu.enrolment.v1).
+func TypeFor(family string) string { return TypePrefix + family + TypeSuffix }
+
+// SourceFor returns the CloudEvents source of a department as written after
+// /xianyang/ (edu, county/610424, hub).
+func SourceFor(dept string) string { return SourcePrefix + dept }
+
+// DeptOf returns the department of a CloudEvents source as written after
+// /xianyang/ (the source itself when it does not start so).
+func DeptOf(source string) string { return strings.TrimPrefix(source, SourcePrefix) }
+
+// SubjectFor returns the intake subject <domain>.<event>.<county> a
+// department publishes a fact of a family on, for an area token (a county
+// of the city, or the city itself; see schemas.Catalog.CountyOf).
+func SubjectFor(family, area string) string { return family + "." + area }
+
+// IntakeSubjects returns the intake stream's subjects: every domain of the
+// catalog with a full wildcard, so a misspelt event name or a malformed county
+// token still lands and is refused visibly instead of vanishing.
+func IntakeSubjects(cat *schemas.Catalog) []string {
+	var domains []string
+	for _, f := range cat.Families() {
+		d, _, _ := strings.Cut(f.Name, ".")
+		domains = append(domains, d)
+	}
+	slices.Sort(domains)
+	domains = slices.Compact(domains)
+	out := make([]string, len(domains))
+	for i, d := range domains {
+		out[i] = d + ".>"
+	}
+	return out
+}
+
+// Streams of the deployment, part of the contract for outside readers.
+const (
+	// IntakeStream receives what departments publish on <domain>.<event>.<county>.
+	// Only the hub reads it; it is purged once the hub has recorded a
+	// verdict, and a message carrying a raw ID-card number is erased.
+	IntakeStream = "ANZHI_INTAKE"
+	// LogStream is the canonical log: accepted facts (anzhi.fact.>) and the
+	// rejection ledger (anzhi.rejected.>) in the order the hub judged them.
+	// It is never rewritten: deletes and purges are denied.
+	LogStream = "ANZHI_LOG"
+)
+
+// Subjects of the canonical log. Accepted facts are kept as
+// anzhi.fact.<domain>.<event>.<county>; refused messages as
+// anzhi.rejected.<dept> (county governments: anzhi.rejected.county.<code>),
+// which is also the notice a department subscribes to.
+const (
+	FactSubjectPrefix     = "anzhi.fact."
+	RejectedSubjectPrefix = "anzhi.rejected."
+)
+
+// FactSubject returns the log subject of an accepted fact of a family on an
+// area token: anzhi.fact.<domain>.<event>.<county>.
+func FactSubject(family, area string) string { return FactSubjectPrefix + SubjectFor(family, area) }
+
+// LogSubjects returns the log stream's subjects: the facts and the ledger.
+func LogSubjects() []string { return []string{FactSubjectPrefix + ">", RejectedSubjectPrefix + ">"} }
+
+// RejectedSubject returns the ledger and notice subject for a publisher as
+// written after /xianyang/ ("" or unknown: anzhi.rejected.unknown).
+func RejectedSubject(dept string) string {
+	if dept == "" {
+		return RejectedSubjectPrefix + "unknown"
+	}
+	return RejectedSubjectPrefix + strings.ReplaceAll(dept, "/", ".")
+}
+
+// Headers the hub adds to each entry of the canonical log. A publisher may
+// not send any header starting with HeaderPrefix (compared without case).
+const (
+	HeaderPrefix    = "Anzhi-"
+	HeaderIntakeSeq = "Anzhi-Intake-Seq" // sequence of the message in the intake stream
+	HeaderReceived  = "Anzhi-Received"   // when the intake stream stored it (RFC 3339, UTC)
+	HeaderKey       = "Anzhi-Key"        // FactKey of source and id (accepted facts)
+)
+
+// The lead-office subscription. The hub materializes the shared view into
+// the JetStream KV bucket ViewBucket, one JSON value a key, and publishes
+// the city and every county on core NATS subjects as they change (package
+// subscribers reads them):
+//
+//	key                  value
+//	city                 view.AreaView of the city, with a line per county
+//	county.<code>        view.AreaView of a county, with its site ids
+//	site.<id>            view.SiteView
+//	household.<id>       view.HouseholdView
+//	digest               subscribers.ViewDigest: the view's digest once it has been quiet
+//	materialized         subscribers.Materialized: the log sequence the bucket reflects
+//
+// Subjects view.city and view.county.<code> carry the same JSON as the
+// keys city and county.<code>.
+const (
+	// ViewBucket is the KV bucket the hub materializes the view into.
+	ViewBucket = "ANZHI_VIEW"
+	// CityKey is the city's key.
+	CityKey = "city"
+	// DigestKey holds the view's digest.
+	DigestKey = "digest"
+	// MaterializedKey holds how far the bucket reflects the log.
+	MaterializedKey = "materialized"
+	// CitySubject carries the city's view as it changes.
+	CitySubject = "view.city"
+	// ViewSubjects matches every view subject.
+	ViewSubjects = "view.>"
+	// ViewKVSubjectPrefix is where JetStream publishes a put to the view
+	// bucket: ViewKVSubjectPrefix + key.
+	ViewKVSubjectPrefix = "$KV." + ViewBucket + "."
+)
+
+// CountyKey is the view bucket's key of a county (610424).
+func CountyKey(code string) string { return "county." + code }
+
+// SiteKey is the view bucket's key of a resettlement site (S610424-0001).
+func SiteKey(id string) string { return "site." + id }
+
+// HouseholdKey is the view bucket's key of a household (H610424-000001).
+func HouseholdKey(id string) string { return "household." + id }
+
+// CountySubject is the subject that carries a county's view as it changes.
+func CountySubject(code string) string { return "view.county." + code }
+
+// SnapshotBucket is the JetStream object store in which the hub keeps its
+// view checkpoints; only the hub reads and writes it.
+const SnapshotBucket = "ANZHI_SNAPSHOTS"
+
+// snapshotSubjects is where JetStream keeps the objects of SnapshotBucket.
+const snapshotSubjects = "$O." + SnapshotBucket + ".>"
+
+// HubOnlySubjects returns the subjects only the hub publishes on: the
+// canonical log, the lead office's view (its subjects and KV bucket) and the
+// view's checkpoints. The embedded server refuses them to everyone else; on
+// an external NATS, grant them to the hub's identity only.
+func HubOnlySubjects() []string {
+	return append(LogSubjects(), ViewSubjects, ViewKVSubjectPrefix+">", snapshotSubjects)
+}
