@@ -363,15 +363,6 @@ func (v *Validator) checkRouting(vd *Verdict, subject string) {
 	}
 }
 
-// countyFields are data fields whose value names or embeds the county the
-// fact is about; they must agree with the subject's county token.
-var countyFields = []struct {
-	name     string
-	embedded bool // the county code follows a one-letter prefix (S610424-…)
-}{
-	{"site_id", true}, {"household_id", true}, {"project_id", true}, {"county", false}, {"area", false},
-}
-
 func (v *Validator) checkData(vd *Verdict, raw any, binary bool) {
 	if raw == nil {
 		vd.add("/data", schemas.ReasonSchema, "data is missing")
@@ -398,20 +389,15 @@ func (v *Validator) checkData(vd *Verdict, raw any, binary bool) {
 	if vd.Area == "" || !v.cat.ValidArea(vd.Area) {
 		return
 	}
-	for _, cf := range countyFields {
-		s, ok := obj[cf.name].(string)
-		if !ok || slices.Contains(vd.Family.ElsewhereFields, cf.name) {
+	// Every county field present agrees with the token: the one
+	// Catalog.CountyOf routes by and any other (x-anzhi.county).
+	for _, field := range vd.Family.CountyFields {
+		s, ok := obj[field].(string)
+		if !ok {
 			continue
 		}
-		code := s
-		if cf.embedded {
-			if len(s) < 7 {
-				continue
-			}
-			code = s[1:7]
-		}
-		if code != vd.Area {
-			vd.add("/data/"+cf.name, schemas.ReasonCounty, "%s %q is in %s but the event is published on county token %s", cf.name, s, code, vd.Area)
+		if code, ok := schemas.CountyIn(field, s); ok && code != vd.Area {
+			vd.add("/data/"+field, schemas.ReasonCounty, "%s %q is in %s but the event is published on county token %s", field, s, code, vd.Area)
 		}
 	}
 }

@@ -30,9 +30,11 @@ import (
 type Fact struct {
 	// Family is the event family, e.g. edu.enrolment.
 	Family string
-	// County is the subject's county token; by default the county embedded
-	// in the data's site_id, household_id or project_id, or its county/area
-	// field.
+	// County is the subject's county token; by default the county the data
+	// names in its family's county fields (x-anzhi.county: site_id,
+	// household_id, …), or for a citywide family whose data names none the
+	// city's (610400; a county government's own county). See
+	// schemas.Catalog.CountyOf.
 	County string
 	// Subject is the entity the fact is about; by default the value of the
 	// family's subject field in Data (household_id, person_key, site_id, …).
@@ -254,8 +256,7 @@ func (p *Publisher) prepare(f Fact) (*fact.Outgoing, string, error) {
 	if data != nil {
 		obj = map[string]any{}
 		err := fact.Members(data, func(k, v []byte) error {
-			switch key := string(k); key {
-			case fam.SubjectField, "site_id", "household_id", "project_id", "county", "area":
+			if key := string(k); key == fam.SubjectField || slices.Contains(fam.CountyFields, key) {
 				if s := fact.UnquoteString(v); s != "" {
 					obj[key] = s
 				}
@@ -272,10 +273,11 @@ func (p *Publisher) prepare(f Fact) (*fact.Outgoing, string, error) {
 		subject, _ = obj[fam.SubjectField].(string)
 	}
 	county := f.County
-	if county == "" {
-		county = countyOf(obj)
-		if county == "" && data != nil && obj != nil {
-			bad("/data", "the county cannot be derived from the data (no site_id, household_id, project_id, county or area); set Fact.County (anzhi publish --county)")
+	if county == "" && obj != nil {
+		var err error
+		if county, err = p.cat.CountyOf(fam, p.who, obj); err != nil {
+			vs = append(vs, schemas.Violation{Pointer: "/data", Reason: schemas.ReasonCounty,
+				Message: err.Error() + "; set Fact.County (anzhi publish --county)"})
 		}
 	}
 	if len(vs) > 0 {
@@ -326,26 +328,6 @@ func SetMsgID(msg *nats.Msg, source, id string) {
 	}
 	h.Write(msg.Data)
 	msg.Header.Set(jetstream.MsgIDHeader, MsgID(source, id)+":"+hex.EncodeToString(h.Sum(nil)[:8]))
-}
-
-// CountyOf derives the county token of a fact from its decoded data: the
-// county embedded in site_id, household_id or project_id, else its county or
-// area field; "" when there is none.
-func CountyOf(obj map[string]any) string { return countyOf(obj) }
-
-// countyOf derives the county token from a fact's data.
-func countyOf(obj map[string]any) string {
-	for _, k := range []string{"site_id", "household_id", "project_id"} {
-		if s, ok := obj[k].(string); ok && len(s) >= 7 {
-			return s[1:7]
-		}
-	}
-	for _, k := range []string{"county", "area"} {
-		if s, ok := obj[k].(string); ok {
-			return s
-		}
-	}
-	return ""
 }
 
 // DeriveID is the default fact id: the family and a digest of the subject,

@@ -64,6 +64,16 @@ type Family struct {
 	// project in another county, the reclamation project back in the home
 	// village. Every other county-bearing field must agree with the token.
 	ElsewhereFields []string
+	// CountyFields (x-anzhi.county) name the data fields that name or embed
+	// the county the fact is about, in order of preference: the first one
+	// present gives the subject's county token (see Catalog.CountyOf) and
+	// every one present must agree with it.
+	CountyFields []string
+	// Citywide (x-anzhi.citywide) marks a family whose fact may be about the
+	// whole city: when its data names no county, it goes on the city's token
+	// (a county government's: its own county). A fact of any other family
+	// whose data names no county cannot be routed and is refused.
+	Citywide bool
 	// Schema is the schema document as embedded.
 	Schema json.RawMessage
 
@@ -166,6 +176,8 @@ type schemaMeta struct {
 		Departments []string    `json:"departments"`
 		Order       [][2]string `json:"order"`
 		Elsewhere   []string    `json:"elsewhere"`
+		County      []string    `json:"county"`
+		Citywide    bool        `json:"citywide"`
 	} `json:"x-anzhi"`
 }
 
@@ -214,6 +226,9 @@ func load(fsys fs.FS) (*Catalog, error) {
 		if meta.Anzhi.Subject == "" {
 			return nil, fmt.Errorf("%s: x-anzhi.subject (the data field the CloudEvent subject names) is missing", name)
 		}
+		if err := checkCountyFields(meta.Anzhi.County, meta.Anzhi.Elsewhere, meta.Anzhi.Citywide); err != nil {
+			return nil, fmt.Errorf("%s: x-anzhi: %w", name, err)
+		}
 		f := &Family{
 			Name:             fam,
 			Type:             TypePrefix + fam + TypeSuffix,
@@ -225,6 +240,8 @@ func load(fsys fs.FS) (*Catalog, error) {
 			DepartmentFields: meta.Anzhi.Departments,
 			Order:            meta.Anzhi.Order,
 			ElsewhereFields:  meta.Anzhi.Elsewhere,
+			CountyFields:     meta.Anzhi.County,
+			Citywide:         meta.Anzhi.Citywide,
 			Schema:           json.RawMessage(b),
 		}
 		raw[fam] = b

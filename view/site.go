@@ -2,6 +2,7 @@ package view
 
 import (
 	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/schemas"
 )
 
 // Infrastructure items of a site (水、电、路、气、暖、污水管网、通信、环卫).
@@ -91,10 +92,7 @@ func (v *View) siteIndex(id string) uint32 {
 	if i, ok := v.siteIdx[id]; ok {
 		return i
 	}
-	county := ""
-	if len(id) >= 7 {
-		county = id[1:7]
-	}
+	county, _ := schemas.CountyOfID(id)
 	up := v.counties[county]
 	if up == nil {
 		up = v.city

@@ -44,9 +44,10 @@ never sent: every violation is printed and the exit code is 3.
 
 A file (--file) holds complete CloudEvents in structured JSON, one per line.
 Each line's source must be ` + fact.SourcePrefix + `<dept> of --dept; its NATS subject is
-derived from the type and the county (--county, or the county embedded in the
-data's site_id, household_id or project_id, or its county/area field). Valid
-lines are published in a batch; each bad line is reported as
+derived from the type and the county, as for one fact: --county, or the county
+the data names in its family's county fields (x-anzhi.county in anzhi schemas
+show); a fact of a citywide family naming none goes on the city (610400), a
+county government's on its own county, and any other is refused. Valid lines are published in a batch; each bad line is reported as
   line N: <id>: <pointer>: <message> [<reason>]
 followed by a summary line. Exit 3 if any line was invalid, 1 if any failed to
 publish.`,

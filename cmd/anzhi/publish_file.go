@@ -214,24 +214,17 @@ func (j *lineJudge) judge(line []byte) (string, *nats.Msg, []schemas.Violation) 
 	subject := unroutable
 	fam, known := j.cat.FamilyByType(typ)
 	county := j.county
-	if county == "" {
-		county = publishers.CountyOf(data)
-	}
-	if county == "" && data != nil {
-		// No entity field names a county: a county government's fact is
-		// about its own county; anyone else's is city-wide (a plan, a
-		// joint meeting, a task's progress).
-		county = j.cat.City.Code
-		if pub, err := j.cat.ParseSource(msgSource); err == nil && pub.Dept == "county" {
-			county = pub.County
+	if county == "" && known && data != nil {
+		// The library's derivation: the county the data names, else the
+		// city's (a county government's own) for a citywide family.
+		pub, _ := j.cat.ParseSource(msgSource) // a bad source is the validator's to report
+		var err error
+		if county, err = j.cat.CountyOf(fam, pub, data); err != nil {
+			vs = append(vs, schemas.Violation{Pointer: "/data", Reason: schemas.ReasonCounty, Message: err.Error() + "; pass --county"})
 		}
 	}
-	switch {
-	case known && county != "":
+	if known && county != "" {
 		subject = fact.SubjectFor(fam.Name, county)
-	case known && data != nil:
-		vs = append(vs, schemas.Violation{Pointer: "/data", Reason: schemas.ReasonCounty,
-			Message: "the county cannot be derived from the data (no site_id, household_id, project_id, county or area); pass --county"})
 	}
 	msg := nats.NewMsg(subject)
 	msg.Header.Set("Content-Type", fact.ContentType)

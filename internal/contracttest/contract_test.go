@@ -256,10 +256,11 @@ func TestFixturesSameVerdict(t *testing.T) {
 				f.ID = "contract-binary-" + strings.ReplaceAll(fx.name, "/", "-")
 			}
 			if _, err := p.BuildUnchecked(f); err != nil {
-				// The library cannot route it: no county to derive from
-				// the data (a city-level fact: plan.task, a meeting; or a
-				// fixture missing its site_id). Publish it on the city's
-				// token, as anzhi publish --county 610400 does.
+				// The library cannot route it: an invalid fixture of a
+				// county-level family without its county field (a
+				// citywide family's fact goes on the city's token by
+				// itself). Publish it on the city's token, as anzhi
+				// publish --county 610400 does, for the hub to judge.
 				f.County = cat.City.Code
 			}
 			if _, err := p.Build(f); err != nil {
