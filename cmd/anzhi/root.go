@@ -169,6 +169,7 @@ func newRootCmd(a *app) *cobra.Command {
 	root.AddCommand(newImportCmd(), newSimulateCmd(), newDemoCmd(a), newBenchCmd(a))
 	root.AddCommand(newViewCmd(a))
 	root.AddCommand(newWatchCmd(a))
+	root.AddCommand(newKeysCmd(a))
 	markStarted(root, a)
 	return root
 }
