@@ -60,7 +60,7 @@ func (a *app) runWatch(ctx context.Context, f watchFlags) error {
 		}
 		keys = []string{subscribers.CountyKey(f.county)}
 	}
-	nc, js, err := connectJS(f.natsURL, "anzhi-watch")
+	nc, js, err := connectJS(ctx, f.natsURL, "anzhi-watch")
 	if err != nil {
 		return err
 	}
