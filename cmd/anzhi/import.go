@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -123,9 +122,6 @@ func runImport(cmd *cobra.Command, f importFlags) (err error) {
 		return usageErrorf("%v", err)
 	}
 	src, err := ledger.Open(f.file, ledger.OpenOptions{Sheet: f.sheet, Encoding: f.encoding})
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-		return usageErrorf("--file: %w", err) // the error names the file
-	}
 	if err != nil {
 		return err
 	}

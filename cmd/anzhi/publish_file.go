@@ -47,7 +47,7 @@ func (s fileSummary) String() string {
 func (a *app) publishFile(ctx context.Context, cat *schemas.Catalog, who schemas.Publisher, f publishFlags) (err error) {
 	in, err := os.Open(f.file)
 	if err != nil {
-		return usageErrorf("--file %s: %w", f.file, err)
+		return fmt.Errorf("--file: %w", err)
 	}
 	defer in.Close()
 	rep := &reporter{w: a.stderr}
