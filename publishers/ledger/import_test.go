@@ -3,7 +3,6 @@ package ledger_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -37,7 +36,7 @@ func startHub(t *testing.T) (*hub.Hub, *nats.Conn) {
 
 func waitIdle(t *testing.T, h *hub.Hub) hub.Status {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 	defer cancel()
 	if err := h.WaitIdle(ctx); err != nil {
 		t.Fatal(err)
@@ -61,7 +60,7 @@ func key(t *testing.T) []byte {
 // importFile imports one example ledger with its built-in mapping.
 func importFile(t *testing.T, nc *nats.Conn, dept, family, file string) (ledger.Summary, []ledger.RowError) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 	defer cancel()
 	cat := schemas.MustLoad()
 	m, err := ledger.Builtin(family, cat)
@@ -116,7 +115,7 @@ func ledgerIDs(t *testing.T, file string) []string {
 // one holds a raw ID number or one of the given strings.
 func scanStreams(t *testing.T, nc *nats.Conn, secrets []string) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 	defer cancel()
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -128,15 +127,23 @@ func scanStreams(t *testing.T, nc *nats.Conn, secrets []string) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for {
-			m, err := cons.Next(jetstream.FetchMaxWait(300 * time.Millisecond))
-			if errors.Is(err, jetstream.ErrNoMessages) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
-				break
-			}
+		s, err := js.Stream(ctx, stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Read until the consumer has nothing pending: the server's count,
+		// not a client timer, says when the scan is done.
+		for pending := s.CachedInfo().State.Msgs; pending > 0; {
+			m, err := cons.Next(jetstream.FetchMaxWait(hubtest.Patience))
 			if err != nil {
 				t.Fatalf("read %s: %v", stream, err)
 			}
 			n++
+			md, err := m.Metadata()
+			if err != nil {
+				t.Fatal(err)
+			}
+			pending = md.NumPending
 			var all bytes.Buffer
 			all.WriteString(m.Subject())
 			for k, vs := range m.Headers() {
