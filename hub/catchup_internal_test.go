@@ -16,7 +16,7 @@ import (
 // still folded into the view and indexed once the gate resumes from the
 // log — before, the view missed it for good.
 func TestCatchUpWithUnacknowledgedEntries(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	var lost atomic.Int32
 	h, nc, _ := startInternal(t, Config{loseAck: func(seq uint64) bool { return seq == 2 && lost.Add(1) == 1 }})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xianyang/anzhi/hub"
+	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/internal/scenario"
 )
 
@@ -53,7 +54,7 @@ func TestInterleavingsGiveTheSameDigest(t *testing.T) {
 	m, depts := byDept(items)
 	digest := func(parallel bool) string {
 		h, nc, _ := ingestHub(t, t.TempDir(), nil)
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 		defer cancel()
 		if parallel {
 			var wg sync.WaitGroup

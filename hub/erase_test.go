@@ -30,8 +30,8 @@ func publishIDBearing(t *testing.T, js jetstream.JetStream, n int) {
 	}
 	select {
 	case <-js.PublishAsyncComplete():
-	case <-time.After(time.Minute):
-		t.Fatal("publishes not acknowledged in a minute")
+	case <-time.After(hubtest.Patience):
+		t.Fatal("publishes not acknowledged")
 	}
 }
 
@@ -258,8 +258,8 @@ func TestKillWhileErasing(t *testing.T) {
 		if c != last {
 			last, stalled = c, time.Now()
 		}
-		if time.Since(stalled) > 15*time.Second {
-			t.Fatalf("%d judged intake messages still hold the number in clear after a restart, none erased for 15s", c)
+		if time.Since(stalled) > time.Minute {
+			t.Fatalf("%d judged intake messages still hold the number in clear after a restart, none erased for a minute", c)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

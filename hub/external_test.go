@@ -10,6 +10,7 @@ import (
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
+	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/publishers"
 )
 
@@ -26,7 +27,7 @@ func TestExternalNATS(t *testing.T) {
 	ctx := context.Background()
 	start := func() *hub.Hub {
 		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		sctx, cancel := context.WithTimeout(ctx, hubtest.Patience)
 		defer cancel()
 		h, err := hub.Start(sctx, hub.Config{NATSURL: ext.ClientURL(), TickEvery: -1, PurgeEvery: 50 * time.Millisecond})
 		if err != nil {

@@ -9,6 +9,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// patience bounds the waits of the package's own tests, as
+// hubtest.Patience does for the others: generous, so a loaded machine under
+// the race detector does not fail them.
+const patience = 5 * time.Minute
+
 // startInternal starts a hub for the package's own tests (which cannot use
 // internal/hubtest: it imports this package) with its data in a temporary
 // directory, a random port, no automatic ticks or snapshots unless cfg says
@@ -27,7 +32,7 @@ func startInternal(t *testing.T, cfg Config) (*Hub, *nats.Conn, jetstream.JetStr
 	if cfg.SnapshotEvery == 0 {
 		cfg.SnapshotEvery = -1
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	h, err := Start(ctx, cfg)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
+	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/internal/scenario"
 	"github.com/xianyang/anzhi/view"
 )
@@ -165,7 +166,7 @@ func checkFact(t *testing.T, js jetstream.JetStream, what string, ref factRefJSO
 		t.Errorf("%s: fact %+v lacks its log sequence or source", what, ref)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 	defer cancel()
 	s, err := js.Stream(ctx, fact.LogStream)
 	if err != nil {
@@ -201,7 +202,7 @@ func countDept(items []scenario.Item, dept string) (n int64) {
 // against the facts published and the log.
 func TestHTTPViews(t *testing.T) {
 	h, nc, js, base := httpHub(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 	defer cancel()
 	const year = 2021
 	t0 := time.Date(year, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -524,7 +525,7 @@ func TestHTTPViews(t *testing.T) {
 // ETag and answers If-None-Match with 304.
 func TestHTTPCacheFollowsView(t *testing.T) {
 	h, nc, _, base := httpHub(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 	defer cancel()
 	if err := scenario.Publish(ctx, nc, scenario.Village(2021)); err != nil {
 		t.Fatal(err)
@@ -639,7 +640,7 @@ func TestHTTPRejections(t *testing.T) {
 // the same pages come out twice.
 func TestHTTPWarningsPagination(t *testing.T) {
 	h, nc, _, base := httpHub(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 	defer cancel()
 	const year = 2021
 	t0 := time.Date(year, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -756,7 +757,7 @@ func TestHTTPWarningsPagination(t *testing.T) {
 // TestHTTPErrors checks the status and JSON body of every kind of error.
 func TestHTTPErrors(t *testing.T) {
 	h, nc, _, base := httpHub(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 	defer cancel()
 	if err := scenario.Publish(ctx, nc, scenario.Village(2021)); err != nil {
 		t.Fatal(err)

@@ -33,7 +33,7 @@ func ingestHub(t *testing.T, dir string, edit func(*hub.Config)) (*hub.Hub, *nat
 
 func waitIdle(t *testing.T, h *hub.Hub) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 	defer cancel()
 	if err := h.WaitIdle(ctx); err != nil {
 		t.Fatal(err)

@@ -56,7 +56,7 @@ func ioData(t testing.TB) []byte {
 // it with a client connection.
 func ioHub(t *testing.T, cfg hub.Config) (context.Context, *hub.Hub, *nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 	t.Cleanup(cancel)
 	if cfg.TickEvery == 0 {
 		cfg.TickEvery = -1 // only the facts under test go to the log

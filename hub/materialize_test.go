@@ -17,6 +17,7 @@ import (
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
+	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/internal/scenario"
 	"github.com/xianyang/anzhi/subscribers"
 	"github.com/xianyang/anzhi/view"
@@ -24,8 +25,9 @@ import (
 
 // settleWithin is how long after the hub is idle the view bucket and the
 // view subjects may take to show the latest state: one coalescing period
-// and a round, with room for a slow (race-detector) run.
-const settleWithin = 5 * time.Second
+// and a round, with all the room a loaded machine under the race detector
+// may need: it bounds a wait, not how fast the view must be.
+const settleWithin = hubtest.Patience
 
 // waitKey polls a key of the view bucket until ok accepts its value, and
 // returns the value.
@@ -56,7 +58,7 @@ func waitKey[T any](t *testing.T, js jetstream.JetStream, key string, ok func(*T
 
 func publishItems(t *testing.T, nc *nats.Conn, items []scenario.Item) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 	defer cancel()
 	if err := scenario.Publish(ctx, nc, items); err != nil {
 		t.Fatal(err)
@@ -159,7 +161,7 @@ func TestViewDigestKey(t *testing.T) {
 func TestViewBucketWarnings(t *testing.T) {
 	const year = 2021
 	h, nc, js := ingestHub(t, t.TempDir(), nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 	defer cancel()
 	t0 := time.Date(year, 6, 1, 0, 0, 0, 0, time.UTC)
 	publishItems(t, nc, append(scenario.Village(year), scenario.Alive(registryDepts(), t0)...))
@@ -285,9 +287,13 @@ func TestViewSubjectsCoalesce(t *testing.T) {
 	if limit := int(took/time.Second) + 3; len(during) > limit {
 		t.Errorf("%d view.city messages for %d facts in %s, want at most %d", len(during), n, took, limit)
 	}
-	for i := 1; i < len(msgs); i++ {
-		if gap := msgs[i].at.Sub(msgs[i-1].at); gap < 800*time.Millisecond {
-			t.Errorf("view.city messages %d and %d only %s apart", i-1, i, gap)
+	// A period apart as written; as received, one message delivered late
+	// on a loaded machine can bring the next one nearer, so the check is on
+	// the mean gap, which only coalescing keeps near the period (without
+	// it, a burst's messages come milliseconds apart).
+	if len(msgs) > 1 {
+		if mean := msgs[len(msgs)-1].at.Sub(msgs[0].at) / time.Duration(len(msgs)-1); mean < 500*time.Millisecond {
+			t.Errorf("%d view.city messages only %s apart on average, want about a period (1s)", len(msgs), mean)
 		}
 	}
 	if last := during[len(during)-1].area; !final(&last) {

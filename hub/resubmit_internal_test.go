@@ -16,7 +16,7 @@ import (
 // the order they were submitted — once they came back reversed, which put a
 // warning's resolution before its raising.
 func TestResubmitKeepsOrder(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	h, _, js := startInternal(t, Config{})
 	t0 := time.Date(2021, 6, 1, 0, 0, 0, 0, time.UTC)

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/internal/scenario"
 	"github.com/xianyang/anzhi/publishers"
 	"github.com/xianyang/anzhi/schemas"
@@ -199,7 +200,7 @@ func TestRulesBreakAndHold(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.rule, func(t *testing.T) {
 			h, nc, js := ingestHub(t, t.TempDir(), nil)
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 			defer cancel()
 			base := append(append(append([]scenario.Item(nil), village...), scenario.Alive(depts, t0)...), c.setup...)
 			if err := scenario.Publish(ctx, nc, base); err != nil {
@@ -313,7 +314,7 @@ func registryDepts() []string {
 // recorded clock) is warned, and the warning resolves when it publishes.
 func TestFreshness(t *testing.T) {
 	h, nc, js := ingestHub(t, t.TempDir(), nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 	defer cancel()
 	t0 := time.Date(2021, 6, 1, 0, 0, 0, 0, time.UTC)
 	if err := scenario.Publish(ctx, nc, scenario.Alive(registryDepts(), t0)); err != nil {
@@ -357,7 +358,7 @@ func publisherFact(family string, t time.Time, data map[string]any) publishers.F
 // the acknowledgement window. Escalations are written to the log.
 func TestSupervision(t *testing.T) {
 	h, nc, js := ingestHub(t, t.TempDir(), nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 	defer cancel()
 	t0 := time.Date(2021, 6, 1, 0, 0, 0, 0, time.UTC)
 	hh := scenario.VillageHousehold

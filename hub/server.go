@@ -1,8 +1,6 @@
 package hub
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 )
 
 // EmbeddedConfig configures the embedded NATS server.
@@ -41,8 +40,9 @@ type EmbeddedConfig struct {
 type Embedded struct {
 	srv  *server.Server
 	lock *os.File // held while the server runs (see lockDataDir)
-	// The hub's own user when HubOnly is set.
-	hubUser, hubPass string
+	// The hub's own identity when HubOnly is set: an nkey made at start,
+	// never written anywhere.
+	hubKey nkeys.KeyPair
 }
 
 // HubOptions are the connection options of the hub's own connections: in
@@ -50,8 +50,9 @@ type Embedded struct {
 // the hub.
 func (e *Embedded) HubOptions() []nats.Option {
 	opts := []nats.Option{nats.InProcessServer(e.srv)}
-	if e.hubUser != "" {
-		opts = append(opts, nats.UserInfo(e.hubUser, e.hubPass))
+	if e.hubKey != nil {
+		pub, _ := e.hubKey.PublicKey() // a user key pair made by nkeys always has one
+		opts = append(opts, nats.Nkey(pub, e.hubKey.Sign))
 	}
 	return opts
 }
@@ -116,21 +117,28 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if opts.MaxPayload == 0 {
 		opts.MaxPayload = 1 << 20
 	}
-	var hubUser, hubPass string
+	var hubKey nkeys.KeyPair
 	if len(cfg.HubOnly) > 0 {
 		// A department that publishes on the log's subjects by mistake (a
 		// typo, a client pointed at anzhi.fact.… instead of its family)
 		// must not write into the log, the view or a checkpoint: everyone
 		// but the hub is refused those subjects. (Real deployments give
-		// every department its own identity; see the README.)
-		hubUser, hubPass = "anzhi-hub", randomSecret()
-		opts.Users = []*server.User{
-			{Username: hubUser, Password: hubPass},
-			{Username: "department", Password: randomSecret(), Permissions: &server.Permissions{
+		// every department its own identity; see the README.) Both users
+		// are nkeys made for this run: the hub proves its key by signing
+		// the server's nonce, clients without credentials are the
+		// department user, and no password exists to be logged or leaked.
+		var department string
+		if hubKey, department, err = serverUsers(); err != nil {
+			return nil, fmt.Errorf("embedded NATS: %w", err)
+		}
+		hubPub, _ := hubKey.PublicKey()
+		opts.Nkeys = []*server.NkeyUser{
+			{Nkey: hubPub},
+			{Nkey: department, Permissions: &server.Permissions{
 				Publish: &server.SubjectPermission{Deny: cfg.HubOnly},
 			}},
 		}
-		opts.NoAuthUser = "department"
+		opts.NoAuthUser = department
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
@@ -145,7 +153,7 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		return nil, fmt.Errorf("%w after 30s (is %s:%d in use?)", ErrNotReady, host, port)
 	}
 	started = true
-	return &Embedded{srv: srv, lock: lock, hubUser: hubUser, hubPass: hubPass}, nil
+	return &Embedded{srv: srv, lock: lock, hubKey: hubKey}, nil
 }
 
 // ClientURL is the nats:// URL clients connect to.
@@ -160,10 +168,24 @@ func (e *Embedded) Shutdown() {
 	}
 }
 
-func randomSecret() string {
-	b := make([]byte, 24)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+// serverUsers makes the embedded server's two nkey users: the hub's key
+// pair and the public key of the department user, whose seed is dropped at
+// once (nobody signs as it; it is only the identity of clients without
+// credentials).
+func serverUsers() (hub nkeys.KeyPair, department string, err error) {
+	hub, err = nkeys.CreateUser()
+	if err != nil {
+		return nil, "", fmt.Errorf("make the hub's nkey: %w", err)
+	}
+	dept, err := nkeys.CreateUser()
+	if err != nil {
+		return nil, "", fmt.Errorf("make the department nkey: %w", err)
+	}
+	defer dept.Wipe()
+	if department, err = dept.PublicKey(); err != nil {
+		return nil, "", fmt.Errorf("make the department nkey: %w", err)
+	}
+	return hub, department, nil
 }
 
 type natsLogger struct{ l *slog.Logger }

@@ -50,9 +50,14 @@ func Rejections(ctx context.Context, js jetstream.JetStream, q RejectionQuery) (
 	if err != nil {
 		return nil, 0, fmt.Errorf("read rejection ledger: %w", err)
 	}
+	if startsLater(q) {
+		return nil, 0, nil // nothing is recorded in the future
+	}
 	more := true
 	for len(out) < q.Limit {
-		batch, err := cons.Fetch(q.Limit-len(out), jetstream.FetchMaxWait(300*time.Millisecond))
+		// NoWait: the server says what it holds now, which no client timer
+		// can cut short on a loaded machine.
+		batch, err := cons.FetchNoWait(q.Limit - len(out))
 		if err != nil {
 			return nil, 0, fmt.Errorf("read rejection ledger: %w", err)
 		}
@@ -64,7 +69,7 @@ func Rejections(ctx context.Context, js jetstream.JetStream, q RejectionQuery) (
 				return nil, 0, fmt.Errorf("read rejection ledger: %w", err)
 			}
 			more = md.NumPending > 0
-			r, ok, err := decodeRejection(m, md)
+			r, ok, err := decodeRejection(m, md, q)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -97,6 +102,12 @@ func ledgerConsumer(ctx context.Context, js jetstream.JetStream, q RejectionQuer
 	case q.After > 0:
 		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
 		cfg.OptStartSeq = q.After + 1
+	case startsLater(q):
+		// JetStream turns a start time into nanoseconds since 1970, which
+		// overflow after 2262 and wrap round to the start of the stream:
+		// a start still to come is "new entries only", and decodeRejection
+		// skips those before q.Since.
+		cfg.DeliverPolicy = jetstream.DeliverNewPolicy
 	case !q.Since.IsZero():
 		cfg.DeliverPolicy = jetstream.DeliverByStartTimePolicy
 		t := q.Since
@@ -105,11 +116,20 @@ func ledgerConsumer(ctx context.Context, js jetstream.JetStream, q RejectionQuer
 	return js.OrderedConsumer(ctx, fact.LogStream, cfg)
 }
 
+// startsLater reports whether the query starts at a time still to come.
+func startsLater(q RejectionQuery) bool {
+	return q.After == 0 && q.Since.After(time.Now())
+}
+
 // decodeRejection reads a ledger entry; ok is false for an entry the hub did
 // not write (no Anzhi-Intake-Seq header: a client that published on the
-// ledger's subject of a NATS that does not keep it to the hub).
-func decodeRejection(m jetstream.Msg, md *jetstream.MsgMetadata) (r LoggedRejection, ok bool, err error) {
+// ledger's subject of a NATS that does not keep it to the hub) and for one
+// recorded before q.Since.
+func decodeRejection(m jetstream.Msg, md *jetstream.MsgMetadata, q RejectionQuery) (r LoggedRejection, ok bool, err error) {
 	if m.Headers().Get(fact.HeaderIntakeSeq) == "" {
+		return r, false, nil
+	}
+	if q.After == 0 && md.Timestamp.Before(q.Since) {
 		return r, false, nil
 	}
 	if err := json.Unmarshal(m.Data(), &r.Rejection); err != nil {
@@ -149,7 +169,7 @@ func FollowRejections(ctx context.Context, js jetstream.JetStream, q RejectionQu
 		if err != nil {
 			return fmt.Errorf("follow rejection ledger: %w", err)
 		}
-		r, ok, err := decodeRejection(m, md)
+		r, ok, err := decodeRejection(m, md, q)
 		if err != nil {
 			return err
 		}

@@ -85,6 +85,9 @@ func (a *app) runHub(cmd *cobra.Command, f hubFlags) error {
 	}
 	if f.natsURL != "" {
 		cfg.DataDir = "" // the external NATS keeps the data
+		if err := probeNATS(ctx, f.natsURL); err != nil {
+			return fmt.Errorf("--nats-url %s: %w", f.natsURL, err)
+		}
 	}
 	h, err := hub.Start(ctx, cfg)
 	if err != nil {

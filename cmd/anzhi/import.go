@@ -53,7 +53,8 @@ func newImportCmd() *cobra.Command {
 		Use:   "import --dept DEPT --family FAMILY --file LEDGER.xlsx|.csv",
 		Short: "Import a department's XLSX or CSV ledger (台账) as facts",
 		Long:  importLong,
-		Example: `  ANZHI_PERSON_KEY=$(cat /etc/anzhi/person.key) anzhi import --dept hrss --family hr.employment --file 就业台账.xlsx
+		Example: `  anzhi keys new -o person.key    # once per deployment: every department uses this key
+  ANZHI_PERSON_KEY=$(cat /etc/anzhi/person.key) anzhi import --dept hrss --family hr.employment --file 就业台账.xlsx
   anzhi import --dept edu --family edu.enrolment --file 入学台账.csv --key-file person.key --report errors.txt
   anzhi import --dept civil --family civil.assistance --file 低保.csv --mapping my-mapping.yaml
   anzhi import --family hr.training --show-mapping`,
@@ -108,7 +109,7 @@ func runImport(cmd *cobra.Command, f importFlags) (err error) {
 	// The key before the ledger: without it nothing is read.
 	key, err := ledger.LoadKey(f.keyFile)
 	if err != nil {
-		return err
+		return usageErrorf("%w", err) // no key, an unreadable --key-file or a bad key
 	}
 	var m *ledger.Mapping
 	if f.mapping != "" {

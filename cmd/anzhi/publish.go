@@ -238,7 +238,7 @@ func readData(s string) ([]byte, error) {
 	}
 	b, err := os.ReadFile(name)
 	if err != nil {
-		return nil, fmt.Errorf("--data: %w", err)
+		return nil, usageErrorf("--data @%s: %w", name, err)
 	}
 	return b, nil
 }

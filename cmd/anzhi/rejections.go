@@ -35,7 +35,8 @@ neither is given) is printed, whatever --limit says, then each new one as the
 hub records it, until interrupted. Following reads the ledger itself, so a
 dropped connection loses nothing; a connection lost for good ends the command
 with exit 1.`,
-		Example: `  anzhi rejections --dept edu --since 2024-05-01T00:00:00+08:00
+		Example: `  anzhi rejections --dept edu --since 2024-05-01
+  anzhi rejections --since 2024-05-01T14:30:00+08:00
   anzhi rejections --json | jq .violations
   anzhi rejections --dept county/610424 --follow`,
 		Args: cobra.NoArgs,
@@ -44,7 +45,7 @@ with exit 1.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.natsURL, "nats-url", natsURLDefault(), "NATS URL of the hub (env ANZHI_NATS_URL)")
 	fl.StringVar(&f.dept, "dept", "", "only this department (edu, county/610424, unknown)")
-	fl.StringVar(&f.since, "since", "", "only entries recorded at or after this RFC 3339 time")
+	fl.StringVar(&f.since, "since", "", "only entries recorded at or after this time: a date (midnight China time) or RFC 3339")
 	fl.Uint64Var(&f.after, "after", 0, "only entries after this log sequence")
 	fl.IntVar(&f.limit, "limit", 100, "at most this many entries (1 to 10000)")
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object a line")
@@ -67,16 +68,16 @@ func (a *app) runRejections(ctx context.Context, f rejectionsFlags) error {
 		return usageErrorf("--since and --after both say where to start: give one")
 	}
 	if f.since != "" {
-		t, err := time.Parse(time.RFC3339, f.since)
+		t, err := parseFactTime(f.since)
 		if err != nil {
-			return usageErrorf("--since %q is not an RFC 3339 time (2006-01-02T15:04:05+08:00)", f.since)
+			return usageErrorf("--since: %w", err)
 		}
 		q.Since = t
 	}
 	if f.limit < 1 || f.limit > 10000 {
 		return usageErrorf("--limit must be from 1 to 10000, got %d", f.limit)
 	}
-	nc, js, err := connectJS(f.natsURL, "anzhi-rejections")
+	nc, js, err := connectJS(ctx, f.natsURL, "anzhi-rejections")
 	if err != nil {
 		return err
 	}
@@ -98,6 +99,11 @@ func (a *app) runRejections(ctx context.Context, f rejectionsFlags) error {
 	}
 	for _, r := range items {
 		if err := a.printRejection(r, f.asJSON); err != nil {
+			return err
+		}
+	}
+	if len(items) == 0 && !f.asJSON {
+		if _, err := fmt.Fprintln(a.stdout, "no rejections"); err != nil {
 			return err
 		}
 	}

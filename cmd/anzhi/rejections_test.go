@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -48,22 +50,26 @@ func TestRejections(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		args []string
-		want []string // in stdout; none: stdout is empty
+		want []string // in stdout; "no rejections": all of stdout
 	}{
 		{"all", nil, []string{"rejection 1 ", "department  edu", "subject     edu.enrolment.610424", "id          bad-1",
 			`unknown_type /type: type "anzhi.edu.graduation.v1" is not in the catalog`}},
 		{"dept edu", []string{"--dept", "edu"}, []string{"bad-1"}},
-		{"dept civil", []string{"--dept", "civil"}, nil},
-		{"after it", []string{"--after", "1"}, nil},
+		{"dept civil", []string{"--dept", "civil"}, []string{"no rejections"}},
+		{"after it", []string{"--after", "1"}, []string{"no rejections"}},
 		{"since long ago", []string{"--since", "2000-01-01T00:00:00Z"}, []string{"bad-1"}},
+		{"since a date long ago", []string{"--since", "2000-01-01"}, []string{"bad-1"}},
+		{"since a date to come", []string{"--since", "2999-01-01"}, []string{"no rejections"}},
+		{"since a time to come", []string{"--since", "2999-01-01T00:00:00+08:00"}, []string{"no rejections"}},
+		{"since tomorrow", []string{"--since", time.Now().AddDate(0, 0, 1).Format(time.DateOnly)}, []string{"no rejections"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCLI(ctx, append([]string{"rejections", "--nats-url", url}, tt.args...)...)
 			if got, want := r.code, exitOK; got != want {
 				t.Fatalf("exit code %d, want %d; stderr:\n%s", got, want, r.stderr)
 			}
-			if len(tt.want) == 0 && r.stdout != "" {
-				t.Errorf("stdout is not empty:\n%s", r.stdout)
+			if slices.Contains(tt.want, "no rejections") && r.stdout != "no rejections\n" {
+				t.Errorf("stdout is not just \"no rejections\":\n%s", r.stdout)
 			}
 			for _, want := range tt.want {
 				if !strings.Contains(r.stdout, want) {

@@ -72,8 +72,15 @@ func (a *app) catalog() (*schemas.Catalog, error) {
 	return cat, nil
 }
 
-// connect opens a NATS connection for a client command.
-func connect(url, name string) (*nats.Conn, error) {
+// connect opens a NATS connection for a client command, after probing that
+// url reaches a NATS server at all (see probeNATS).
+func connect(ctx context.Context, url, name string) (*nats.Conn, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := probeNATS(ctx, url); err != nil {
+		return nil, fmt.Errorf("--nats-url %s: %w", url, err)
+	}
 	nc, err := nats.Connect(url, nats.Name(name), nats.Timeout(5*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS at %s (is the hub running? see anzhi hub): %w", url, err)
@@ -95,7 +102,7 @@ func keepErr(errp *error, what string, finish func() error) {
 // checks that the server holds a hub's intake: publishing to a NATS where no
 // hub ever ran would otherwise wait out every fact's retries, one by one.
 func connectIntake(ctx context.Context, url, name string) (*nats.Conn, error) {
-	nc, js, err := connectJS(url, name)
+	nc, js, err := connectJS(ctx, url, name)
 	if err != nil {
 		return nil, err
 	}
@@ -118,8 +125,8 @@ func connectIntake(ctx context.Context, url, name string) (*nats.Conn, error) {
 
 // connectJS connects like connect and opens JetStream on the connection,
 // for the commands that read the log or the view bucket.
-func connectJS(url, name string) (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := connect(url, name)
+func connectJS(ctx context.Context, url, name string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := connect(ctx, url, name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -169,6 +176,7 @@ func newRootCmd(a *app) *cobra.Command {
 	root.AddCommand(newImportCmd(), newSimulateCmd(), newDemoCmd(a), newBenchCmd(a))
 	root.AddCommand(newViewCmd(a))
 	root.AddCommand(newWatchCmd(a))
+	root.AddCommand(newKeysCmd(a))
 	markStarted(root, a)
 	return root
 }

@@ -59,7 +59,7 @@ const (
 // Errors of mappings and keys.
 var (
 	ErrMapping = errors.New("invalid ledger mapping")
-	ErrNoKey   = errors.New("no person key: set ANZHI_PERSON_KEY (hex or raw, at least 16 bytes) or pass --key-file")
+	ErrNoKey   = errors.New("no person key: set ANZHI_PERSON_KEY (hex or raw, at least 16 bytes) or pass --key-file (anzhi keys new -o person.key makes one)")
 )
 
 // Mapping says how the columns of a ledger become the fields of one family.
