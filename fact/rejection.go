@@ -23,6 +23,11 @@ const (
 	RejectedSubjectPrefix = "anzhi.rejected."
 )
 
+// VerdictSubject is the hub's request/reply service that tells a publisher
+// its verdict: a VerdictRequest naming intake sequences, answered by a
+// VerdictReply with one IntakeVerdict each. Part of the wire contract.
+const VerdictSubject = "anzhi.verdict"
+
 // Streams of the deployment, part of the contract for outside readers.
 const (
 	// IntakeStream receives what departments publish on <domain>.<event>.<county>.

@@ -49,7 +49,8 @@ type Fact struct {
 	Extensions map[string]string
 }
 
-// Receipt is what JetStream acknowledged.
+// Receipt is what JetStream acknowledged: the intake stored the message.
+// Whether the hub accepted it is its Verdict.
 type Receipt struct {
 	ID      string // the CloudEvent id
 	Subject string // the NATS subject published to
@@ -59,6 +60,8 @@ type Receipt struct {
 	// Duplicate is true when JetStream recognised the id within its
 	// duplicate window; outside it the hub recognises it and drops it.
 	Duplicate bool
+
+	p *Publisher // asks the hub for the Verdict
 }
 
 // Publisher publishes one department's facts. It is safe for concurrent use.
@@ -394,7 +397,7 @@ func (p *Publisher) PublishMsg(ctx context.Context, msg *nats.Msg) (Receipt, err
 		ack, err := p.js.PublishMsg(actx, msg, jetstream.WithRetryAttempts(0))
 		cancel()
 		if err == nil {
-			return Receipt{ID: id, Subject: msg.Subject, Seq: ack.Sequence, Duplicate: ack.Duplicate}, nil
+			return Receipt{ID: id, Subject: msg.Subject, Seq: ack.Sequence, Duplicate: ack.Duplicate, p: p}, nil
 		}
 		last = err
 		if !Transient(err) || ctx.Err() != nil {
