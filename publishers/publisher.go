@@ -3,6 +3,12 @@
 // validates it locally against the same contract the hub enforces (returning
 // every violation at once), and publishes it to JetStream with the event id as
 // Nats-Msg-Id, retrying transient failures. Bulk loads go through Batch.
+//
+// JetStream's acknowledgement (a Receipt) means the intake stored the
+// message, not that the hub accepted it: Receipt.Verdict, or
+// Publisher.Verdicts for many receipts at once, asks the hub's verdict
+// service (fact.VerdictSubject) whether the fact went into the canonical log
+// or was refused, and why.
 package publishers
 
 import (
