@@ -73,7 +73,7 @@ type Config struct {
 	Rebuild bool
 	// VerdictMemory is how many intake messages the verdict service
 	// (fact.VerdictSubject) remembers the verdict of, 8 bytes each (default
-	// 16Mi); older ones are answered as unknown.
+	// 4Mi: 32 MiB); older ones are answered as unknown.
 	VerdictMemory int
 	// Materialize tunes the view published on view.> and in the KV bucket
 	// ANZHI_VIEW for subscribers.

@@ -149,8 +149,8 @@ func (s *verdictService) reasons(ctx context.Context, v *fact.IntakeVerdict) {
 // rebuildVerdicts reads the log's headers from log sequence from to to back
 // into the verdict index: every entry of the hub's names the intake message
 // it judged.
-func rebuildVerdicts(ctx context.Context, logs jetstream.Stream, cat *schemas.Catalog, x *verdictIndex, from, to uint64) error {
-	defer x.scanDone()
+func rebuildVerdicts(ctx context.Context, logs jetstream.Stream, cat *schemas.Catalog, x *verdictIndex, from, to uint64) (err error) {
+	defer func() { x.scanDone(err == nil) }()
 	if to < from {
 		return nil
 	}

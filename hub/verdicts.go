@@ -45,8 +45,8 @@ const (
 const logSeqMask = 1<<56 - 1
 
 // defaultVerdictMemory is how many intake sequences the hub remembers the
-// verdict of by default (8 bytes each: 128 MB).
-const defaultVerdictMemory = 16 << 20
+// verdict of by default (8 bytes each: 32 MiB).
+const defaultVerdictMemory = 4 << 20
 
 // newVerdictIndex returns an index for a hub whose log records judging up
 // to intake sequence judged; rebuilt says whether there is nothing to read
@@ -68,8 +68,8 @@ func (x *verdictIndex) put(seq uint64, kind verdictKind, logSeq uint64) {
 		x.slots, x.base = grown, seq
 	}
 	i := seq - x.base
-	if i >= uint64(len(x.slots)) {
-		x.slots = append(x.slots, make([]uint64, i+1-uint64(len(x.slots)))...)
+	for i >= uint64(len(x.slots)) {
+		x.slots = append(x.slots, 0) // nearly always one: sequences come in order
 	}
 	x.slots[i] = uint64(kind)<<56 | logSeq&logSeqMask
 	if len(x.slots) > x.limit {
@@ -124,10 +124,14 @@ func (x *verdictIndex) scanned(seq, logSeq uint64, kind verdictKind, first bool)
 	x.mu.Unlock()
 }
 
-// scanDone marks the log's entries up to the start as read back.
-func (x *verdictIndex) scanDone() {
+// scanDone marks the log's entries up to the start as read back; when the
+// read failed (complete false), what it did not read is unknown.
+func (x *verdictIndex) scanDone(complete bool) {
 	x.mu.Lock()
 	x.rebuilt = true
+	if !complete {
+		x.from = max(x.from, x.rebuiltTo+1)
+	}
 	close(x.wake)
 	x.wake = make(chan struct{})
 	x.wakeAt = math.MaxUint64

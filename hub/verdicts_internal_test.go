@@ -31,7 +31,7 @@ func TestVerdictIndexWaits(t *testing.T) {
 		defer cancel()
 		done <- x.wait(ctx, []uint64{4, 11, 12, 13}, 0)
 	}()
-	x.scanDone()
+	x.scanDone(true)
 	x.stored(11, 20, kindRefused, false)
 	x.duplicate(12, 7)
 	x.stored(13, 21, kindAccepted, true) // the hub's own event: 13 was never seen
@@ -71,7 +71,7 @@ func TestVerdictIndexForgets(t *testing.T) {
 // TestVerdictIndexRace records verdicts while many waiters wait for them
 // (run with -race): every waiter gets every verdict.
 func TestVerdictIndexRace(t *testing.T) {
-	x := newVerdictIndex(0, 0, true)
+	x := newVerdictIndex(1<<20, 0, true)
 	const n = 2000
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
