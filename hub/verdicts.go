@@ -28,7 +28,7 @@ type verdictIndex struct {
 	rebuilt   bool   // the log's entries up to the start are in slots
 	judged    uint64 // every intake sequence up to this one is judged and stored
 
-	wakeAt uint64        // lowest sequence a waiter waits for (MaxUint64: none)
+	wakeAt uint64        // progress that wakes the waiters (MaxUint64: none)
 	wake   chan struct{} // closed, and replaced, to wake the waiters
 }
 
@@ -192,7 +192,10 @@ func (x *verdictIndex) wait(ctx context.Context, seqs []uint64, last uint64) []f
 	}
 	for {
 		x.mu.Lock()
-		still, low := open[:0], uint64(math.MaxUint64)
+		// Wake when progress reaches the highest sequence still open: the
+		// hub judges in order, so by then nearly all of them are final, and
+		// a waiter on a large batch wakes a few times, not once a message.
+		still, high := open[:0], uint64(0)
 		for _, i := range open {
 			v, final := x.lookup(seqs[i])
 			if !final && last > 0 && seqs[i] > last {
@@ -203,7 +206,7 @@ func (x *verdictIndex) wait(ctx context.Context, seqs []uint64, last uint64) []f
 			if !final {
 				still = append(still, i)
 				if x.rebuilt || seqs[i] > x.rebuiltTo {
-					low = min(low, seqs[i])
+					high = max(high, seqs[i])
 				} // else the scan's end wakes it
 			}
 		}
@@ -212,7 +215,9 @@ func (x *verdictIndex) wait(ctx context.Context, seqs []uint64, last uint64) []f
 			x.mu.Unlock()
 			return out
 		}
-		x.wakeAt = min(x.wakeAt, low)
+		if high > 0 {
+			x.wakeAt = min(x.wakeAt, high)
+		}
 		wake := x.wake
 		x.mu.Unlock()
 		select {
