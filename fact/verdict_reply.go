@@ -22,8 +22,9 @@ type VerdictRequest struct {
 	WaitMillis int64 `json:"wait_ms,omitempty"`
 }
 
-// MaxVerdictSeqs bounds the sequences of one VerdictRequest.
-const MaxVerdictSeqs = 10_000
+// MaxVerdictSeqs bounds the sequences of one VerdictRequest, so that the
+// reply fits in one NATS message.
+const MaxVerdictSeqs = 1000
 
 // MaxVerdictWait bounds how long the hub waits on one VerdictRequest.
 const MaxVerdictWait = 2 * time.Minute

@@ -28,7 +28,9 @@ import (
 // HubOnlySubjects are the subjects only the hub publishes on: the canonical
 // log, the lead office's view (its subjects and KV bucket) and the view's
 // checkpoints. The embedded server refuses them to everyone else; on an
-// external NATS, grant them to the hub's identity only.
+// external NATS, grant them to the hub's identity only. Likewise only the
+// hub may subscribe to fact.VerdictSubject, its verdict service (anyone may
+// ask there).
 var HubOnlySubjects = []string{
 	fact.FactSubjectPrefix + ">", fact.RejectedSubjectPrefix + ">",
 	subscribers.ViewSubjects, "$KV." + subscribers.ViewBucket + ".>", "$O." + SnapshotBucket + ".>",

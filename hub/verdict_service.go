@@ -30,6 +30,9 @@ type verdictService struct {
 	intake jetstream.Stream
 	log    *slog.Logger
 	slots  chan struct{} // one per request being served
+	// maxReply bounds a reply (the server's largest message): reasons are
+	// left out past it.
+	maxReply int
 
 	mu      sync.Mutex
 	stopped bool
@@ -39,6 +42,7 @@ type verdictService struct {
 // serve subscribes the service on nc; requests are served until ctx ends.
 func (s *verdictService) serve(ctx context.Context, nc *nats.Conn) (*nats.Subscription, error) {
 	s.slots = make(chan struct{}, maxVerdictRequests)
+	s.maxReply = int(nc.MaxPayload())
 	return nc.QueueSubscribe(fact.VerdictSubject, "anzhi-hub", func(m *nats.Msg) {
 		if m.Reply == "" {
 			return
@@ -102,12 +106,30 @@ func (s *verdictService) answer(ctx context.Context, data []byte) fact.VerdictRe
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	verdicts := s.index.wait(wctx, req.IntakeSeqs, s.lastIntake(ctx, req.IntakeSeqs))
+	// The verdicts themselves take at most a few hundred bytes each; the
+	// reasons share what is left of one message, first come first served.
+	budget := s.maxReply - 512*len(verdicts) - 4096
 	for i := range verdicts {
-		if verdicts[i].Status == fact.VerdictRefused {
-			s.reasons(ctx, &verdicts[i])
+		v := &verdicts[i]
+		if v.Status != fact.VerdictRefused {
+			continue
+		}
+		s.reasons(ctx, v)
+		if size := reasonsSize(v.Reasons); size > budget {
+			v.OmittedReasons += len(v.Reasons)
+			v.Reasons = nil
+			v.Note = fmt.Sprintf("reasons left out to keep the reply within one message; the rejection record at log sequence %d holds them (anzhi rejections)", v.LogSeq)
+		} else {
+			budget -= size
 		}
 	}
 	return fact.VerdictReply{Verdicts: verdicts}
+}
+
+// reasonsSize is the encoded size of a refusal's reasons.
+func reasonsSize(vs []schemas.Violation) int {
+	b, _ := json.Marshal(vs)
+	return len(b)
 }
 
 // lastIntake returns the intake's last sequence when some of seqs lie

@@ -2,9 +2,14 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/xianyang/anzhi/fact"
 )
@@ -96,4 +101,42 @@ func TestVerdictIndexRace(t *testing.T) {
 		}
 	}
 	wg.Wait()
+}
+
+// TestVerdictReplyFitsOneMessage: reasons past what one message holds are
+// left out, counted and pointed to, never making the reply too large.
+func TestVerdictReplyFitsOneMessage(t *testing.T) {
+	h, _, js := startInternal(t, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const n = 30
+	var seqs []uint64
+	for i := range n {
+		msg := nats.NewMsg("edu.enrolment.610424")
+		msg.Header.Set("Content-Type", fact.ContentType)
+		msg.Data = []byte(fmt.Sprintf(`{"specversion":"1.0","id":"r-%d","source":"/xianyang/edu","type":"anzhi.edu.enrolment.v1",`+
+			`"subject":"x","time":"2020-09-01T00:00:00Z","data":{"level":"university"}}`, i))
+		ack, err := js.PublishMsg(ctx, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, ack.Sequence)
+	}
+	maxReply := 512*n + 4096 + 600
+	s := &verdictService{index: h.gate.verdicts, logs: h.logs, intake: h.intake, log: h.cfg.Logger, maxReply: maxReply}
+	req, _ := json.Marshal(fact.VerdictRequest{IntakeSeqs: seqs, WaitMillis: 30_000})
+	reply := s.answer(ctx, req)
+	if len(reply.Verdicts) != n {
+		t.Fatalf("reply %+v", reply)
+	}
+	first, last := reply.Verdicts[0], reply.Verdicts[n-1]
+	if first.Status != fact.VerdictRefused || len(first.Reasons) == 0 {
+		t.Errorf("first verdict %+v, want its reasons", first)
+	}
+	if last.Status != fact.VerdictRefused || last.Reasons != nil || last.OmittedReasons == 0 || !strings.Contains(last.Note, "log sequence") {
+		t.Errorf("last verdict %+v, want its reasons left out and counted", last)
+	}
+	if b, _ := json.Marshal(reply); len(b) > maxReply {
+		t.Errorf("reply of %d bytes, at most %d", len(b), maxReply)
+	}
 }
