@@ -135,3 +135,45 @@ func TestVerdictUnknownAndTimeout(t *testing.T) {
 		t.Fatalf("gave up after %s", took)
 	}
 }
+
+// TestBatchVerdicts asks the verdicts of a batch larger than one request
+// holds, right after publishing, before the hub has judged it all.
+func TestBatchVerdicts(t *testing.T) {
+	_, nc, _ := hubtest.Start(t, hub.Config{TickEvery: -1})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p, err := publishers.New(nc, "edu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 2*fact.MaxVerdictSeqs + 500
+	receipts := make([]publishers.Receipt, n)
+	b, err := p.NewBatch(ctx, publishers.BatchOptions{OnResult: func(r publishers.BatchResult) {
+		if r.Err != nil {
+			t.Errorf("fact %d: %v", r.Index, r.Err)
+		}
+		receipts[r.Index] = r.Receipt
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if _, err := b.Add(enrolment(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := p.Verdicts(ctx, receipts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[uint64]bool{}
+	for i, v := range vs {
+		if !v.Accepted || v.Duplicate || v.LogSeq == 0 || seen[v.LogSeq] || v.IntakeSeq != receipts[i].Seq {
+			t.Fatalf("verdict %d: %+v", i, v)
+		}
+		seen[v.LogSeq] = true
+	}
+}
