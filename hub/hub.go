@@ -307,13 +307,13 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 			h.mat.run(runCtx)
 		}()
 	}
-	if err := h.startVerdicts(runCtx, opts, lastSeq); err != nil {
-		return nil, err
-	}
 	go func() {
 		defer h.wg.Done()
 		h.runSnapshots(runCtx)
 	}()
+	if err := h.startVerdicts(runCtx, opts, lastSeq); err != nil {
+		return nil, err
+	}
 	cfg.Logger.Info("hub started", "nats", h.url, "http", h.httpAddr, "data", cfg.DataDir)
 	return h, nil
 }
