@@ -167,6 +167,12 @@ const SnapshotBucket = "ANZHI_SNAPSHOTS"
 // snapshotSubjects is where JetStream keeps the objects of SnapshotBucket.
 const snapshotSubjects = "$O." + SnapshotBucket + ".>"
 
+// VerdictSubject is the hub's request/reply service that tells a publisher
+// its verdict: a VerdictRequest naming intake sequences, answered by a
+// VerdictReply with one IntakeVerdict each. Anyone may ask; only the hub
+// may subscribe to it (on an external NATS, grant that to the hub only).
+const VerdictSubject = "anzhi.verdict"
+
 // HubOnlySubjects returns the subjects only the hub publishes on: the
 // canonical log, the lead office's view (its subjects and KV bucket) and the
 // view's checkpoints. The embedded server refuses them to everyone else; on

@@ -55,10 +55,11 @@ type gate struct {
 	writing         atomic.Int32  // submissions taken from the queue and not yet appended
 	janitor         *janitor      // erases ID-bearing intake messages, purges the intake
 
-	loseAck func(seq uint64) bool // tests: see logWriter.loseAck
-	submit  *queue[submission]    // the hub's own events, from the projector and the clock
-	pending *pendingChanges       // warning changes not yet in the log
-	stored  func(*logEntry)       // called in log order for every stored entry
+	loseAck  func(seq uint64) bool // tests: see logWriter.loseAck
+	submit   *queue[submission]    // the hub's own events, from the projector and the clock
+	pending  *pendingChanges       // warning changes not yet in the log
+	stored   func(*logEntry)       // called in log order for every stored entry
+	verdicts *verdictIndex         // what the verdict service answers
 }
 
 // submission is an event of the hub's own to write to the log: a built
@@ -364,9 +365,9 @@ func (g *gate) catchUp(ctx context.Context, from, to uint64) (map[uint64]uint64,
 			if err := json.Unmarshal(raw.Data, &r); err != nil {
 				return nil, fmt.Errorf("catch up with log entry %d: %w", seq, err)
 			}
-			e.intakeSeq, e.rejected, e.erase = headerSeq(raw.Header), le.RejectedBy, r.IDNumbers > 0
+			e.intakeSeq, e.rejected, e.erase, e.judges = headerSeq(raw.Header), le.RejectedBy, r.IDNumbers > 0, true
 		default:
-			e.intakeSeq, e.key = headerSeq(raw.Header), le.Key()
+			e.intakeSeq, e.key, e.judges = headerSeq(raw.Header), le.Key(), le.Source != hubSource
 			stored[seq] = e.key
 			g.index(le, seq)
 		}
@@ -402,6 +403,13 @@ func (g *gate) onStored(e *logEntry) {
 	}
 	g.confirmedIntake.Store(e.intakeSeq)
 	g.confirmedLog.Store(e.seq)
+	if g.verdicts != nil {
+		kind := kindAccepted
+		if e.rejected != "" {
+			kind = kindRefused
+		}
+		g.verdicts.stored(e.intakeSeq, e.seq, kind, !e.judges)
+	}
 	if g.stored != nil {
 		g.stored(e)
 	}
@@ -424,6 +432,9 @@ func (g *gate) judge(ctx context.Context, w *logWriter, j *job) error {
 			}
 			if differs == "" {
 				g.metrics.duplicate(vd.Publisher.String())
+				if g.verdicts != nil {
+					g.verdicts.duplicate(j.seq, seq)
+				}
 				return nil
 			}
 			vd.Violations = append(vd.Violations, schemas.Violation{
@@ -448,7 +459,7 @@ func (g *gate) judge(ctx context.Context, w *logWriter, j *job) error {
 	msg.Header.Set(fact.HeaderReceived, j.received.UTC().Format(time.RFC3339Nano))
 	msg.Header.Set("Content-Type", "application/json")
 	msg.Data = body
-	e := &logEntry{msg: msg, intakeSeq: j.seq, erase: vd.IDNumbers > 0, rejected: r.Department}
+	e := &logEntry{msg: msg, intakeSeq: j.seq, erase: vd.IDNumbers > 0, rejected: r.Department, judges: true}
 	if err := w.Append(ctx, e); err != nil {
 		return err
 	}
@@ -475,7 +486,7 @@ func (g *gate) appendFact(ctx context.Context, w *logWriter, m fact.Message, vd 
 	msg.Header.Set(fact.HeaderReceived, received.UTC().Format(time.RFC3339Nano))
 	msg.Header.Set(fact.HeaderKey, strconv.FormatUint(key, 16))
 	msg.Data = m.Data
-	e := &logEntry{msg: msg, intakeSeq: intakeSeq, key: key}
+	e := &logEntry{msg: msg, intakeSeq: intakeSeq, key: key, judges: sub == nil}
 	if err := w.Append(ctx, e); err != nil {
 		return err
 	}

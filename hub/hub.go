@@ -61,6 +61,10 @@ type Config struct {
 	SnapshotEvery int
 	// Rebuild ignores checkpoints at start and folds the whole log.
 	Rebuild bool
+	// VerdictMemory is how many intake messages the verdict service
+	// (fact.VerdictSubject) remembers the verdict of, 8 bytes each (default
+	// 4Mi: 32 MiB); older ones are answered as unknown.
+	VerdictMemory int
 	// Materialize tunes the view published on view.> and in the KV bucket
 	// ANZHI_VIEW for subscribers.
 	Materialize MaterializeConfig
@@ -99,6 +103,9 @@ func (c *Config) setDefaults() error {
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 100_000
 	}
+	if c.VerdictMemory <= 0 {
+		c.VerdictMemory = defaultVerdictMemory
+	}
 	c.Materialize.setDefaults()
 	if c.NATSURL == "" && c.DataDir == "" {
 		return errors.New("hub: a data directory (--data) or an external NATS URL (--nats-url) is required")
@@ -108,20 +115,22 @@ func (c *Config) setDefaults() error {
 
 // Hub is a running hub.
 type Hub struct {
-	cfg      Config
-	embedded *Embedded
-	url      string
-	ncRead   *nats.Conn
-	ncWrite  *nats.Conn
-	js       jetstream.JetStream
-	intake   jetstream.Stream
-	logs     jetstream.Stream
-	gate     *gate
-	view     *view.View
-	proj     *projector
-	mat      *materializer
-	ready    atomic.Bool
-	metrics  *metrics
+	cfg       Config
+	embedded  *Embedded
+	url       string
+	ncRead    *nats.Conn
+	ncWrite   *nats.Conn
+	ncVerdict *nats.Conn
+	verdicts  *verdictService
+	js        jetstream.JetStream
+	intake    jetstream.Stream
+	logs      jetstream.Stream
+	gate      *gate
+	view      *view.View
+	proj      *projector
+	mat       *materializer
+	ready     atomic.Bool
+	metrics   *metrics
 
 	snapMu       sync.Mutex
 	lastSnapshot atomic.Uint64
@@ -149,7 +158,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if cfg.NATSURL == "" {
 		h.embedded, err = StartEmbedded(EmbeddedConfig{
 			DataDir: cfg.DataDir, Listen: cfg.NATSListen, SyncAlways: cfg.SyncAlways, Logger: cfg.Logger,
-			HubOnly: fact.HubOnlySubjects(),
+			HubOnly: fact.HubOnlySubjects(), HubServes: []string{fact.VerdictSubject},
 		})
 		if err != nil {
 			return nil, err
@@ -223,6 +232,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
+	h.gate.verdicts = newVerdictIndex(cfg.VerdictMemory, lastIntake, lastSeq == 0)
 	// No clear ID-card number outlives a start: erase what an earlier run
 	// judged and did not erase before anything else.
 	if err := h.gate.janitor.sweep(ctx, lastIntake, func(m fact.Message) int { return h.gate.check(m).IDNumbers }); err != nil {
@@ -289,8 +299,42 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		defer h.wg.Done()
 		h.runSnapshots(runCtx)
 	}()
+	if err := h.startVerdicts(runCtx, opts, lastSeq); err != nil {
+		return nil, err
+	}
 	cfg.Logger.Info("hub started", "nats", h.url, "http", h.httpAddr, "data", cfg.DataDir)
 	return h, nil
+}
+
+// startVerdicts reads the verdicts recorded in the log up to lastSeq back
+// in the background and starts the verdict service on a connection of its
+// own.
+func (h *Hub) startVerdicts(ctx context.Context, opts []nats.Option, lastSeq uint64) error {
+	x := h.gate.verdicts
+	from := uint64(1)
+	if lastSeq > uint64(x.limit) {
+		from = lastSeq - uint64(x.limit) + 1
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		start := time.Now()
+		if err := rebuildVerdicts(ctx, h.logs, h.cfg.Catalog, x, from, lastSeq); err != nil && ctx.Err() == nil {
+			h.cfg.Logger.Error("verdicts before this start are not known", "err", err)
+		} else if lastSeq > 0 && ctx.Err() == nil {
+			h.cfg.Logger.Info("verdicts read back from the log", "entries", lastSeq-from+1, "took", time.Since(start).Round(time.Millisecond))
+		}
+	}()
+	nc, err := nats.Connect(h.url, append(opts, nats.Name("anzhi-hub-verdict"))...)
+	if err != nil {
+		return fmt.Errorf("hub: connect to NATS at %s: %w", h.url, err)
+	}
+	h.ncVerdict = nc
+	h.verdicts = &verdictService{index: x, logs: h.logs, intake: h.intake, log: h.cfg.Logger.With("component", "verdicts")}
+	if _, err := h.verdicts.serve(ctx, nc); err != nil {
+		return fmt.Errorf("hub: verdict service on %s: %w", fact.VerdictSubject, err)
+	}
+	return nil
 }
 
 func (h *Hub) startHTTP() error {
@@ -453,6 +497,12 @@ func (h *Hub) Close() error {
 		cancel()
 	}
 	h.wg.Wait()
+	if h.verdicts != nil {
+		h.verdicts.stop() // each answers at once when the hub stops
+	}
+	if h.ncVerdict != nil {
+		_ = h.ncVerdict.Drain()
+	}
 	if h.proj != nil && h.ready.Load() && h.cfg.SnapshotEvery > 0 && h.view.Seq() > h.lastSnapshot.Load() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		if _, err := h.Snapshot(ctx); err != nil {

@@ -33,7 +33,10 @@ type EmbeddedConfig struct {
 	// credentials — departments — may publish anywhere else; the hub
 	// connects with credentials of its own (see HubOptions).
 	HubOnly []string
-	Logger  *slog.Logger
+	// HubServes lists subjects only the hub may subscribe to (its
+	// request/reply services), applied with HubOnly.
+	HubServes []string
+	Logger    *slog.Logger
 }
 
 // Embedded is a running in-process nats-server with JetStream.
@@ -137,6 +140,9 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 			{Nkey: department, Permissions: &server.Permissions{
 				Publish: &server.SubjectPermission{Deny: cfg.HubOnly},
 			}},
+		}
+		if len(cfg.HubServes) > 0 {
+			opts.Nkeys[1].Permissions.Subscribe = &server.SubjectPermission{Deny: cfg.HubServes}
 		}
 		opts.NoAuthUser = department
 	}

@@ -25,6 +25,7 @@ type logEntry struct {
 	key       uint64 // fact key for accepted facts, 0 otherwise
 	erase     bool   // erase the intake message once this entry is stored
 	rejected  string // department of a rejection entry
+	judges    bool   // the verdict on intake message intakeSeq (a department's fact or its rejection)
 }
 
 // logWriter appends to the log with many appends in flight, while keeping

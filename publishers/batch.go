@@ -201,7 +201,7 @@ func (b *Batch) collect() {
 		select {
 		case ack := <-pa.fut.Ok():
 			b.finish(BatchResult{Index: pa.index, Receipt: Receipt{
-				ID: eventID(pa.msg), Subject: pa.msg.Subject, Seq: ack.Sequence, Duplicate: ack.Duplicate}})
+				ID: eventID(pa.msg), Subject: pa.msg.Subject, Seq: ack.Sequence, Duplicate: ack.Duplicate, p: b.p}})
 		case err := <-pa.fut.Err():
 			if Transient(err) && b.ctx.Err() == nil {
 				r, err2 := b.p.PublishMsg(b.ctx, pa.msg)

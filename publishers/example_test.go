@@ -115,3 +115,49 @@ func ExamplePublisher_Publish_refused() {
 	// id_number /data/note
 	// schema /data/level
 }
+
+// JetStream's receipt says the intake stored the message; the hub's verdict
+// says whether the fact went into the canonical log. A fact sent unchecked
+// that breaks the contract is refused there, with every reason, ID-card
+// numbers masked.
+func ExampleReceipt_Verdict() {
+	_, nc, stop, err := exampleHub()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	pub, err := publishers.New(nc, "edu")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, level := range []string{"primary", "university"} {
+		msg, err := pub.BuildUnchecked(enrolmentFact(level))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		r, err := pub.PublishMsg(ctx, msg)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		v, err := r.Verdict(ctx)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("intake seq %d: accepted %v\n", r.Seq, v.Accepted)
+		for _, reason := range v.Reasons {
+			fmt.Println("  refused for", reason.Reason, reason.Pointer)
+		}
+	}
+	// Output:
+	// intake seq 1: accepted true
+	// intake seq 2: accepted false
+	//   refused for schema /data/level
+}

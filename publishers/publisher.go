@@ -3,6 +3,12 @@
 // validates it locally against the same contract the hub enforces (returning
 // every violation at once), and publishes it to JetStream with the event id as
 // Nats-Msg-Id, retrying transient failures. Bulk loads go through Batch.
+//
+// JetStream's acknowledgement (a Receipt) means the intake stored the
+// message, not that the hub accepted it: Receipt.Verdict, or
+// Publisher.Verdicts for many receipts at once, asks the hub's verdict
+// service (fact.VerdictSubject) whether the fact went into the canonical log
+// or was refused, and why.
 package publishers
 
 import (
@@ -51,7 +57,8 @@ type Fact struct {
 	Extensions map[string]string
 }
 
-// Receipt is what JetStream acknowledged.
+// Receipt is what JetStream acknowledged: the intake stored the message.
+// Whether the hub accepted it is its Verdict.
 type Receipt struct {
 	ID      string // the CloudEvent id
 	Subject string // the NATS subject published to
@@ -61,6 +68,8 @@ type Receipt struct {
 	// Duplicate is true when JetStream recognised the id within its
 	// duplicate window; outside it the hub recognises it and drops it.
 	Duplicate bool
+
+	p *Publisher // asks the hub for the Verdict
 }
 
 // Publisher publishes one department's facts. It is safe for concurrent use.
@@ -376,7 +385,7 @@ func (p *Publisher) PublishMsg(ctx context.Context, msg *nats.Msg) (Receipt, err
 		ack, err := p.js.PublishMsg(actx, msg, jetstream.WithRetryAttempts(0))
 		cancel()
 		if err == nil {
-			return Receipt{ID: id, Subject: msg.Subject, Seq: ack.Sequence, Duplicate: ack.Duplicate}, nil
+			return Receipt{ID: id, Subject: msg.Subject, Seq: ack.Sequence, Duplicate: ack.Duplicate, p: p}, nil
 		}
 		last = err
 		if !Transient(err) || ctx.Err() != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,9 @@ type publishFlags struct {
 	// a JSONL file of CloudEvents
 	file, report string
 	progress     bool
+	// the hub's verdict
+	wait        bool
+	waitTimeout time.Duration
 }
 
 func newPublishCmd(a *app) *cobra.Command {
@@ -42,6 +46,16 @@ will validate it, and published with its id as Nats-Msg-Id; the receipt
 (id, subject, intake sequence, duplicate) is printed. An invalid fact is
 never sent: every violation is printed and the exit code is 3.
 
+The receipt only says the intake stored the message. Then publish waits for
+the hub's verdict (--wait, on by default for one fact) and prints
+  accepted: <id> at log seq N
+or
+  refused: <id>
+followed by every reason, and exits 3. A fact published before (the same id
+and content) is accepted at the original's log sequence. If the hub gives no
+verdict within --wait-timeout, publish fails (exit 1): the fact may still be
+judged later; see anzhi rejections.
+
 A file (--file) holds complete CloudEvents in structured JSON, one per line.
 Each line's source must be ` + fact.SourcePrefix + `<dept> of --dept; its NATS subject is
 derived from the type and the county, as for one fact: --county, or the county
@@ -50,7 +64,12 @@ show); a fact of a citywide family naming none goes on the city (610400), a
 county government's on its own county, and any other is refused. Valid lines are published in a batch; each bad line is reported as
   line N: <id>: <pointer>: <message> [<reason>]
 followed by a summary line. Exit 3 if any line was invalid, 1 if any failed to
-publish.`,
+publish. With --wait, publish then waits for the hub's verdict on every line
+it sent and reports
+  verdicts: accepted=N duplicates=D refused=M
+and each refused line (the first 20) as
+  refused: line N: <id>
+followed by its reasons; exit 3 if the hub refused any.`,
 		Example: `  anzhi publish --dept edu --family edu.enrolment --time 2020-09-01 --data @fact.json
   anzhi publish --dept county/610424 --file events.jsonl --report errors.txt`,
 		Args: cobra.NoArgs,
@@ -70,7 +89,9 @@ publish.`,
 	fl.StringVar(&f.file, "file", "", "JSONL file of complete CloudEvents, one per line")
 	fl.StringVar(&f.report, "report", "", "write the per-line error report of --file here (default: stderr)")
 	fl.BoolVar(&f.progress, "progress", false, "show a progress bar for --file even when stderr is not a terminal")
-	fl.BoolVar(&f.noCheck, "no-check", false, "send the fact without checking it locally, to see the hub's own verdict (anzhi rejections)")
+	fl.BoolVar(&f.noCheck, "no-check", false, "send the fact without checking it locally, to see the hub's own verdict")
+	fl.BoolVar(&f.wait, "wait", true, "wait for the hub's verdict (accepted or refused, and why); default on for one fact, off for --file")
+	fl.DurationVar(&f.waitTimeout, "wait-timeout", 30*time.Second, "how long --wait waits for the hub's verdict")
 	_ = cmd.MarkFlagRequired("dept")
 	for _, name := range []string{"family", "time", "subject", "id", "data"} {
 		cmd.MarkFlagsMutuallyExclusive("file", name)
@@ -100,6 +121,12 @@ func (a *app) runPublish(cmd *cobra.Command, f publishFlags) error {
 	}
 	if f.maxEventBytes <= 0 {
 		return usageErrorf("--max-event-bytes must be positive, got %d", f.maxEventBytes)
+	}
+	if !cmd.Flags().Changed("wait") {
+		f.wait = f.file == ""
+	}
+	if f.wait && f.waitTimeout <= 0 {
+		return usageErrorf("--wait-timeout must be positive, got %s", f.waitTimeout)
 	}
 	if f.county != "" && !cat.ValidArea(f.county) {
 		return usageErrorf("--county %s is not %s (%s) or one of its counties", f.county, cat.City.Code, cat.City.Name)
@@ -160,20 +187,89 @@ func (a *app) publishOne(cmd *cobra.Command, cat *schemas.Catalog, f publishFlag
 	if err != nil {
 		return err
 	}
-	return a.printReceipt(r, f.asJSON)
+	if !f.wait {
+		return a.printReceipt(r, nil, f.asJSON)
+	}
+	if !f.asJSON {
+		if err := a.printReceipt(r, nil, false); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), f.waitTimeout)
+	defer cancel()
+	v, err := r.Verdict(ctx)
+	if err != nil {
+		if cmd.Context().Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("published %s (intake seq %d), but the hub gave no verdict within %s (is the hub running and keeping up? see anzhi rejections later): %w",
+				r.ID, r.Seq, f.waitTimeout, err)
+		}
+		return fmt.Errorf("published %s (intake seq %d), but its verdict is not known: %w", r.ID, r.Seq, err)
+	}
+	if f.asJSON {
+		if err := a.printReceipt(r, &v, true); err != nil {
+			return err
+		}
+	} else {
+		a.printVerdict(r.ID, v)
+	}
+	if !v.Accepted {
+		return refusedErrorf("the hub refused %s with %d reason(s); it is in the rejection ledger at log seq %d (anzhi rejections)",
+			r.ID, len(v.Reasons)+v.OmittedReasons, v.LogSeq)
+	}
+	return nil
 }
 
-// receiptJSON is a receipt as printed by --json.
+// receiptJSON is a receipt as printed by --json, with the hub's verdict
+// when publish waited for it.
 type receiptJSON struct {
-	ID        string `json:"id"`
-	Subject   string `json:"subject"`
-	IntakeSeq uint64 `json:"intake_seq"`
-	Duplicate bool   `json:"duplicate"`
+	ID        string       `json:"id"`
+	Subject   string       `json:"subject"`
+	IntakeSeq uint64       `json:"intake_seq"`
+	Duplicate bool         `json:"duplicate"`
+	Verdict   *verdictJSON `json:"verdict,omitempty"`
 }
 
-func (a *app) printReceipt(r publishers.Receipt, asJSON bool) error {
+// verdictJSON is the hub's verdict as printed by --json.
+type verdictJSON struct {
+	Status         fact.VerdictStatus  `json:"status"`
+	Accepted       bool                `json:"accepted"`
+	LogSeq         uint64              `json:"log_seq,omitempty"`
+	Reasons        []schemas.Violation `json:"reasons,omitempty"`
+	OmittedReasons int                 `json:"omitted_reasons,omitempty"`
+	Note           string              `json:"note,omitempty"`
+}
+
+func newVerdictJSON(v publishers.Verdict) *verdictJSON {
+	return &verdictJSON{Status: v.Status, Accepted: v.Accepted, LogSeq: v.LogSeq, Reasons: v.Reasons,
+		OmittedReasons: v.OmittedReasons, Note: v.Note}
+}
+
+// printVerdict prints the hub's verdict on a fact: accepted: <id> at log
+// seq N, or refused: <id> and every reason.
+func (a *app) printVerdict(id string, v publishers.Verdict) {
+	switch {
+	case v.Accepted && v.LogSeq == 0:
+		fmt.Fprintf(a.stdout, "accepted: %s (already in the log: %s)\n", id, v.Note)
+	case v.Duplicate:
+		fmt.Fprintf(a.stdout, "accepted: %s at log seq %d (already in the log; nothing new stored)\n", id, v.LogSeq)
+	case v.Accepted:
+		fmt.Fprintf(a.stdout, "accepted: %s at log seq %d\n", id, v.LogSeq)
+	default:
+		fmt.Fprintf(a.stdout, "refused: %s\n", id)
+		writeViolations(a.stdout, "  ", v.Reasons)
+		if v.OmittedReasons > 0 {
+			fmt.Fprintf(a.stdout, "  (and %d more reasons the ledger left out)\n", v.OmittedReasons)
+		}
+	}
+}
+
+func (a *app) printReceipt(r publishers.Receipt, v *publishers.Verdict, asJSON bool) error {
 	if asJSON {
-		return writeJSONLine(a.stdout, receiptJSON{ID: r.ID, Subject: r.Subject, IntakeSeq: r.Seq, Duplicate: r.Duplicate})
+		out := receiptJSON{ID: r.ID, Subject: r.Subject, IntakeSeq: r.Seq, Duplicate: r.Duplicate}
+		if v != nil {
+			out.Verdict = newVerdictJSON(*v)
+		}
+		return writeJSONLine(a.stdout, out)
 	}
 	if r.Duplicate {
 		_, err := fmt.Fprintf(a.stdout, "duplicate %s on %s: already published (intake seq %d); nothing new stored\n", r.ID, r.Subject, r.Seq)

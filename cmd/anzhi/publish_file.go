@@ -36,7 +36,32 @@ type fileSummary struct {
 	Duplicates int `json:"duplicates"`
 	Invalid    int `json:"invalid"`
 	Failed     int `json:"failed"`
+	// The hub's verdicts on what was published (--wait only).
+	Verdicts *verdictSummary `json:"verdicts,omitempty"`
 }
+
+// verdictSummary counts the hub's verdicts on a file's published lines.
+type verdictSummary struct {
+	Accepted   int           `json:"accepted"`
+	Duplicates int           `json:"duplicates"`
+	Refused    int           `json:"refused"`
+	RefusedIn  []refusedLine `json:"refused_lines,omitempty"`
+}
+
+func (s verdictSummary) String() string {
+	return fmt.Sprintf("verdicts: accepted=%d duplicates=%d refused=%d", s.Accepted, s.Duplicates, s.Refused)
+}
+
+// refusedLine is a line the hub refused, as --json lists it.
+type refusedLine struct {
+	Line    int                 `json:"line"`
+	ID      string              `json:"id"`
+	LogSeq  uint64              `json:"log_seq"`
+	Reasons []schemas.Violation `json:"reasons"`
+}
+
+// maxRefusedListed bounds the refused lines listed after --wait.
+const maxRefusedListed = 20
 
 func (s fileSummary) String() string {
 	return fmt.Sprintf("summary: lines=%d published=%d duplicates=%d invalid=%d failed=%d",
@@ -87,6 +112,8 @@ func (a *app) publishFile(ctx context.Context, cat *schemas.Catalog, who schemas
 	// The batch numbers what it is given from 0 in order; sent remembers
 	// the line and id of each number until its outcome is known.
 	sent := &inFlight{lines: map[int]lineRef{}}
+	var receipts []publishers.Receipt // published lines, for --wait
+	var receiptLines []lineRef
 	// On interrupt, reading stops at once but what was sent is given a grace
 	// period to be acknowledged, so that the summary stays true.
 	bctx, bcancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -101,6 +128,8 @@ func (a *app) publishFile(ctx context.Context, cat *schemas.Catalog, who schemas
 			rep.bad(ref.line, ref.id, ve.Violations...)
 		case r.Err != nil:
 			rep.bad(ref.line, ref.id, schemas.Violation{Message: "publish failed: " + r.Err.Error()})
+		case f.wait:
+			receipts, receiptLines = append(receipts, r.Receipt), append(receiptLines, ref)
 		}
 	}})
 	if err != nil {
@@ -148,6 +177,10 @@ func (a *app) publishFile(ctx context.Context, cat *schemas.Catalog, who schemas
 	bs, waitErr := batch.Wait()
 	sum.Published, sum.Duplicates, sum.Failed = bs.Published, bs.Duplicates, bs.Failed
 	sum.Invalid += bs.Invalid
+	var verdictErr error
+	if f.wait && ctx.Err() == nil && len(receipts) > 0 {
+		sum.Verdicts, verdictErr = a.awaitFileVerdicts(ctx, p, receipts, receiptLines, f.waitTimeout)
+	}
 	rep.finish(sum)
 	switch {
 	case f.asJSON:
@@ -156,18 +189,62 @@ func (a *app) publishFile(ctx context.Context, cat *schemas.Catalog, who schemas
 		}
 	case rep.toFile:
 		fmt.Fprintln(a.stdout, sum)
+		if sum.Verdicts != nil {
+			fmt.Fprintln(a.stdout, sum.Verdicts)
+		}
 	}
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("publishing %s interrupted after %d lines: %w", f.file, lr.n, ctx.Err())
 	case readErr != nil:
 		return readErr
+	case verdictErr != nil:
+		return verdictErr
+	case sum.Verdicts != nil && sum.Verdicts.Refused > 0:
+		return refusedErrorf("the hub refused %d of %d published lines of %s (anzhi rejections)", sum.Verdicts.Refused, len(receipts), f.file)
 	case sum.Invalid > 0:
 		return refusedErrorf("%d of %d lines of %s are invalid and were not published", sum.Invalid, sum.Lines, f.file)
 	case waitErr != nil:
 		return waitErr
 	}
 	return nil
+}
+
+// awaitFileVerdicts waits for the hub's verdicts on a file's published lines.
+func (a *app) awaitFileVerdicts(ctx context.Context, p *publishers.Publisher, receipts []publishers.Receipt, lines []lineRef,
+	timeout time.Duration) (*verdictSummary, error) {
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	vs, err := p.Verdicts(wctx, receipts)
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%d lines published, but the hub gave not every verdict within %s (is the hub running and keeping up? see anzhi rejections later): %w",
+				len(receipts), timeout, err)
+		}
+		return nil, fmt.Errorf("%d lines published, but their verdicts are not known: %w", len(receipts), err)
+	}
+	sum := &verdictSummary{}
+	var unknown int
+	for i, v := range vs {
+		switch {
+		case v.Status == fact.VerdictUnknown:
+			unknown++
+		case v.Duplicate:
+			sum.Duplicates++
+			sum.Accepted++
+		case v.Accepted:
+			sum.Accepted++
+		default:
+			sum.Refused++
+			if len(sum.RefusedIn) < maxRefusedListed {
+				sum.RefusedIn = append(sum.RefusedIn, refusedLine{Line: lines[i].line, ID: lines[i].id, LogSeq: v.LogSeq, Reasons: v.Reasons})
+			}
+		}
+	}
+	if unknown > 0 {
+		return sum, fmt.Errorf("the hub knows no verdict on %d of %d published lines: %w", unknown, len(receipts), publishers.ErrNoVerdict)
+	}
+	return sum, nil
 }
 
 // lineJudge turns a line of a JSONL file into the NATS message a department
@@ -306,6 +383,20 @@ func (r *reporter) finish(s fileSummary) {
 		_ = r.bar.Finish()
 	}
 	fmt.Fprintln(r.w, s)
+	if v := s.Verdicts; v != nil {
+		fmt.Fprintln(r.w, v)
+		for _, l := range v.RefusedIn {
+			id := l.ID
+			if id == "" {
+				id = "-"
+			}
+			fmt.Fprintf(r.w, "refused: line %d: %s\n", l.Line, id)
+			writeViolations(r.w, "  ", l.Reasons)
+		}
+		if more := v.Refused - len(v.RefusedIn); more > 0 {
+			fmt.Fprintf(r.w, "(and %d more refused lines: anzhi rejections)\n", more)
+		}
+	}
 }
 
 // lineRef names a line of the file and its event id.
