@@ -47,6 +47,7 @@ func (a *api) routes() []route {
 		{"GET /metrics", nil, promhttp.HandlerFor(a.h.metrics.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})},
 		{"GET /api/v1/households/{id}", nil, a.whenReady(a.reply(a.household))},
 		{"GET /api/v1/sites/{id}", nil, a.whenReady(a.reply(a.site))},
+		{"GET /api/v1/counties", nil, a.whenReady(a.cached(a.countyList))},
 		{"GET /api/v1/counties/{code}", nil, a.whenReady(a.cached(a.county))},
 		{"GET /api/v1/city", nil, a.whenReady(a.cached(a.city))},
 		{"GET /api/v1/departments/{code...}", nil, a.whenReady(a.reply(a.department))},

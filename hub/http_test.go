@@ -503,6 +503,7 @@ func TestHTTPViews(t *testing.T) {
 			{"/api/v1/households/" + hh, "Household"},
 			{"/api/v1/sites/" + site, "Site"},
 			{"/api/v1/counties/610424", "Area"},
+			{"/api/v1/counties", "CountyList"},
 			{"/api/v1/city", "Area"},
 			{"/api/v1/departments/hrss", "Department"},
 			{"/api/v1/departments/county/610424", "Department"},

@@ -16,14 +16,16 @@ import (
 )
 
 // api serves the shared view over HTTP. It holds the encoded responses of
-// the city, each county and the digest, keyed by the view's version.
+// the city, the county list, each county and the digest, keyed by the
+// view's version.
 type api struct {
-	h        *Hub
-	cat      *schemas.Catalog
-	epoch    string // distinguishes this process's ETags from another's
-	cityC    cache
-	counties map[string]*cache // fixed: the catalog's counties
-	digestC  cache
+	h         *Hub
+	cat       *schemas.Catalog
+	epoch     string // distinguishes this process's ETags from another's
+	cityC     cache
+	countiesC cache
+	counties  map[string]*cache // fixed: the catalog's counties
+	digestC   cache
 }
 
 func newAPI(h *Hub) *api {
@@ -206,6 +208,11 @@ func (a *api) county(r *http.Request) (*encoded, error) {
 		}
 		return av, nil
 	})
+}
+
+// countyList is the list of counties with their counts.
+func (a *api) countyList(*http.Request) (*encoded, error) {
+	return a.cachedJSON(&a.countiesC, func() (any, error) { return a.h.view.Counties(), nil })
 }
 
 func (a *api) city(*http.Request) (*encoded, error) {

@@ -87,6 +87,7 @@ func (v *View) householdIndex(k uint64) uint32 {
 	}
 	i := v.households.push(household{key: k})
 	v.hhIdx[k] = i
+	v.census.addHousehold(k, false)
 	return i
 }
 
@@ -127,6 +128,9 @@ func (v *View) foldHousehold(e *fact.Entry) {
 		return
 	}
 	h.eff[hgRegistry], h.keys[hgRegistry] = eff, key
+	if !h.registered {
+		v.census.registerHousehold(h.key)
+	}
 	h.registered = true
 	h.size = uint8(min(f.int("size"), 255))
 	h.labourCount = uint8(min(f.int("labour_count"), 255))

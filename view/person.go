@@ -113,12 +113,14 @@ func (v *View) setHousehold(pi uint32, hhKey uint64) {
 	if v.persons.at(pi).hh == hi {
 		return
 	}
-	if v.persons.at(pi).hh != 0 {
+	if old := v.persons.at(pi); old.hh != 0 {
+		v.census.linkPerson(v.households.at(old.hh-1).key, old.registered, -1)
 		v.withdrawPerson(pi)
 		v.unlinkMember(pi)
 	}
 	p := v.persons.at(pi)
 	h := v.households.at(hi - 1)
+	v.census.linkPerson(h.key, p.registered, 1)
 	p.hh = hi
 	p.next = h.first
 	h.first = pi + 1
@@ -159,6 +161,9 @@ func (v *View) foldPersonRegistry(e *fact.Entry) {
 	p.eff[pgRegistry], p.keys[pgRegistry] = eff, key
 	v.setHousehold(pi, hk)
 	p = v.persons.at(pi)
+	if !p.registered {
+		v.census.registerPerson(v.householdKeyOf(p))
+	}
 	p.registered = true
 	p.birthYear = uint16(f.int("birth_year"))
 	p.sex = sexUnknown

@@ -14,19 +14,21 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // FactRef points at the fact that set a value: its family, its key (the
-// hub resolves it to a log sequence) and when it took effect.
+// hub resolves it to a log sequence) and when it took effect, as a date and
+// as a time (both in China Standard Time).
 type FactRef struct {
-	Family string    `json:"family"`
-	Key    string    `json:"key"`           // 16 hex digits: fact.Key(source, id)
-	Seq    uint64    `json:"seq,omitempty"` // log sequence, filled by the hub
-	Time   time.Time `json:"time"`
+	Family      string    `json:"family"`
+	Key         string    `json:"key"`           // 16 hex digits: fact.Key(source, id)
+	Seq         uint64    `json:"seq,omitempty"` // log sequence, filled by the hub
+	EffectiveOn string    `json:"effective_on"`  // 2020-09-01
+	Time        time.Time `json:"time"`
 }
 
 func ref(family string, key uint64, eff etime) *FactRef {
 	if key == 0 {
 		return nil
 	}
-	return &FactRef{Family: family, Key: strconv.FormatUint(key, 16), Time: eff.Time()}
+	return &FactRef{Family: family, Key: strconv.FormatUint(key, 16), EffectiveOn: dateOn(eff.Time()), Time: shown(eff.Time())}
 }
 
 // Obligation is one duty towards a household or person and its state.
@@ -56,8 +58,8 @@ type HouseholdView struct {
 	Site           string                `json:"site_id,omitempty"`
 	Registered     bool                  `json:"registered"`
 	Status         string                `json:"status"`
-	Size           int                   `json:"size"`
-	LabourCount    int                   `json:"labour_count"`
+	Size           *int                  `json:"size"`         // null until registered
+	LabourCount    *int                  `json:"labour_count"` // null until registered
 	RegisteredPoor bool                  `json:"registered_poor"`
 	RelocatedOn    string                `json:"relocated_on,omitempty"`
 	Members        []PersonView          `json:"members"`
@@ -65,6 +67,8 @@ type HouseholdView struct {
 	// Secure is 两不愁三保障 as the view can see it.
 	Secure   bool       `json:"two_assurances_three_guarantees"`
 	Warnings []*Warning `json:"warnings"`
+	// Notes say what the view does not know yet (see present.go).
+	Notes []string `json:"notes,omitempty"`
 }
 
 var sexNames = []string{"", "male", "female"}
@@ -86,7 +90,7 @@ func (v *View) Household(id string) (*HouseholdView, error) {
 	h := v.households.at(hi)
 	out := &HouseholdView{
 		HouseholdID: householdID(h.key), County: countyOfHousehold(h.key), Registered: h.registered,
-		Status: statusNames[min(int(h.status), 2)], Size: int(h.size), LabourCount: int(h.labourCount),
+		Status: statusNames[min(int(h.status), 2)], Size: ifRegistered(h.registered, h.size), LabourCount: ifRegistered(h.registered, h.labourCount),
 		RegisteredPoor: h.poor, RelocatedOn: h.relocated.String(), Secure: h.bits.has(cSecure),
 		Members: []PersonView{}, Warnings: []*Warning{},
 	}
@@ -136,6 +140,7 @@ func (v *View) Household(id string) (*HouseholdView, error) {
 		}
 	}
 	sortWarnings(out.Warnings)
+	out.Notes = householdNotes(out)
 	return out, nil
 }
 
@@ -290,22 +295,29 @@ type AreaView struct {
 	Warnings   map[string]int `json:"warnings_open_by_rule"`
 	Counties   []AreaSummary  `json:"counties,omitempty"`
 	SiteIDs    []string       `json:"site_ids,omitempty"`
-	Clock      time.Time      `json:"as_of"`
+	Population Population     `json:"population"`
+	Clock      time.Time      `json:"as_of,omitzero"` // absent before the first hub.tick
 	Seq        uint64         `json:"log_seq"`
+	Notes      []string       `json:"notes,omitempty"`
 }
 
-// AreaSummary is one line of a county table.
+// AreaSummary is one line of a county table. Persons and Households are
+// the registered ones the indicators count; Population says how many more
+// the view knows of.
 type AreaSummary struct {
-	Code     string             `json:"code"`
-	Name     string             `json:"name"`
-	Persons  int64              `json:"persons"`
-	Rates    map[string]float64 `json:"rates"`
-	Warnings int                `json:"warnings_open"`
+	Code       string             `json:"code"`
+	Name       string             `json:"name"`
+	Persons    int64              `json:"persons"`
+	Households int64              `json:"households"`
+	Sites      int                `json:"sites"`
+	Population Population         `json:"population"`
+	Rates      map[string]float64 `json:"rates"`
+	Warnings   int                `json:"warnings_open"`
 }
 
 func (v *View) areaView(a *area) *AreaView {
 	out := &AreaView{Code: a.code, Name: a.name, Sites: a.sites, Indicators: indicators(&a.c),
-		Warnings: make(map[string]int, len(a.warns)), Clock: v.clock, Seq: v.seq}
+		Warnings: make(map[string]int, len(a.warns)), Clock: shown(v.clock), Seq: v.seq}
 	for r, n := range a.warns {
 		out.Warnings[r] = n
 	}
@@ -323,6 +335,8 @@ func (v *View) County(code string) (*AreaView, error) {
 	out := v.areaView(a)
 	out.SiteIDs = append([]string(nil), a.childs...)
 	sort.Strings(out.SiteIDs)
+	out.Population = v.countyPopulation(a)
+	out.Notes = areaNotes(v.clock, out.Population)
 	return out, nil
 }
 
@@ -331,15 +345,9 @@ func (v *View) City() *AreaView {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	out := v.areaView(v.city)
-	for _, k := range v.cat.Counties() {
-		a := v.counties[k.Code]
-		n := 0
-		for _, c := range a.warns {
-			n += c
-		}
-		out.Counties = append(out.Counties, AreaSummary{Code: a.code, Name: a.name, Persons: a.c[cPersons],
-			Rates: indicators(&a.c).Rates, Warnings: n})
-	}
+	out.Counties = v.countySummaries()
+	out.Population = v.cityPopulation()
+	out.Notes = areaNotes(v.clock, out.Population)
 	return out
 }
 
@@ -389,7 +397,7 @@ func (v *View) Department(code string) (*DepartmentView, error) {
 		out.Name = d.Name
 	}
 	if d := v.depts[code]; d != nil {
-		out.Published, out.Rejected, out.LastPublication = d.published, d.rejected, d.last
+		out.Published, out.Rejected, out.LastPublication = d.published, d.rejected, shown(d.last)
 		for f, n := range d.byFamily {
 			out.ByFamily[f] = n
 		}

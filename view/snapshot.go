@@ -420,6 +420,7 @@ func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
 	if d.str() != snapshotMagic || d.err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSnapshotFormat, d.err)
 	}
+	v.recount()
 	return v, nil
 }
 

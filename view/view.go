@@ -53,6 +53,7 @@ type View struct {
 	reports     map[string]*report   // issue.report by report id
 	reportsFor  map[string][]*report // by warning id, also for warnings not raised yet
 	firstClock  time.Time            // first hub.tick: departments are judged fresh from here
+	census      census               // known and registered households and persons by county
 
 	dirtyPersons    bitset
 	dirtyHouseholds bitset

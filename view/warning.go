@@ -72,6 +72,8 @@ type Evidence struct {
 	Key     uint64    `json:"key"` // fact key (source and id); the hub maps it to the log
 	Subject string    `json:"subject,omitempty"`
 	Time    time.Time `json:"time"` // when the fact took effect
+	// EffectiveOn is the date of Time in China Standard Time, as read.
+	EffectiveOn string `json:"effective_on,omitempty"`
 }
 
 // Warning is an early warning (预警) and its supervision (督办), as read.
@@ -295,6 +297,7 @@ func (v *View) describe(w *warning) Warning {
 	if out.Evidence == nil {
 		out.Evidence = []Evidence{}
 	}
+	presentWarning(&out)
 	return out
 }
 

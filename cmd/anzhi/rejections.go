@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xianyang/anzhi/subscribers"
+	"github.com/xianyang/anzhi/view"
 )
 
 // rejectionsFlags are the flags of anzhi rejections.
@@ -123,7 +124,7 @@ func (a *app) printRejection(r subscribers.LoggedRejection, asJSON bool) error {
 		seq = fmt.Sprint(r.Seq)
 	}
 	w := a.stdout
-	fmt.Fprintf(w, "rejection %s  %s\n", seq, r.Received.Format(time.RFC3339))
+	fmt.Fprintf(w, "rejection %s  %s\n", seq, r.Received.In(view.ChinaTime()).Format(time.RFC3339)) // RFC 3339, as --since takes it
 	fmt.Fprintf(w, "  department  %s\n", r.Department)
 	fmt.Fprintf(w, "  subject     %s\n", r.Subject)
 	if r.ID != "" {

@@ -26,13 +26,10 @@ type viewFlags struct {
 	asJSON  bool
 }
 
-// viewZone is the time zone times are shown in.
-var viewZone = time.FixedZone("CST", 8*3600)
-
 func newViewCmd(a *app) *cobra.Command {
 	var f viewFlags
 	cmd := &cobra.Command{
-		Use:   "view city | county CODE | site ID | household ID | digest | KEY",
+		Use:   "view city | county CODE | site ID | household ID | digest | warnings | KEY",
 		Short: "Show the shared view: the city, a county, a site or a household",
 		Long: `Show the shared view as the hub materializes it in the NATS KV bucket
 ` + fact.ViewBucket + ` (any NATS client can read and watch it: nats kv watch ` + fact.ViewBucket + `).
@@ -43,7 +40,13 @@ func newViewCmd(a *app) *cobra.Command {
   household ID    a household (H610424-000001): obligations, members, warnings
   digest          the view's digest, recorded once the view was quiet (the HTTP
                   API's /api/v1/digest gives the live one)
+  warnings        open warnings, from the hub's HTTP API (anzhi view warnings --help)
   KEY             any key of the bucket, printed as JSON (county.610424, ...)
+
+Times are shown in China Standard Time (CST, UTC+8) and effective dates as
+the departments wrote them. What the view does not know yet (no clock
+recorded, a household known only through a fact about a member) is said in
+notes, not shown as zeros.
 
 The hub writes each key at most once a second, so a fact shows here within
 about a second of being accepted. With --json the value is printed as the
@@ -60,6 +63,7 @@ the view) or NATS unreachable; 2 usage error.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.natsURL, "nats-url", natsURLDefault(), "NATS URL of the hub (env ANZHI_NATS_URL)")
 	fl.BoolVar(&f.asJSON, "json", false, "print the value as JSON")
+	cmd.AddCommand(newViewWarningsCmd(a))
 	return cmd
 }
 
@@ -193,12 +197,8 @@ var tableRates = []string{"employment", "insured", "enrolled", "secure"}
 
 func percent(r float64) string { return strconv.FormatFloat(r*100, 'f', 1, 64) + "%" }
 
-func showTime(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.In(viewZone).Format("2006-01-02 15:04:05 CST")
-}
+// showTime shows a time in China Standard Time, as the view presents it.
+func showTime(t time.Time) string { return view.ShowTime(t) }
 
 // viewPrinter prints views for people.
 type viewPrinter struct {
@@ -272,16 +272,21 @@ func (p *viewPrinter) area(v *view.AreaView) error {
 		c["persons"], c["households"], c["households_labour"], v.Sites)
 	fmt.Fprintf(p.w, "  零就业户 zero-employment households %d · 在校 enrolled %d/%d · 建档立卡 registered poor %d\n",
 		c["zero_employment"], c["enrolled"], c["school_age"], c["registered_poor"])
+	pop := v.Population
+	fmt.Fprintf(p.w, "  已知 known: 户 households %d (registered %d, not yet %d) · 人 persons %d (registered %d, not yet %d)\n",
+		pop.Households.Known, pop.Households.Registered, pop.Households.NotYetRegistered,
+		pop.Persons.Known, pop.Persons.Registered, pop.Persons.NotYetRegistered)
+	p.notes("  ", v.Notes)
 	p.rates("  ", v.Indicators)
 	p.warnings("  ", v.Warnings)
 	if len(v.Counties) > 0 {
 		fmt.Fprintln(p.w, "各县市区 counties:")
-		header := []string{"code", "name", "persons"}
+		header := []string{"code", "name", "persons", "known"}
 		header = append(header, tableRates...)
 		header = append(header, "warnings")
 		var rows [][]string
 		for _, k := range v.Counties {
-			row := []string{k.Code, k.Name, strconv.FormatInt(k.Persons, 10)}
+			row := []string{k.Code, k.Name, strconv.FormatInt(k.Persons, 10), strconv.FormatInt(k.Population.Persons.Known, 10)}
 			for _, r := range tableRates {
 				if k.Persons == 0 {
 					row = append(row, "-")
@@ -344,8 +349,13 @@ func (p *viewPrinter) site(v *view.SiteView) error {
 
 func (p *viewPrinter) household(v *view.HouseholdView) error {
 	fmt.Fprintf(p.w, "household 搬迁户 %s  county %s · site %s\n", v.HouseholdID, v.County, dash(v.Site))
-	fmt.Fprintf(p.w, "  status %s · size %d · labour %d · registered poor %v · relocated on %s · registered %v\n",
-		v.Status, v.Size, v.LabourCount, v.RegisteredPoor, dash(v.RelocatedOn), v.Registered)
+	if v.Registered {
+		fmt.Fprintf(p.w, "  status %s · size %s · labour %s · registered poor %v · relocated on %s · registered %v\n",
+			v.Status, count(v.Size), count(v.LabourCount), v.RegisteredPoor, dash(v.RelocatedOn), v.Registered)
+	} else {
+		fmt.Fprintf(p.w, "  未登记 not yet registered · size %s · labour %s · status %s\n", count(v.Size), count(v.LabourCount), v.Status)
+	}
+	p.notes("  ", v.Notes)
 	secure := "✗ no"
 	if v.Secure {
 		secure = "✓ yes"
@@ -395,9 +405,24 @@ func (p *viewPrinter) household(v *view.HouseholdView) error {
 			entity = "person " + shortKey(entity)
 		}
 		fmt.Fprintf(p.w, "    %-4s %s · %s · %s/%s · due %s · %s\n", w.Rule, p.ruleTitle(w.Rule), entity, w.Level, w.Supervision,
-			w.Due.In(viewZone).Format(time.DateOnly), w.Message)
+			view.ShowDate(w.Due), w.Message)
 	}
 	return nil
+}
+
+// notes prints what the view says it does not know yet.
+func (p *viewPrinter) notes(indent string, notes []string) {
+	for _, n := range notes {
+		fmt.Fprintf(p.w, "%s注 note: %s\n", indent, n)
+	}
+}
+
+// count shows a figure the view may not know yet ("-": unknown).
+func count(n *int) string {
+	if n == nil {
+		return "-"
+	}
+	return strconv.Itoa(*n)
 }
 
 // shortKey shortens a person key (64 hex digits) for a table.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/subscribers"
+	"github.com/xianyang/anzhi/view"
 )
 
 // watchFlags are the flags of anzhi watch.
@@ -85,7 +86,7 @@ func watchLine(u subscribers.AreaUpdate) string {
 	v := &u.View
 	c := v.Indicators.Counts
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %s %s  persons %d  households %d", u.Written.In(viewZone).Format("2006-01-02 15:04:05"),
+	fmt.Fprintf(&b, "%s  %s %s  persons %d  households %d", u.Written.In(view.ChinaTime()).Format("2006-01-02 15:04:05"),
 		v.Code, v.Name, c["persons"], c["households"])
 	for _, r := range tableRates {
 		val := "-"
