@@ -1,6 +1,8 @@
 package view
 
 import (
+	"time"
+
 	"github.com/xianyang/anzhi/fact"
 )
 
@@ -340,4 +342,25 @@ func (v *View) touchHousehold(hi uint32) {
 		// Site rules read the counters its households and members feed.
 		v.dirtySites[h.site-1] = struct{}{}
 	}
+}
+
+// householdJudged returns a household the household rules judge (registered
+// and still living at its site) and when it moved, or false.
+func (v *View) householdJudged(k wkey) (*household, time.Time, bool) {
+	h := v.households.at(k.idx)
+	relocated := h.relocated.Time()
+	if h.relocated == 0 {
+		relocated = h.eff[hgRegistry].Time()
+	}
+	if !h.registered || h.status != statusActive {
+		return nil, time.Time{}, false
+	}
+	return h, relocated, true
+}
+
+// graceOver returns when a household's grace of days after moving ends, and
+// whether it has ended on the view's clock.
+func (v *View) graceOver(relocated time.Time, grace int) (time.Time, bool) {
+	at := relocated.AddDate(0, 0, grace)
+	return at, !v.clock.Before(at)
 }

@@ -472,3 +472,13 @@ func (v *View) movePersonBits(pi uint32, old, cur bits) {
 	applyBits(v.householdArea(h), old, cur)
 	v.touchHousehold(p.hh - 1)
 }
+
+// personRelocated is when a person's household moved, zero when unknown.
+func (v *View) personRelocated(p *person) time.Time {
+	if p.hh != 0 {
+		if h := v.households.at(p.hh - 1); h.relocated != 0 {
+			return h.relocated.Time()
+		}
+	}
+	return time.Time{}
+}

@@ -121,15 +121,15 @@ func (v *View) Household(id string) (*HouseholdView, error) {
 	for _, pi := range members {
 		out.Members = append(out.Members, v.personView(pi))
 	}
-	for _, r := range []uint8{4, 9, 10, 11} {
-		if w := v.warnings[wkey{rule: r, kind: entHousehold, idx: hi}]; w != nil {
+	for _, d := range v.defs.byKind[entHousehold] {
+		if w := v.warnings[wkey{rule: d.id, kind: entHousehold, idx: hi}]; w != nil {
 			d := v.describe(w)
 			out.Warnings = append(out.Warnings, &d)
 		}
 	}
 	for _, pi := range members {
-		for _, r := range []uint8{6, 7, 8} {
-			if w := v.warnings[wkey{rule: r, kind: entPerson, idx: pi}]; w != nil {
+		for _, d := range v.defs.byKind[entPerson] {
+			if w := v.warnings[wkey{rule: d.id, kind: entPerson, idx: pi}]; w != nil {
 				d := v.describe(w)
 				out.Warnings = append(out.Warnings, &d)
 			}
@@ -270,11 +270,10 @@ func (v *View) Site(id string) (*SiteView, error) {
 		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 		out.Facilities[name] = list
 	}
-	for r, parts := range map[uint8][]uint8{1: {subSite}, 2: {subSite}, 5: {subSite}, 12: {1, 2, 3, 4, 5, 6, 7, 8},
-		13: {subClinic, subSchool}, 14: {subSelfGov, subParty}} {
-		for _, sub := range parts {
-			if _, ok := v.warnings[wkey{rule: r, kind: entSite, sub: sub, idx: si}]; ok {
-				out.Warnings[ruleName(r)]++
+	for _, d := range v.defs.byKind[entSite] {
+		for _, sub := range d.partsOf() {
+			if _, ok := v.warnings[wkey{rule: d.id, kind: entSite, sub: sub, idx: si}]; ok {
+				out.Warnings[d.id.String()]++
 			}
 		}
 	}
@@ -436,7 +435,7 @@ func (v *View) Warnings(q WarningQuery) []Warning {
 func (v *View) WarningsPage(q WarningQuery, afterRule, afterEntity string, limit int) ([]Warning, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	rule, _ := parseRule(q.Rule)
+	rule, _ := v.knownRule(q.Rule)
 	state := -1
 	for i, n := range supervisionNames {
 		if n == q.State {
@@ -463,7 +462,7 @@ func (v *View) WarningsPage(q WarningQuery, afterRule, afterEntity string, limit
 		}
 		hits = append(hits, hit{w, v.entityID(k)})
 	}
-	less := func(r uint8, e string, h hit) bool { // (r, e) before h
+	less := func(r RuleID, e string, h hit) bool { // (r, e) before h
 		if r != h.w.key.rule {
 			return r < h.w.key.rule
 		}
@@ -472,7 +471,7 @@ func (v *View) WarningsPage(q WarningQuery, afterRule, afterEntity string, limit
 	sort.Slice(hits, func(i, j int) bool { return less(hits[i].w.key.rule, hits[i].entity, hits[j]) })
 	start := 0
 	if afterRule != "" {
-		r, _ := parseRule(afterRule)
+		r, _ := v.knownRule(afterRule)
 		start = sort.Search(len(hits), func(i int) bool { return less(r, afterEntity, hits[i]) })
 	}
 	end := len(hits)
@@ -488,8 +487,8 @@ func (v *View) WarningsPage(q WarningQuery, afterRule, afterEntity string, limit
 
 func sortWarnings(ws []*Warning) {
 	sort.Slice(ws, func(i, j int) bool {
-		if a, b := ruleNumber(ws[i].Rule), ruleNumber(ws[j].Rule); a != b {
-			return a < b
+		if c := CompareRules(ws[i].Rule, ws[j].Rule); c != 0 {
+			return c < 0
 		}
 		return ws[i].EntityID < ws[j].EntityID
 	})

@@ -1,6 +1,9 @@
 package view
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/xianyang/anzhi/fact"
 )
 
@@ -305,4 +308,36 @@ func (v *View) touchSite(si uint32) {
 	s.area.bump(&s.contrib, &cur)
 	s.contrib = cur
 	v.dirtySites[si] = struct{}{}
+}
+
+// siteCase is what the site rules judge a site on.
+type siteCase struct {
+	s                   *site
+	c                   *counters
+	persons, households int64
+	occupied            bool
+	since               time.Time
+}
+
+func (v *View) siteCaseOf(k wkey) siteCase {
+	s := v.sites[k.idx]
+	c := &s.area.c
+	sc := siteCase{s: s, c: c, persons: max(c[cPersons], s.planPop), households: max(c[cHouseholds], s.planHH),
+		occupied: s.known && s.status != "planned" && s.status != "closed" && (s.households > 0 || s.status == "occupied"),
+		since:    s.reg.eff.Time()}
+	if s.done != 0 {
+		sc.since = later(s.done.Time(), sc.since)
+	}
+	return sc
+}
+
+// broken is the site's finding of a broken rule: the site's registration as
+// evidence and the message, with detail.
+func (v *View) siteBroken(sc siteCase, detail bool, format string, args ...any) finding {
+	f := finding{broken: true, since: sc.since}
+	if detail {
+		f.evidence = v.siteEvidence(sc.s)
+		f.message = fmt.Sprintf(format, args...)
+	}
+	return f
 }

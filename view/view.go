@@ -26,6 +26,7 @@ type View struct {
 	mu    sync.RWMutex
 	cat   *schemas.Catalog
 	rules *schemas.RuleBook
+	defs  ruleTable // the rules evaluated
 	p     params
 
 	seq   uint64    // last log sequence folded
@@ -68,7 +69,7 @@ func New(cat *schemas.Catalog) (*View, error) {
 		return nil, err
 	}
 	v := &View{
-		cat: cat, rules: cat.Rules(), p: p,
+		cat: cat, rules: cat.Rules(), defs: newRuleTable(), p: p,
 		hhIdx: map[uint64]uint32{}, siteIdx: map[string]uint32{},
 		counties: map[string]*area{}, depts: map[string]*dept{}, projects: map[string]*project{},
 		tasks: map[string]*task{}, meetings: map[string]bool{}, warnings: map[wkey]*warning{},

@@ -1,0 +1,47 @@
+package view
+
+import "fmt"
+
+// Health (medins, health): insurance, family-doctor contracts, clinics,
+// and R7 and R13.
+
+// evalInsurance is R7: every relocated person has basic medical and
+// serious-illness insurance this year.
+func (v *View) evalInsurance(k wkey, detail bool) finding {
+	p := v.persons.at(k.idx)
+	b := p.bits
+	if !b.has(cPersons) || b.has(cInsuredBoth) {
+		return finding{}
+	}
+	year := v.clock.Year()
+	f := finding{broken: true, since: later(jan1(year), v.personRelocated(p))}
+	if detail {
+		f.evidence = v.personEvidence(k.idx, pgRegistry, pgBasic, pgSerious)
+		missing := "基本医疗保险和大病保险"
+		if b.has(cInsuredBasic) {
+			missing = "大病保险"
+		} else if b.has(cInsuredSerious) {
+			missing = "基本医疗保险"
+		}
+		f.message = fmt.Sprintf("%d年未参加%s", year, missing)
+	}
+	return f
+}
+
+// evalClinicSchool is R13: an occupied centralized site has a clinic (part
+// subClinic) and a school to go to nearby (part subSchool).
+func (v *View) evalClinicSchool(k wkey, detail bool) finding {
+	sc := v.siteCaseOf(k)
+	var have bool
+	var name string
+	switch k.sub {
+	case subClinic:
+		have, name = countOpen(sc.s.clinics) > 0, "卫生室(社区卫生服务站)"
+	case subSchool:
+		have, name = countOpen(sc.s.schools) > 0, "就近入学的学校"
+	}
+	if sc.occupied && sc.s.central && !have {
+		return v.siteBroken(sc, detail, "安置点无%s", name)
+	}
+	return finding{}
+}

@@ -1,0 +1,90 @@
+package view
+
+import (
+	"fmt"
+	"time"
+)
+
+// Human resources and social security (hrss): employment, training,
+// pensions, workshops, project jobs, and R2, R3, R4, R5 and R8.
+
+// evalPension is R8: a person of working age and over is in the basic
+// pension insurance this year.
+func (v *View) evalPension(k wkey, detail bool) finding {
+	p := v.persons.at(k.idx)
+	if !p.bits.has(cPensionEligible) || p.bits.has(cPensionEnrolled) {
+		return finding{}
+	}
+	year := v.clock.Year()
+	f := finding{broken: true, since: later(jan1(year), v.personRelocated(p), jan1(int(p.birthYear)+v.p.pensionMinAge))}
+	if detail {
+		f.evidence = v.personEvidence(k.idx, pgRegistry, pgPension)
+		f.message = fmt.Sprintf("%d年未参加基本养老保险", year)
+	}
+	return f
+}
+
+// evalZeroEmployment is R4: no household is left with labour and nobody
+// employed (零就业户).
+func (v *View) evalZeroEmployment(k wkey, detail bool) finding {
+	h, relocated, ok := v.householdJudged(k)
+	if !ok || !h.bits.has(cZeroEmployment) {
+		return finding{}
+	}
+	var lastEmp time.Time
+	var emp []Evidence
+	for q := h.first; q != 0; q = v.persons.at(q - 1).next {
+		p := v.persons.at(q - 1)
+		if p.keys[pgEmploy] != 0 {
+			lastEmp = later(lastEmp, p.eff[pgEmploy].Time())
+			if detail {
+				emp = append(emp, v.personEvidence(q-1, pgEmploy)...)
+			}
+		}
+	}
+	f := finding{broken: true, since: later(relocated, lastEmp)}
+	if detail {
+		f.evidence = append(v.householdEvidence(h, hgRegistry), firstEvidence(emp, 5)...)
+		f.message = fmt.Sprintf("零就业户: %d个劳动力, 无人就业", max(int(h.labourCount), int(h.mem[mLabour])))
+	}
+	return f
+}
+
+// evalCommunityFactory is R2: a centralized site of many households has a
+// community factory or poverty workshop.
+func (v *View) evalCommunityFactory(k wkey, detail bool) finding {
+	sc := v.siteCaseOf(k)
+	if sc.occupied && sc.s.central && sc.households >= v.p.factoryHouseholds && countOpen(sc.s.workshops, "community_factory", "poverty_workshop") == 0 {
+		return v.siteBroken(sc, detail, "%d户集中安置点未创办社区工厂或扶贫车间", sc.households)
+	}
+	return finding{}
+}
+
+// evalTrainingEmployment is R5: of a site's persons who passed a training,
+// enough are employed within the months after it.
+func (v *View) evalTrainingEmployment(k wkey, detail bool) finding {
+	sc := v.siteCaseOf(k)
+	c := sc.c
+	if due := c[cTrainedDue]; due >= v.p.trainMin && float64(c[cTrainedEmployed]) < v.p.trainShare*float64(due) {
+		return v.siteBroken(sc, detail, "培训合格%d人, %d个月内就业%d人(%.0f%%), 低于%.0f%%", due, v.p.trainMonths, c[cTrainedEmployed],
+			100*float64(c[cTrainedEmployed])/float64(due), 100*v.p.trainShare)
+	}
+	return finding{}
+}
+
+// evalProjectJobs is R3: a government-funded project gives its share of
+// jobs to relocated persons.
+func (v *View) evalProjectJobs(k wkey, detail bool) finding {
+	p := v.projectList[k.idx]
+	if p.jobsTotal > 0 && (p.kind == "government_investment" || p.kind == "work_relief" || p.kind == "public_service_post") &&
+		float64(p.jobsRelocated) < v.p.projectShare*float64(p.jobsTotal) {
+		f := finding{broken: true, since: p.jobs.eff.Time()}
+		if detail {
+			f.evidence = []Evidence{{Family: "hr.projectjobs", Key: p.jobs.key, Subject: p.id, Time: p.jobs.eff.Time()}}
+			f.message = fmt.Sprintf("%d个岗位中安置搬迁群众%d个(%.0f%%), 低于%.0f%%", p.jobsTotal, p.jobsRelocated,
+				100*float64(p.jobsRelocated)/float64(p.jobsTotal), 100*v.p.projectShare)
+		}
+		return f
+	}
+	return finding{}
+}

@@ -1,0 +1,25 @@
+package view
+
+// Infrastructure (infra.*): water, power, roads, gas, heating, sewage,
+// telecom and sanitation at sites, and R12.
+
+var infraNames = map[string]string{"water": "供水", "power": "供电", "road": "道路", "gas": "燃气",
+	"heating": "供暖", "sewage": "污水管网", "telecom": "通信", "sanitation": "环卫"}
+
+// evalInfrastructure is R12: an occupied centralized site has every
+// infrastructure item done (one part per item).
+func (v *View) evalInfrastructure(k wkey, detail bool) finding {
+	sc := v.siteCaseOf(k)
+	s := sc.s
+	i := int(k.sub - subInfra)
+	item := infraItems[i]
+	if !sc.occupied || !s.central || s.infra[i] == infraDone {
+		return finding{}
+	}
+	f := v.siteBroken(sc, detail, "安置点%s配套设施未完成", infraNames[item])
+	if detail && s.infraReg[i].key != 0 {
+		f.evidence = append(f.evidence, Evidence{Family: "infra." + item, Key: s.infraReg[i].key, Subject: s.id,
+			Time: s.infraReg[i].eff.Time()})
+	}
+	return f
+}

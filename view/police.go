@@ -1,0 +1,28 @@
+package view
+
+import "fmt"
+
+// Public security (police): hukou moves and residence permits, and R10.
+
+// evalHukou is R10: every member of a household has moved the hukou or
+// holds a residence permit within the grace days after moving.
+func (v *View) evalHukou(k wkey, detail bool) finding {
+	h, relocated, ok := v.householdJudged(k)
+	if !ok {
+		return finding{}
+	}
+	since, due := v.graceOver(relocated, v.p.hukouGraceDays)
+	if !due || h.mem[mMembers] == 0 || h.mem[mHukou] >= h.mem[mMembers] {
+		return finding{}
+	}
+	f := finding{broken: true, since: since}
+	if detail {
+		var hk []Evidence
+		for q := h.first; q != 0; q = v.persons.at(q - 1).next {
+			hk = append(hk, v.personEvidence(q-1, pgHukou)...)
+		}
+		f.evidence = append(v.householdEvidence(h, hgRegistry), firstEvidence(hk, 5)...)
+		f.message = fmt.Sprintf("%d名成员中%d名未迁移户籍或办理居住证", h.mem[mMembers], h.mem[mMembers]-h.mem[mHukou])
+	}
+	return f
+}
