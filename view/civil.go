@@ -21,3 +21,49 @@ func (v *View) evalSelfGovernance(k wkey, detail bool) finding {
 	}
 	return finding{}
 }
+
+// foldAssistance folds civil.assistance: a household's dibao, tekun or
+// temporary assistance starting or ending.
+func foldAssistance(x *householdFact) bool {
+	h, f := x.h, x.f
+	g, target := hgTemporary, &h.temporary
+	switch {
+	case f.is("kind", "dibao"):
+		g, target = hgDibao, &h.dibao
+	case f.is("kind", "tekun"):
+		g, target = hgTekun, &h.tekun
+	}
+	if !x.set(g) {
+		return false
+	}
+	*target = 1
+	if f.is("action", "ended") {
+		*target = 0
+	}
+	return true
+}
+
+// foldCommunity folds civil.community: a self-governance unit at a site.
+func foldCommunity(x *siteFact) bool {
+	fac, ok := x.facility(x.s.units, "unit_id")
+	if ok {
+		fac.kind, fac.open = x.f.str("form"), true
+	}
+	return ok
+}
+
+// foldPartyBranch folds org.partybranch: a party organisation at a site.
+func foldPartyBranch(x *siteFact) bool {
+	fac, ok := x.facility(x.s.party, "org_id")
+	if ok {
+		fac.kind, fac.open = x.f.str("kind"), true
+	}
+	return ok
+}
+
+// foldConsultation folds justice.consultation: legal consultations held at
+// a site add up.
+func foldConsultation(x *siteFact) bool {
+	x.s.legal += x.f.int("consultations")
+	return true
+}

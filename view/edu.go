@@ -21,3 +21,32 @@ func (v *View) evalEnrolment(k wkey, detail bool) finding {
 	}
 	return f
 }
+
+// foldEnrolment folds edu.enrolment: a child's school status and level.
+func foldEnrolment(x *personFact) bool {
+	p, f := x.p, x.f
+	if !x.set(pgEnrol) {
+		return false
+	}
+	switch {
+	case f.is("action", "enrolled"):
+		p.edu = eduEnrolled
+	case f.is("action", "transferred"):
+		p.edu = eduTransferred
+	case f.is("action", "dropped_out"):
+		p.edu = eduDroppedOut
+	case f.is("action", "graduated"):
+		p.edu = eduGraduated
+	}
+	p.eduLevel = levelCode(f.str("level"))
+	return true
+}
+
+// foldSchool folds edu.capacity: a school serving a site.
+func foldSchool(x *siteFact) bool {
+	fac, ok := x.facility(x.s.schools, "school_id")
+	if ok {
+		fac.kind, fac.open, fac.seats = x.f.str("level"), x.f.bool("serves_site"), x.f.int("seats")
+	}
+	return ok
+}

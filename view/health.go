@@ -45,3 +45,49 @@ func (v *View) evalClinicSchool(k wkey, detail bool) finding {
 	}
 	return finding{}
 }
+
+// foldCoverage folds health.coverage: a person's basic medical or
+// serious-illness insurance of a year. The register holds the latest year:
+// a fact about an earlier year never overrides a later one.
+func foldCoverage(x *personFact) bool {
+	p, f := x.p, x.f
+	g := pgBasic
+	if f.is("scheme", "serious_illness") {
+		g = pgSerious
+	}
+	year := uint16(f.int("year"))
+	cur := &p.basicYear
+	st := &p.basic
+	if g == pgSerious {
+		cur, st = &p.seriousYear, &p.serious
+	}
+	if year < *cur || (year == *cur && !newer(x.eff, x.key, p.eff[g], p.keys[g])) {
+		return false
+	}
+	p.eff[g], p.keys[g] = x.eff, x.key
+	*cur = year
+	*st = coverageStatus(f)
+	return true
+}
+
+// foldContract folds health.contract: a family doctor's contract.
+func foldContract(x *personFact) bool {
+	if !x.set(pgContract) {
+		return false
+	}
+	if x.f.is("status", "ended") {
+		x.p.contract = 0
+	} else {
+		x.p.contract = 1
+	}
+	return true
+}
+
+// foldClinic folds health.facility: a clinic at a site.
+func foldClinic(x *siteFact) bool {
+	fac, ok := x.facility(x.s.clinics, "facility_id")
+	if ok {
+		fac.kind, fac.open = x.f.str("kind"), x.f.is("status", "open")
+	}
+	return ok
+}

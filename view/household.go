@@ -170,90 +170,46 @@ func (v *View) moveHousehold(hi, site uint32) {
 	v.dirtySites[site-1] = struct{}{}
 }
 
-// foldHouseholdFact folds a department's fact about a household.
-func (v *View) foldHouseholdFact(e *fact.Entry) {
-	var f fields
-	f.parse(e.Data)
-	hk, ok := householdKey(f.str("household_id"))
-	if !ok {
-		return
+// householdFact is a department's fact about a household as its family's
+// fold sees it.
+type householdFact struct {
+	v   *View
+	h   *household
+	hi  uint32
+	f   *fields
+	eff etime
+	key uint64
+}
+
+// set moves register g to this fact if it is newer, and reports whether it
+// was.
+func (x *householdFact) set(g int) bool {
+	if !newer(x.eff, x.key, x.h.eff[g], x.h.keys[g]) {
+		return false
 	}
-	hi := v.householdIndex(hk)
-	h := v.households.at(hi)
-	eff, key := toETime(e.Time), e.Key()
-	set := func(g int) bool {
-		if !newer(eff, key, h.eff[g], h.keys[g]) {
-			return false
+	x.h.eff[g], x.h.keys[g] = x.eff, x.key
+	return true
+}
+
+// householdFold folds one family's fact into a household and reports
+// whether the household changed.
+type householdFold func(x *householdFact) bool
+
+// foldHouseholdFamily makes an entry fold of a household family's fold: it
+// finds (or adds) the household and touches it when the fold changed it.
+func foldHouseholdFamily(fold householdFold) func(*View, *fact.Entry) {
+	return func(v *View, e *fact.Entry) {
+		var f fields
+		f.parse(e.Data)
+		hk, ok := householdKey(f.str("household_id"))
+		if !ok {
+			return
 		}
-		h.eff[g], h.keys[g] = eff, key
-		return true
+		hi := v.householdIndex(hk)
+		if fold(&householdFact{v: v, h: v.households.at(hi), hi: hi, f: &f, eff: toETime(e.Time), key: e.Key()}) {
+			v.touchHousehold(hi)
+		}
 	}
-	switch e.Family {
-	case "resources.deeds":
-		if !set(hgDeed) {
-			return
-		}
-		switch {
-		case f.is("status", "certificate_issued"):
-			h.deed = deedIssued
-		case f.is("status", "registered"):
-			h.deed = deedRegistered
-		default:
-			h.deed = deedApplied
-		}
-		h.deedDay = max(f.day("registered_on"), f.day("issued_on"))
-		if h.site == 0 {
-			if sid := f.str("site_id"); sid != "" {
-				v.moveHousehold(hi, v.siteIndex(sid)+1)
-			}
-		}
-	case "resources.reclamation":
-		if !set(hgReclaim) {
-			return
-		}
-		h.reclaim = 0
-		stage := f.str("stage")
-		for i, s := range reclaimStages {
-			if s == stage {
-				h.reclaim = uint8(i)
-			}
-		}
-		h.reclaimDay = f.day("effective_on")
-	case "civil.assistance":
-		g, target := hgTemporary, &h.temporary
-		switch {
-		case f.is("kind", "dibao"):
-			g, target = hgDibao, &h.dibao
-		case f.is("kind", "tekun"):
-			g, target = hgTekun, &h.tekun
-		}
-		if !set(g) {
-			return
-		}
-		*target = 1
-		if f.is("action", "ended") {
-			*target = 0
-		}
-	case "industry.benefit":
-		if !set(hgBenefit) {
-			return
-		}
-		h.benefit = 1
-		if f.is("status", "ended") {
-			h.benefit = 0
-		}
-	case "resources.landrights":
-		if !set(hgLand) {
-			return
-		}
-		h.land = arrangement(&f)
-	case "forestry.rights":
-		if !set(hgForest) {
-			return
-		}
-		h.forest = arrangement(&f)
-	}
-	v.touchHousehold(hi)
 }
 
 func arrangement(f *fields) uint8 {

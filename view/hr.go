@@ -88,3 +88,65 @@ func (v *View) evalProjectJobs(k wkey, detail bool) finding {
 	}
 	return finding{}
 }
+
+// foldPensionFact folds hr.pension: a person's basic pension insurance of a
+// year (the latest year wins).
+func foldPensionFact(x *personFact) bool {
+	p, f := x.p, x.f
+	year := uint16(f.int("year"))
+	if year < p.pensionYear || (year == p.pensionYear && !newer(x.eff, x.key, p.eff[pgPension], p.keys[pgPension])) {
+		return false
+	}
+	p.eff[pgPension], p.keys[pgPension] = x.eff, x.key
+	p.pensionYear = year
+	switch {
+	case f.is("status", "enrolled"), f.is("status", "receiving"):
+		p.pension = covEnrolled
+	case f.is("status", "exempt"):
+		p.pension = covExempt
+	default:
+		p.pension = covLapsed
+	}
+	return true
+}
+
+// foldEmployment folds hr.employment: whether and how a person works.
+func foldEmployment(x *personFact) bool {
+	p, f := x.p, x.f
+	if !x.set(pgEmploy) {
+		return false
+	}
+	if f.is("status", "employed") {
+		p.emp = empEmployed
+	} else {
+		p.emp = empUnemployed
+	}
+	p.empKind = employmentKind(f.str("kind"))
+	p.empStart, p.empEnd = f.day("start_on"), f.day("end_on")
+	return true
+}
+
+// foldTraining folds hr.training: only a passed training (培训合格) counts,
+// the latest completion wins.
+func foldTraining(x *personFact) bool {
+	p, f := x.p, x.f
+	if !f.bool("passed") {
+		return false
+	}
+	done := f.day("completed_on")
+	if done < p.trainDone || (done == p.trainDone && !newer(x.eff, x.key, p.eff[pgTrain], p.keys[pgTrain])) {
+		return false
+	}
+	p.eff[pgTrain], p.keys[pgTrain] = x.eff, x.key
+	p.trainDone, p.trainPassed = done, 1
+	return true
+}
+
+// foldWorkshop folds hr.workshop: a community factory or workshop at a site.
+func foldWorkshop(x *siteFact) bool {
+	fac, ok := x.facility(x.s.workshops, "workshop_id")
+	if ok {
+		fac.kind, fac.open, fac.jobs = x.f.str("kind"), x.f.is("status", "open"), x.f.int("relocated_employed")
+	}
+	return ok
+}

@@ -15,3 +15,34 @@ func (v *View) evalIndustry(k wkey, detail bool) finding {
 	}
 	return finding{}
 }
+
+// foldBenefit folds industry.benefit: a household's benefit link to an
+// industry (带贫益贫) starting or ending.
+func foldBenefit(x *householdFact) bool {
+	if !x.set(hgBenefit) {
+		return false
+	}
+	x.h.benefit = 1
+	if x.f.is("status", "ended") {
+		x.h.benefit = 0
+	}
+	return true
+}
+
+// foldPark folds industry.park: an industrial park serving a site.
+func foldPark(x *siteFact) bool {
+	fac, ok := x.facility(x.s.parks, "park_id")
+	if ok {
+		fac.kind, fac.open, fac.jobs = x.f.str("kind"), x.f.is("status", "operating") || x.f.is("status", "building"), x.f.int("jobs_relocated")
+	}
+	return ok
+}
+
+// foldEcommerce folds commerce.ecommerce: an e-commerce point at a site.
+func foldEcommerce(x *siteFact) bool {
+	fac, ok := x.facility(x.s.ecommerce, "point_id")
+	if ok {
+		fac.kind, fac.open = x.f.str("kind"), x.f.is("status", "open")
+	}
+	return ok
+}

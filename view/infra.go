@@ -23,3 +23,35 @@ func (v *View) evalInfrastructure(k wkey, detail bool) finding {
 	}
 	return f
 }
+
+// foldInfra makes the site fold of the infrastructure item i's family
+// (infra.<item>): the item's status and completion day.
+func foldInfra(i int) siteFold {
+	return func(x *siteFact) bool {
+		s, f := x.s, x.f
+		if !s.infraReg[i].set(x.e) {
+			return false
+		}
+		switch {
+		case f.is("status", "done"):
+			s.infra[i] = infraDone
+		case f.is("status", "building"):
+			s.infra[i] = infraBuilding
+		default:
+			s.infra[i] = infraPlanned
+		}
+		s.infraDay[i] = f.day("completed_on")
+		return true
+	}
+}
+
+// foldHousingQuality folds housing.quality: a site's repair fund, or the
+// result of its latest housing inspection.
+func foldHousingQuality(x *siteFact) bool {
+	if x.f.is("kind", "repair_fund") {
+		x.s.repairFund = true
+	} else if x.s.housing.set(x.e) {
+		x.s.inspection = x.f.str("result")
+	}
+	return true
+}

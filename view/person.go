@@ -195,122 +195,48 @@ func (v *View) foldPersonRegistry(e *fact.Entry) {
 	v.touchPerson(pi)
 }
 
-// foldPersonFact folds a department's fact about a person.
-func (v *View) foldPersonFact(e *fact.Entry) {
-	var f fields
-	f.parse(e.Data)
-	k, ok := personKey(f.str("person_key"))
-	if !ok {
-		return
+// personFact is a department's fact about a person as its family's fold
+// sees it: the person, the fact's fields, effective time and key.
+type personFact struct {
+	p   *person
+	f   *fields
+	eff etime
+	key uint64
+}
+
+// set moves register g to this fact if it is newer, and reports whether it
+// was.
+func (x *personFact) set(g int) bool {
+	if !newer(x.eff, x.key, x.p.eff[g], x.p.keys[g]) {
+		return false
 	}
-	pi := v.personIndex(k)
-	if hk, ok := householdKey(f.str("household_id")); ok && v.persons.at(pi).hh == 0 {
-		v.setHousehold(pi, hk)
-	}
-	p := v.persons.at(pi)
-	eff, key := toETime(e.Time), e.Key()
-	set := func(g int) bool {
-		if !newer(eff, key, p.eff[g], p.keys[g]) {
-			return false
-		}
-		p.eff[g], p.keys[g] = eff, key
-		return true
-	}
-	switch e.Family {
-	case "edu.enrolment":
-		if !set(pgEnrol) {
+	x.p.eff[g], x.p.keys[g] = x.eff, x.key
+	return true
+}
+
+// personFold folds one family's fact into a person and reports whether the
+// person changed.
+type personFold func(x *personFact) bool
+
+// foldPerson makes an entry fold of a person family's fold: it finds (or
+// adds) the person, links the household the fact names when the person has
+// none yet, and touches the person when the fold changed it.
+func foldPerson(fold personFold) func(*View, *fact.Entry) {
+	return func(v *View, e *fact.Entry) {
+		var f fields
+		f.parse(e.Data)
+		k, ok := personKey(f.str("person_key"))
+		if !ok {
 			return
 		}
-		switch {
-		case f.is("action", "enrolled"):
-			p.edu = eduEnrolled
-		case f.is("action", "transferred"):
-			p.edu = eduTransferred
-		case f.is("action", "dropped_out"):
-			p.edu = eduDroppedOut
-		case f.is("action", "graduated"):
-			p.edu = eduGraduated
+		pi := v.personIndex(k)
+		if hk, ok := householdKey(f.str("household_id")); ok && v.persons.at(pi).hh == 0 {
+			v.setHousehold(pi, hk)
 		}
-		p.eduLevel = levelCode(f.str("level"))
-	case "health.coverage":
-		g := pgBasic
-		if f.is("scheme", "serious_illness") {
-			g = pgSerious
-		}
-		// The register holds the latest year: a fact about an earlier
-		// year never overrides a later one.
-		year := uint16(f.int("year"))
-		cur := &p.basicYear
-		st := &p.basic
-		if g == pgSerious {
-			cur, st = &p.seriousYear, &p.serious
-		}
-		if year < *cur || (year == *cur && !newer(eff, key, p.eff[g], p.keys[g])) {
-			return
-		}
-		p.eff[g], p.keys[g] = eff, key
-		*cur = year
-		*st = coverageStatus(&f)
-	case "hr.pension":
-		year := uint16(f.int("year"))
-		if year < p.pensionYear || (year == p.pensionYear && !newer(eff, key, p.eff[pgPension], p.keys[pgPension])) {
-			return
-		}
-		p.eff[pgPension], p.keys[pgPension] = eff, key
-		p.pensionYear = year
-		switch {
-		case f.is("status", "enrolled"), f.is("status", "receiving"):
-			p.pension = covEnrolled
-		case f.is("status", "exempt"):
-			p.pension = covExempt
-		default:
-			p.pension = covLapsed
-		}
-	case "hr.employment":
-		if !set(pgEmploy) {
-			return
-		}
-		if f.is("status", "employed") {
-			p.emp = empEmployed
-		} else {
-			p.emp = empUnemployed
-		}
-		p.empKind = employmentKind(f.str("kind"))
-		p.empStart, p.empEnd = f.day("start_on"), f.day("end_on")
-	case "hr.training":
-		if !f.bool("passed") {
-			return // only a passed training (培训合格) counts
-		}
-		done := f.day("completed_on")
-		if done < p.trainDone || (done == p.trainDone && !newer(eff, key, p.eff[pgTrain], p.keys[pgTrain])) {
-			return
-		}
-		p.eff[pgTrain], p.keys[pgTrain] = eff, key
-		p.trainDone, p.trainPassed = done, 1
-	case "police.hukou":
-		if !set(pgHukou) {
-			return
-		}
-		switch {
-		case f.is("action", "hukou_moved"):
-			p.hukou = 1
-		case f.is("action", "residence_permit"):
-			p.hukou = 2
-		default:
-			p.hukou = 3 // residence registered only
-		}
-		p.hukouDay = f.day("effective_on")
-	case "health.contract":
-		if !set(pgContract) {
-			return
-		}
-		if f.is("status", "ended") {
-			p.contract = 0
-		} else {
-			p.contract = 1
+		if fold(&personFact{p: v.persons.at(pi), f: &f, eff: toETime(e.Time), key: e.Key()}) {
+			v.touchPerson(pi)
 		}
 	}
-	v.touchPerson(pi)
 }
 
 func coverageStatus(f *fields) uint8 {

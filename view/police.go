@@ -26,3 +26,22 @@ func (v *View) evalHukou(k wkey, detail bool) finding {
 	}
 	return f
 }
+
+// foldHukouFact folds police.hukou: a person's hukou move, residence permit
+// or residence registration.
+func foldHukouFact(x *personFact) bool {
+	p, f := x.p, x.f
+	if !x.set(pgHukou) {
+		return false
+	}
+	switch {
+	case f.is("action", "hukou_moved"):
+		p.hukou = 1
+	case f.is("action", "residence_permit"):
+		p.hukou = 2
+	default:
+		p.hukou = 3 // residence registered only
+	}
+	p.hukouDay = f.day("effective_on")
+	return true
+}

@@ -46,3 +46,65 @@ func (v *View) evalReclamation(k wkey, detail bool) finding {
 	}
 	return f
 }
+
+// foldDeed folds resources.deeds: the registration of a household's new
+// home, which also places a household not yet at a site.
+func foldDeed(x *householdFact) bool {
+	h, f := x.h, x.f
+	if !x.set(hgDeed) {
+		return false
+	}
+	switch {
+	case f.is("status", "certificate_issued"):
+		h.deed = deedIssued
+	case f.is("status", "registered"):
+		h.deed = deedRegistered
+	default:
+		h.deed = deedApplied
+	}
+	h.deedDay = max(f.day("registered_on"), f.day("issued_on"))
+	if h.site == 0 {
+		if sid := f.str("site_id"); sid != "" {
+			x.v.moveHousehold(x.hi, x.v.siteIndex(sid)+1)
+		}
+	}
+	return true
+}
+
+// foldReclamation folds resources.reclamation: the stage of a household's
+// old homestead.
+func foldReclamation(x *householdFact) bool {
+	h := x.h
+	if !x.set(hgReclaim) {
+		return false
+	}
+	h.reclaim = 0
+	stage := x.f.str("stage")
+	for i, s := range reclaimStages {
+		if s == stage {
+			h.reclaim = uint8(i)
+		}
+	}
+	h.reclaimDay = x.f.day("effective_on")
+	return true
+}
+
+// foldLandRights folds resources.landrights: the arrangement of a
+// household's contracted land.
+func foldLandRights(x *householdFact) bool {
+	if !x.set(hgLand) {
+		return false
+	}
+	x.h.land = arrangement(x.f)
+	return true
+}
+
+// foldForestRights folds forestry.rights: the arrangement of a household's
+// forest land.
+func foldForestRights(x *householdFact) bool {
+	if !x.set(hgForest) {
+		return false
+	}
+	x.h.forest = arrangement(x.f)
+	return true
+}

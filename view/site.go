@@ -12,15 +12,6 @@ var infraItems = [8]string{"water", "power", "road", "gas", "heating", "sewage",
 
 var infraCounters = [8]counter{cInfraWater, cInfraPower, cInfraRoad, cInfraGas, cInfraHeating, cInfraSewage, cInfraTelecom, cInfraSanitation}
 
-func infraIndex(family string) int {
-	for i, it := range infraItems {
-		if family == "infra."+it {
-			return i
-		}
-	}
-	return -1
-}
-
 const (
 	infraNone uint8 = iota
 	infraPlanned
@@ -161,84 +152,39 @@ func facilityOf(m map[string]*facility, id string, e *fact.Entry) (*facility, bo
 	return x, x.reg.set(e)
 }
 
-func (v *View) foldSiteFact(e *fact.Entry) {
-	var f fields
-	f.parse(e.Data)
-	id := f.str("site_id")
-	if id == "" {
-		return
-	}
-	si := v.siteIndex(id)
-	s := v.sites[si]
-	if i := infraIndex(e.Family); i >= 0 {
-		if !s.infraReg[i].set(e) {
+// siteFact is a department's fact about a site as its family's fold sees
+// it.
+type siteFact struct {
+	s *site
+	f *fields
+	e *fact.Entry
+}
+
+// siteFold folds one family's fact into a site and reports whether the site
+// changed.
+type siteFold func(x *siteFact) bool
+
+// foldSiteFamily makes an entry fold of a site family's fold: it finds (or
+// adds) the site and touches it when the fold changed it.
+func foldSiteFamily(fold siteFold) func(*View, *fact.Entry) {
+	return func(v *View, e *fact.Entry) {
+		var f fields
+		f.parse(e.Data)
+		id := f.str("site_id")
+		if id == "" {
 			return
 		}
-		switch {
-		case f.is("status", "done"):
-			s.infra[i] = infraDone
-		case f.is("status", "building"):
-			s.infra[i] = infraBuilding
-		default:
-			s.infra[i] = infraPlanned
-		}
-		s.infraDay[i] = f.day("completed_on")
-		v.touchSite(si)
-		return
-	}
-	switch e.Family {
-	case "health.facility":
-		x, ok := facilityOf(s.clinics, f.str("facility_id"), e)
-		if !ok {
-			return
-		}
-		x.kind, x.open = f.str("kind"), f.is("status", "open")
-	case "edu.capacity":
-		x, ok := facilityOf(s.schools, f.str("school_id"), e)
-		if !ok {
-			return
-		}
-		x.kind, x.open, x.seats = f.str("level"), f.bool("serves_site"), f.int("seats")
-	case "hr.workshop":
-		x, ok := facilityOf(s.workshops, f.str("workshop_id"), e)
-		if !ok {
-			return
-		}
-		x.kind, x.open, x.jobs = f.str("kind"), f.is("status", "open"), f.int("relocated_employed")
-	case "industry.park":
-		x, ok := facilityOf(s.parks, f.str("park_id"), e)
-		if !ok {
-			return
-		}
-		x.kind, x.open, x.jobs = f.str("kind"), f.is("status", "operating") || f.is("status", "building"), f.int("jobs_relocated")
-	case "civil.community":
-		x, ok := facilityOf(s.units, f.str("unit_id"), e)
-		if !ok {
-			return
-		}
-		x.kind, x.open = f.str("form"), true
-	case "org.partybranch":
-		x, ok := facilityOf(s.party, f.str("org_id"), e)
-		if !ok {
-			return
-		}
-		x.kind, x.open = f.str("kind"), true
-	case "commerce.ecommerce":
-		x, ok := facilityOf(s.ecommerce, f.str("point_id"), e)
-		if !ok {
-			return
-		}
-		x.kind, x.open = f.str("kind"), f.is("status", "open")
-	case "justice.consultation":
-		s.legal += f.int("consultations")
-	case "housing.quality":
-		if f.is("kind", "repair_fund") {
-			s.repairFund = true
-		} else if s.housing.set(e) {
-			s.inspection = f.str("result")
+		si := v.siteIndex(id)
+		if fold(&siteFact{s: v.sites[si], f: &f, e: e}) {
+			v.touchSite(si)
 		}
 	}
-	v.touchSite(si)
+}
+
+// facility returns the facility the fact registers in m by its idField,
+// and whether the fact is its newest.
+func (x *siteFact) facility(m map[string]*facility, idField string) (*facility, bool) {
+	return facilityOf(m, x.f.str(idField), x.e)
 }
 
 func countOpen(m map[string]*facility, kinds ...string) (n int64) {
