@@ -47,6 +47,8 @@ const (
 	deedIssued
 )
 
+var deedNames = [...]string{"none", "applied", "registered", "certificate_issued"}
+
 const (
 	reclaimNone uint8 = iota
 	reclaimVacated
@@ -212,16 +214,27 @@ func foldHouseholdFamily(fold householdFold) func(*View, *fact.Entry) {
 	}
 }
 
+// Arrangements of land and forest rights (resources.landrights,
+// forestry.rights).
+const (
+	arrangementUnknown uint8 = iota
+	arrangementKept
+	arrangementTransferred
+	arrangementPooled
+)
+
+var arrangementNames = [...]string{"unknown", "kept", "transferred", "pooled_shares"}
+
 func arrangement(f *fields) uint8 {
 	switch {
 	case f.is("arrangement", "kept"):
-		return 1
+		return arrangementKept
 	case f.is("arrangement", "transferred"):
-		return 2
+		return arrangementTransferred
 	case f.is("arrangement", "pooled_shares"):
-		return 3
+		return arrangementPooled
 	}
-	return 0
+	return arrangementUnknown
 }
 
 // householdBits is the household's contribution to the indicators.

@@ -33,6 +33,8 @@ const (
 	sexFemale
 )
 
+var sexNames = [...]string{"", "male", "female"}
+
 const (
 	labourUnknown uint8 = iota
 	labourFull
@@ -41,11 +43,15 @@ const (
 	labourStudent
 )
 
+var labourNames = [...]string{"", "full", "weak", "none", "student"}
+
 const (
 	statusActive uint8 = iota
 	statusDeceased
 	statusMovedAway
 )
+
+var statusNames = [...]string{"active", "deceased", "moved_away"}
 
 const (
 	eduNone uint8 = iota
@@ -55,6 +61,8 @@ const (
 	eduGraduated
 )
 
+var eduNames = [...]string{"none", "enrolled", "transferred", "dropped_out", "graduated"}
+
 const (
 	covNone uint8 = iota
 	covEnrolled
@@ -62,11 +70,25 @@ const (
 	covExempt
 )
 
+var coverageNames = [...]string{"none", "enrolled", "lapsed", "exempt"}
+
 const (
 	empNone uint8 = iota
 	empEmployed
 	empUnemployed
 )
+
+var employmentNames = [...]string{"none", "employed", "unemployed"}
+
+// Hukou states (police.hukou).
+const (
+	hukouNotMoved uint8 = iota
+	hukouMoved
+	hukouResidencePermit
+	hukouResidenceRegistered
+)
+
+var hukouNames = [...]string{"not_moved", "hukou_moved", "residence_permit", "residence_registered"}
 
 // person is one member of a relocated household. It is kept small: the view
 // holds millions of them.
@@ -354,7 +376,7 @@ func (v *View) personBits(p *person) bits {
 			}
 		}
 	}
-	if p.hukou == 1 || p.hukou == 2 {
+	if p.hukou == hukouMoved || p.hukou == hukouResidencePermit {
 		b |= bit(cHukouDone)
 	}
 	if p.contract == 1 {

@@ -36,11 +36,11 @@ func foldHukouFact(x *personFact) bool {
 	}
 	switch {
 	case f.is("action", "hukou_moved"):
-		p.hukou = 1
+		p.hukou = hukouMoved
 	case f.is("action", "residence_permit"):
-		p.hukou = 2
+		p.hukou = hukouResidencePermit
 	default:
-		p.hukou = 3 // residence registered only
+		p.hukou = hukouResidenceRegistered // residence registered only
 	}
 	p.hukouDay = f.day("effective_on")
 	return true

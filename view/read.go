@@ -67,10 +67,6 @@ type HouseholdView struct {
 	Warnings []*Warning `json:"warnings"`
 }
 
-var sexNames = []string{"", "male", "female"}
-var labourNames = []string{"", "full", "weak", "none", "student"}
-var statusNames = []string{"active", "deceased", "moved_away"}
-
 // Household returns a household by id (H610424-000123).
 func (v *View) Household(id string) (*HouseholdView, error) {
 	k, ok := householdKey(id)
@@ -99,14 +95,14 @@ func (v *View) Household(id string) (*HouseholdView, error) {
 	}
 	out.Obligations = map[string]Obligation{
 		"employment":     {State: map[bool]string{true: "someone_employed", false: "zero_employment"}[b.has(cHouseholdsEmployed)], Met: !b.has(cZeroEmployment)},
-		"title_deed":     ob(hgDeed, []string{"none", "applied", "registered", "certificate_issued"}[h.deed], h.deed >= deedRegistered),
+		"title_deed":     ob(hgDeed, deedNames[h.deed], h.deed >= deedRegistered),
 		"homestead":      ob(hgReclaim, append([]string{"not_vacated"}, reclaimStages[1:]...)[h.reclaim], h.reclaim >= reclaimReclaimed),
 		"hukou":          {State: strconv.Itoa(int(h.mem[mHukou])) + "/" + strconv.Itoa(int(h.mem[mMembers])), Met: b.has(cHukouHouseholds)},
 		"dibao":          ob(hgDibao, onOff(h.dibao), h.dibao == 1),
 		"tekun":          ob(hgTekun, onOff(h.tekun), h.tekun == 1),
 		"benefit_link":   ob(hgBenefit, onOff(h.benefit), h.benefit == 1),
-		"land_rights":    ob(hgLand, []string{"unknown", "kept", "transferred", "pooled_shares"}[h.land], h.land != 0),
-		"forest_rights":  ob(hgForest, []string{"unknown", "kept", "transferred", "pooled_shares"}[h.forest], h.forest != 0),
+		"land_rights":    ob(hgLand, arrangementNames[h.land], h.land != 0),
+		"forest_rights":  ob(hgForest, arrangementNames[h.forest], h.forest != 0),
 		"compulsory_edu": {State: strconv.Itoa(int(h.mem[mEnrolled])) + "/" + strconv.Itoa(int(h.mem[mSchoolAge])), Met: h.mem[mEnrolled] == h.mem[mSchoolAge]},
 		"insurance":      {State: strconv.Itoa(int(h.mem[mInsuredBoth])) + "/" + strconv.Itoa(int(h.mem[mMembers])), Met: h.mem[mInsuredBoth] == h.mem[mMembers]},
 	}
@@ -160,21 +156,21 @@ func (v *View) personView(pi uint32) PersonView {
 	ob := func(g int, state string, met bool) Obligation {
 		return Obligation{State: state, Met: met, Fact: ref(personGroupFamily[g], p.keys[g], p.eff[g])}
 	}
-	edu := []string{"none", "enrolled", "transferred", "dropped_out", "graduated"}[p.edu]
+	edu := eduNames[p.edu]
 	cov := func(st uint8, year uint16) string {
 		if st == covNone {
 			return "none"
 		}
-		return []string{"none", "enrolled", "lapsed", "exempt"}[st] + " " + strconv.Itoa(int(year))
+		return coverageNames[st] + " " + strconv.Itoa(int(year))
 	}
 	pv.Obligations = map[string]Obligation{
 		"compulsory_edu":  ob(pgEnrol, edu, !b.has(cSchoolAge) || b.has(cEnrolled)),
 		"basic_medical":   ob(pgBasic, cov(p.basic, p.basicYear), b.has(cInsuredBasic)),
 		"serious_illness": ob(pgSerious, cov(p.serious, p.seriousYear), b.has(cInsuredSerious)),
 		"pension":         ob(pgPension, cov(p.pension, p.pensionYear), !b.has(cPensionEligible) || b.has(cPensionEnrolled)),
-		"employment":      ob(pgEmploy, []string{"none", "employed", "unemployed"}[p.emp], b.has(cEmployed)),
+		"employment":      ob(pgEmploy, employmentNames[p.emp], b.has(cEmployed)),
 		"training":        ob(pgTrain, map[bool]string{true: "passed " + p.trainDone.String(), false: "none"}[p.trainPassed == 1], p.trainPassed == 1),
-		"hukou":           ob(pgHukou, []string{"not_moved", "hukou_moved", "residence_permit", "residence_registered"}[p.hukou], b.has(cHukouDone)),
+		"hukou":           ob(pgHukou, hukouNames[p.hukou], b.has(cHukouDone)),
 		"family_doctor":   ob(pgContract, onOff(p.contract), p.contract == 1),
 	}
 	return pv
@@ -258,7 +254,7 @@ func (v *View) Site(id string) (*SiteView, error) {
 		out.Kind = map[bool]string{true: "centralized", false: "dispersed"}[s.central]
 	}
 	for i, it := range infraItems {
-		out.Infrastructure[it] = Obligation{State: []string{"none", "planned", "building", "done"}[s.infra[i]],
+		out.Infrastructure[it] = Obligation{State: infraStatusNames[s.infra[i]],
 			Met: s.infra[i] == infraDone, Fact: ref("infra."+it, s.infraReg[i].key, s.infraReg[i].eff)}
 	}
 	for name, m := range map[string]map[string]*facility{"clinics": s.clinics, "schools": s.schools, "workshops": s.workshops,

@@ -19,6 +19,8 @@ const (
 	infraDone
 )
 
+var infraStatusNames = [...]string{"none", "planned", "building", "done"}
+
 // reg is a register: the fact that set a value and when it took effect.
 type reg struct {
 	key uint64
