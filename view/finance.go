@@ -35,3 +35,33 @@ func (v *View) evalFundsElsewhere(k wkey, detail bool) finding {
 	}
 	return f
 }
+
+// foldFunds folds finance.funds: each allocation, disbursement or return
+// is its own fact, and they add up; an allocation to another area than a
+// resettlement site stands until returned (R17).
+func foldFunds(x *projectFact) bool {
+	v, p, f, e := x.v, x.p, x.f, x.e
+	amount := f.fen("amount_yuan")
+	a := v.areaOf(p.area)
+	if sid := f.str("site_id"); sid != "" {
+		a = v.sites[v.siteIndex(sid)].area
+	}
+	switch {
+	case f.is("action", "allocated"):
+		p.allocated += amount
+		a.bumpOne(cFundsAllocated, amount)
+		if f.is("target", "other_area") && p.otherArea.set(e) {
+			p.otherAreaDay, p.otherAmount = f.day("dated_on"), amount
+		}
+	case f.is("action", "disbursed"):
+		p.disbursed += amount
+		a.bumpOne(cFundsDisbursed, amount)
+	case f.is("action", "returned"):
+		p.allocated -= amount
+		a.bumpOne(cFundsAllocated, -amount)
+		if p.otherArea.key != 0 && p.otherArea.set(e) {
+			p.otherArea = reg{key: 0, eff: toETime(e.Time)} // the money came back
+		}
+	}
+	return true
+}

@@ -50,10 +50,10 @@ func foldTable() map[string]entryFold {
 		"commerce.ecommerce":   foldSiteFamily(foldEcommerce),
 
 		// Projects, the lead office's plan, supervision.
-		"hr.projectjobs":   (*View).foldProject,
-		"finance.funds":    (*View).foldProject,
-		"plan.task":        (*View).foldTask,
-		"task.progress":    (*View).foldTask,
+		"hr.projectjobs":   foldProjectFamily(foldProjectJobs),
+		"finance.funds":    foldProjectFamily(foldFunds),
+		"plan.task":        foldTaskFamily(foldPlanTask),
+		"task.progress":    foldTaskFamily(foldTaskProgress),
 		"plan.meeting":     (*View).foldMeeting,
 		"issue.report":     (*View).foldReport,
 		"warning.raised":   (*View).foldWarningEvent,

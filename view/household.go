@@ -117,35 +117,6 @@ func (h *household) memberDelta(old, cur bits) {
 	}
 }
 
-func (v *View) foldHousehold(e *fact.Entry) {
-	var f fields
-	f.parse(e.Data)
-	hk, ok := householdKey(f.str("household_id"))
-	if !ok {
-		return
-	}
-	hi := v.householdIndex(hk)
-	h := v.households.at(hi)
-	eff, key := toETime(e.Time), e.Key()
-	if !newer(eff, key, h.eff[hgRegistry], h.keys[hgRegistry]) {
-		return
-	}
-	h.eff[hgRegistry], h.keys[hgRegistry] = eff, key
-	h.registered = true
-	h.size = uint8(min(f.int("size"), 255))
-	h.labourCount = uint8(min(f.int("labour_count"), 255))
-	h.poor = f.bool("registered_poor")
-	h.relocated = f.day("relocated_on")
-	h.status = statusActive
-	if f.is("status", "moved_away") || f.is("status", "dissolved") {
-		h.status = statusMovedAway
-	}
-	if sid := f.str("site_id"); sid != "" {
-		v.moveHousehold(hi, v.siteIndex(sid)+1)
-	}
-	v.touchHousehold(hi)
-}
-
 // moveHousehold moves a household (and its members' contributions) to
 // another site.
 func (v *View) moveHousehold(hi, site uint32) {

@@ -150,3 +150,17 @@ func foldWorkshop(x *siteFact) bool {
 	}
 	return ok
 }
+
+// foldProjectJobs folds hr.projectjobs: the jobs of a project and how many
+// went to relocated persons (R3).
+func foldProjectJobs(x *projectFact) bool {
+	p, f := x.p, x.f
+	if !p.jobs.set(x.e) {
+		return false
+	}
+	a := x.v.areaOf(p.area)
+	a.bumpOne(cProjectJobs, f.int("jobs_total")-p.jobsTotal)
+	a.bumpOne(cProjectJobsRelocated, f.int("jobs_relocated")-p.jobsRelocated)
+	p.kind, p.jobsTotal, p.jobsRelocated = f.str("kind"), f.int("jobs_total"), f.int("jobs_relocated")
+	return true
+}

@@ -164,59 +164,6 @@ func (v *View) unlinkMember(pi uint32) {
 	v.dirtyHouseholds.add(p.hh - 1)
 }
 
-func (v *View) foldPersonRegistry(e *fact.Entry) {
-	var f fields
-	f.parse(e.Data)
-	k, ok := personKey(f.str("person_key"))
-	hk, ok2 := householdKey(f.str("household_id"))
-	if !ok || !ok2 {
-		return
-	}
-	pi := v.personIndex(k)
-	p := v.persons.at(pi)
-	eff, key := toETime(e.Time), e.Key()
-	if !newer(eff, key, p.eff[pgRegistry], p.keys[pgRegistry]) {
-		return
-	}
-	p.eff[pgRegistry], p.keys[pgRegistry] = eff, key
-	v.setHousehold(pi, hk)
-	p = v.persons.at(pi)
-	p.registered = true
-	p.birthYear = uint16(f.int("birth_year"))
-	p.sex = sexUnknown
-	switch {
-	case f.is("sex", "male"):
-		p.sex = sexMale
-	case f.is("sex", "female"):
-		p.sex = sexFemale
-	}
-	switch {
-	case f.is("labour_capacity", "full"):
-		p.labour = labourFull
-	case f.is("labour_capacity", "weak"):
-		p.labour = labourWeak
-	case f.is("labour_capacity", "none"):
-		p.labour = labourNone
-	case f.is("labour_capacity", "student"):
-		p.labour = labourStudent
-	default:
-		p.labour = labourUnknown
-	}
-	p.disability = 0
-	if d := f.raw("disability"); d != nil && !f.is("disability", "none") {
-		p.disability = 1
-	}
-	switch {
-	case f.is("status", "deceased"):
-		p.status = statusDeceased
-	case f.is("status", "moved_away"):
-		p.status = statusMovedAway
-	default:
-		p.status = statusActive
-	}
-	v.touchPerson(pi)
-}
-
 // personFact is a department's fact about a person as its family's fold
 // sees it: the person, the fact's fields, effective time and key.
 type personFact struct {

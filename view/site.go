@@ -112,31 +112,6 @@ func (v *View) siteIndex(id string) uint32 {
 	return i
 }
 
-func (v *View) foldSite(e *fact.Entry) {
-	var f fields
-	f.parse(e.Data)
-	id := f.str("site_id")
-	if id == "" {
-		return
-	}
-	si := v.siteIndex(id)
-	s := v.sites[si]
-	if !s.reg.set(e) {
-		return
-	}
-	s.known = true
-	s.name = f.str("site_name")
-	s.area.name = s.name
-	s.township = f.str("township")
-	s.central = f.is("kind", "centralized")
-	s.setting = f.str("setting")
-	s.status = f.str("status")
-	s.planHH = f.int("planned_households")
-	s.planPop = f.int("planned_persons")
-	s.done = f.day("completed_on")
-	v.touchSite(si)
-}
-
 // facilityRegisters lists the site's facility registers in the one order
 // the snapshot and the digest write them in; a facility kind added to the
 // site is added here.
