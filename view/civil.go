@@ -67,3 +67,28 @@ func foldConsultation(x *siteFact) bool {
 	x.s.legal += x.f.int("consultations")
 	return true
 }
+
+// civilHouseholdBits is a household on minimum-living allowance (低保) or
+// extreme-poverty support (特困).
+func civilHouseholdBits(h *household) bits {
+	var b bits
+	if h.dibao == 1 {
+		b |= bit(cDibao)
+	}
+	if h.tekun == 1 {
+		b |= bit(cTekun)
+	}
+	return b
+}
+
+// civilSiteContrib is a site's party organisation, self-governance unit
+// and legal consultations.
+func civilSiteContrib(s *site, c *counters) {
+	if countOpen(s.party) > 0 {
+		c[cParty] = 1
+	}
+	if countOpen(s.units) > 0 {
+		c[cSelfGovernance] = 1
+	}
+	c[cLegalServices] = s.legal
+}

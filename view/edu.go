@@ -50,3 +50,31 @@ func foldSchool(x *siteFact) bool {
 	}
 	return ok
 }
+
+// eduPersonBits is a child of compulsory school age, and in school or done
+// with compulsory education (graduated from junior middle school, or gone
+// on to senior or vocational school).
+func (v *View) eduPersonBits(p *person) bits {
+	var b bits
+	if v.compulsorySchoolAge(p) {
+		b |= bit(cSchoolAge)
+		if p.edu == eduEnrolled || p.edu == eduTransferred ||
+			(p.edu == eduGraduated && p.eduLevel >= levelJunior) || p.eduLevel >= levelSenior {
+			b |= bit(cEnrolled)
+		}
+	}
+	return b
+}
+
+// eduSiteContrib is a site served by a school, and the seats of its open
+// schools.
+func eduSiteContrib(s *site, c *counters) {
+	if countOpen(s.schools) > 0 {
+		c[cSchools] = 1
+	}
+	for _, x := range s.schools {
+		if x.open {
+			c[cSchoolSeats] += x.seats
+		}
+	}
+}

@@ -91,3 +91,32 @@ func foldClinic(x *siteFact) bool {
 	}
 	return ok
 }
+
+// healthPersonBits is a person's insurance this year (basic medical,
+// serious illness, both) and family-doctor contract.
+func (v *View) healthPersonBits(p *person) bits {
+	var b bits
+	year := uint16(v.clock.Year())
+	basic := p.basicYear >= year && (p.basic == covEnrolled || p.basic == covExempt)
+	serious := p.seriousYear >= year && (p.serious == covEnrolled || p.serious == covExempt)
+	if basic {
+		b |= bit(cInsuredBasic)
+	}
+	if serious {
+		b |= bit(cInsuredSerious)
+	}
+	if basic && serious {
+		b |= bit(cInsuredBoth)
+	}
+	if p.contract == 1 {
+		b |= bit(cFamilyDoctor)
+	}
+	return b
+}
+
+// healthSiteContrib is a site served by an open clinic.
+func healthSiteContrib(s *site, c *counters) {
+	if countOpen(s.clinics) > 0 {
+		c[cClinics] = 1
+	}
+}

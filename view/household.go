@@ -213,41 +213,8 @@ func (v *View) householdBits(h *household) bits {
 	if !h.registered || h.status != statusActive {
 		return 0
 	}
-	b := bit(cHouseholds)
-	labour := h.labourCount > 0 || h.mem[mLabour] > 0
-	employed := h.mem[mEmployed] > 0
-	if labour {
-		b |= bit(cHouseholdsLabour)
-		if employed {
-			b |= bit(cHouseholdsEmployed)
-		} else {
-			b |= bit(cZeroEmployment)
-		}
-	}
-	if h.deed >= deedRegistered {
-		b |= bit(cDeeds)
-	}
-	if h.mem[mMembers] > 0 && h.mem[mHukou] == h.mem[mMembers] {
-		b |= bit(cHukouHouseholds)
-	}
-	if h.reclaim >= reclaimReclaimed {
-		b |= bit(cReclaimed)
-	}
-	if h.dibao == 1 {
-		b |= bit(cDibao)
-	}
-	if h.tekun == 1 {
-		b |= bit(cTekun)
-	}
-	if h.benefit == 1 {
-		b |= bit(cBenefit)
-	}
-	if h.land != 0 {
-		b |= bit(cLandRights)
-	}
-	if h.forest != 0 {
-		b |= bit(cForestRights)
-	}
+	b := bit(cHouseholds) | hrHouseholdBits(h) | resourcesHouseholdBits(h) | policeHouseholdBits(h) |
+		civilHouseholdBits(h) | industryHouseholdBits(h)
 	if h.poor {
 		b |= bit(cRegisteredPoor)
 	}

@@ -164,3 +164,53 @@ func foldProjectJobs(x *projectFact) bool {
 	p.kind, p.jobsTotal, p.jobsRelocated = f.str("kind"), f.int("jobs_total"), f.int("jobs_relocated")
 	return true
 }
+
+// hrPersonBits is a person's pension insurance, employment today, and
+// passed training with employment within the months after it.
+func (v *View) hrPersonBits(p *person, today day) bits {
+	var b bits
+	if v.age(p) >= v.p.pensionMinAge && p.labour != labourStudent {
+		b |= bit(cPensionEligible)
+		// Pension insurance (参保) is a standing enrolment, not a yearly one:
+		// enrolled until a fact says it lapsed.
+		if p.pension == covEnrolled || p.pension == covExempt {
+			b |= bit(cPensionEnrolled)
+		}
+	}
+	if p.emp == empEmployed && (p.empStart == 0 || p.empStart <= today) && (p.empEnd == 0 || p.empEnd >= today) {
+		b |= bit(cEmployed)
+	}
+	if p.trainPassed == 1 {
+		b |= bit(cTrained)
+		due := toDay(p.trainDone.Time().AddDate(0, v.p.trainMonths, 0))
+		if due <= today {
+			b |= bit(cTrainedDue)
+			if p.emp == empEmployed && p.empStart != 0 && p.empStart <= due && (p.empEnd == 0 || p.empEnd >= p.trainDone) {
+				b |= bit(cTrainedEmployed)
+			}
+		}
+	}
+	return b
+}
+
+// hrHouseholdBits is a household with labour, and with someone employed
+// or none (零就业户).
+func hrHouseholdBits(h *household) bits {
+	var b bits
+	if h.labourCount > 0 || h.mem[mLabour] > 0 {
+		b |= bit(cHouseholdsLabour)
+		if h.mem[mEmployed] > 0 {
+			b |= bit(cHouseholdsEmployed)
+		} else {
+			b |= bit(cZeroEmployment)
+		}
+	}
+	return b
+}
+
+// hrSiteContrib is a site's open workshops, and of them community
+// factories.
+func hrSiteContrib(s *site, c *counters) {
+	c[cWorkshops] = countOpen(s.workshops)
+	c[cFactories] = countOpen(s.workshops, "community_factory")
+}

@@ -46,3 +46,17 @@ func foldEcommerce(x *siteFact) bool {
 	}
 	return ok
 }
+
+// industryHouseholdBits is a household with a benefit linkage (利益联结).
+func industryHouseholdBits(h *household) bits {
+	if h.benefit == 1 {
+		return bit(cBenefit)
+	}
+	return 0
+}
+
+// industrySiteContrib is a site's industrial parks and e-commerce points.
+func industrySiteContrib(s *site, c *counters) {
+	c[cParks] = countOpen(s.parks)
+	c[cEcommerce] = countOpen(s.ecommerce)
+}

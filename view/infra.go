@@ -55,3 +55,16 @@ func foldHousingQuality(x *siteFact) bool {
 	}
 	return true
 }
+
+// infraContrib is a site's infrastructure items done, and all eight.
+func infraContrib(s *site, c *counters) {
+	all := int64(1)
+	for i, st := range s.infra {
+		if st == infraDone {
+			c[infraCounters[i]] = 1
+		} else {
+			all = 0
+		}
+	}
+	c[cInfraAll] = all
+}

@@ -274,65 +274,9 @@ func (v *View) personBits(p *person) bits {
 	if !p.registered || p.status != statusActive {
 		return 0
 	}
-	b := bit(cPersons)
 	today := toDay(v.clock)
-	year := uint16(v.clock.Year())
-	age := v.age(p)
-	if p.labour == labourFull || p.labour == labourWeak {
-		b |= bit(cLabour)
-	}
-	if v.compulsorySchoolAge(p) {
-		b |= bit(cSchoolAge)
-		// In school, or done with compulsory education (graduated from
-		// junior middle school, or gone on to senior or vocational school).
-		if p.edu == eduEnrolled || p.edu == eduTransferred ||
-			(p.edu == eduGraduated && p.eduLevel >= levelJunior) || p.eduLevel >= levelSenior {
-			b |= bit(cEnrolled)
-		}
-	}
-	basic := p.basicYear >= year && (p.basic == covEnrolled || p.basic == covExempt)
-	serious := p.seriousYear >= year && (p.serious == covEnrolled || p.serious == covExempt)
-	if basic {
-		b |= bit(cInsuredBasic)
-	}
-	if serious {
-		b |= bit(cInsuredSerious)
-	}
-	if basic && serious {
-		b |= bit(cInsuredBoth)
-	}
-	if age >= v.p.pensionMinAge && p.labour != labourStudent {
-		b |= bit(cPensionEligible)
-		// Pension insurance (参保) is a standing enrolment, not a yearly one:
-		// enrolled until a fact says it lapsed.
-		if p.pension == covEnrolled || p.pension == covExempt {
-			b |= bit(cPensionEnrolled)
-		}
-	}
-	employed := p.emp == empEmployed && (p.empStart == 0 || p.empStart <= today) && (p.empEnd == 0 || p.empEnd >= today)
-	if employed {
-		b |= bit(cEmployed)
-	}
-	if p.trainPassed == 1 {
-		b |= bit(cTrained)
-		due := toDay(p.trainDone.Time().AddDate(0, v.p.trainMonths, 0))
-		if due <= today {
-			b |= bit(cTrainedDue)
-			if p.emp == empEmployed && p.empStart != 0 && p.empStart <= due && (p.empEnd == 0 || p.empEnd >= p.trainDone) {
-				b |= bit(cTrainedEmployed)
-			}
-		}
-	}
-	if p.hukou == hukouMoved || p.hukou == hukouResidencePermit {
-		b |= bit(cHukouDone)
-	}
-	if p.contract == 1 {
-		b |= bit(cFamilyDoctor)
-	}
-	if p.disability == 1 {
-		b |= bit(cDisabled)
-	}
-	return b
+	return bit(cPersons) | registryPersonBits(p) | v.eduPersonBits(p) | v.healthPersonBits(p) |
+		v.hrPersonBits(p, today) | policePersonBits(p)
 }
 
 // touchPerson recomputes a person's contribution and marks it for the next

@@ -45,3 +45,21 @@ func foldHukouFact(x *personFact) bool {
 	p.hukouDay = f.day("effective_on")
 	return true
 }
+
+// policePersonBits is a person whose hukou moved or who holds a residence
+// permit.
+func policePersonBits(p *person) bits {
+	if p.hukou == hukouMoved || p.hukou == hukouResidencePermit {
+		return bit(cHukouDone)
+	}
+	return 0
+}
+
+// policeHouseholdBits is a household whose members all moved hukou or hold
+// permits.
+func policeHouseholdBits(h *household) bits {
+	if h.mem[mMembers] > 0 && h.mem[mHukou] == h.mem[mMembers] {
+		return bit(cHukouHouseholds)
+	}
+	return 0
+}

@@ -117,3 +117,16 @@ func (v *View) foldPersonRegistry(e *fact.Entry) {
 	}
 	v.touchPerson(pi)
 }
+
+// registryPersonBits is what the registry says of a person: labour
+// capacity and disability.
+func registryPersonBits(p *person) bits {
+	var b bits
+	if p.labour == labourFull || p.labour == labourWeak {
+		b |= bit(cLabour)
+	}
+	if p.disability == 1 {
+		b |= bit(cDisabled)
+	}
+	return b
+}

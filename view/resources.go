@@ -108,3 +108,22 @@ func foldForestRights(x *householdFact) bool {
 	x.h.forest = arrangement(x.f)
 	return true
 }
+
+// resourcesHouseholdBits is a household's deed registered, old homestead
+// reclaimed, and land and forest rights recorded.
+func resourcesHouseholdBits(h *household) bits {
+	var b bits
+	if h.deed >= deedRegistered {
+		b |= bit(cDeeds)
+	}
+	if h.reclaim >= reclaimReclaimed {
+		b |= bit(cReclaimed)
+	}
+	if h.land != 0 {
+		b |= bit(cLandRights)
+	}
+	if h.forest != 0 {
+		b |= bit(cForestRights)
+	}
+	return b
+}

@@ -191,37 +191,12 @@ func (v *View) siteContrib(s *site) counters {
 	if s.central {
 		c[cSitesCentralized] = 1
 	}
-	all := int64(1)
-	for i, st := range s.infra {
-		if st == infraDone {
-			c[infraCounters[i]] = 1
-		} else {
-			all = 0
-		}
-	}
-	c[cInfraAll] = all
-	if countOpen(s.clinics) > 0 {
-		c[cClinics] = 1
-	}
-	if countOpen(s.schools) > 0 {
-		c[cSchools] = 1
-	}
-	for _, x := range s.schools {
-		if x.open {
-			c[cSchoolSeats] += x.seats
-		}
-	}
-	c[cWorkshops] = countOpen(s.workshops)
-	c[cFactories] = countOpen(s.workshops, "community_factory")
-	c[cParks] = countOpen(s.parks)
-	if countOpen(s.party) > 0 {
-		c[cParty] = 1
-	}
-	if countOpen(s.units) > 0 {
-		c[cSelfGovernance] = 1
-	}
-	c[cEcommerce] = countOpen(s.ecommerce)
-	c[cLegalServices] = s.legal
+	infraContrib(s, &c)
+	healthSiteContrib(s, &c)
+	eduSiteContrib(s, &c)
+	hrSiteContrib(s, &c)
+	industrySiteContrib(s, &c)
+	civilSiteContrib(s, &c)
 	return c
 }
 
