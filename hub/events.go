@@ -58,6 +58,38 @@ func (g *gate) evidence(es []view.Evidence) []evidenceJSON {
 	return out
 }
 
+// warningRaised is the data of a warning.raised event (schemas/catalog/
+// warning.raised.json). Fields are in the order of their JSON names, so the
+// bytes are those the hub always wrote.
+type warningRaised struct {
+	Area        string         `json:"area"`
+	Clause      string         `json:"clause"`
+	DueOn       string         `json:"due_on"`
+	EntityID    string         `json:"entity_id"`
+	EntityKind  string         `json:"entity_kind"`
+	Evidence    []evidenceJSON `json:"evidence"`
+	Level       string         `json:"level"`
+	Message     string         `json:"message"`
+	RaisedAt    string         `json:"raised_at"`
+	Responsible []string       `json:"responsible"`
+	Rule        string         `json:"rule"`
+	Supervision string         `json:"supervision"`
+	WarningID   string         `json:"warning_id"`
+}
+
+// warningResolved is the data of a warning.resolved event
+// (schemas/catalog/warning.resolved.json), fields in JSON name order.
+type warningResolved struct {
+	Area       string         `json:"area"`
+	EntityID   string         `json:"entity_id"`
+	EntityKind string         `json:"entity_kind"`
+	Evidence   []evidenceJSON `json:"evidence"`
+	Message    string         `json:"message"`
+	ResolvedAt string         `json:"resolved_at"`
+	Rule       string         `json:"rule"`
+	WarningID  string         `json:"warning_id"`
+}
+
 // warningMsg builds the warning.raised or warning.resolved event of a change.
 func (g *gate) warningMsg(c view.Change) (*nats.Msg, error) {
 	w := c.Warning
@@ -70,10 +102,10 @@ func (g *gate) warningMsg(c view.Change) (*nats.Msg, error) {
 		if len(ev) == 0 {
 			ev = w.Evidence
 		}
-		return g.hubEvent("warning.resolved", area, w.ID+".resolved", w.ID, c.At, map[string]any{
-			"warning_id": w.ID, "rule": w.Rule, "entity_kind": w.EntityKind, "entity_id": w.EntityID, "area": area,
-			"resolved_at": c.At.UTC().Format(time.RFC3339), "evidence": g.evidence(ev),
-			"message": "规则已恢复满足: " + w.Message,
+		return g.hubEvent("warning.resolved", area, w.ID+".resolved", w.ID, c.At, warningResolved{
+			WarningID: w.ID, Rule: w.Rule, EntityKind: w.EntityKind, EntityID: w.EntityID, Area: area,
+			ResolvedAt: c.At.UTC().Format(time.RFC3339), Evidence: g.evidence(ev),
+			Message: "规则已恢复满足: " + w.Message,
 		})
 	}
 	r, _ := g.cat.Rules().Rule(w.Rule)
@@ -85,11 +117,11 @@ func (g *gate) warningMsg(c view.Change) (*nats.Msg, error) {
 	if len(responsible) == 0 {
 		responsible = []string{g.cat.Rules().Lead}
 	}
-	data := map[string]any{
-		"warning_id": w.ID, "rule": w.Rule, "entity_kind": w.EntityKind, "entity_id": w.EntityID, "area": area,
-		"clause": clause, "evidence": g.evidence(w.Evidence), "responsible": responsible,
-		"due_on": w.Due.UTC().Format(time.DateOnly), "raised_at": w.RaisedAt.UTC().Format(time.RFC3339),
-		"level": w.Level, "supervision": w.Supervision, "message": truncate(w.Message, 500),
+	data := warningRaised{
+		WarningID: w.ID, Rule: w.Rule, EntityKind: w.EntityKind, EntityID: w.EntityID, Area: area,
+		Clause: clause, Evidence: g.evidence(w.Evidence), Responsible: responsible,
+		DueOn: w.Due.UTC().Format(time.DateOnly), RaisedAt: w.RaisedAt.UTC().Format(time.RFC3339),
+		Level: w.Level, Supervision: w.Supervision, Message: truncate(w.Message, 500),
 	}
 	return g.hubEvent("warning.raised", area, w.ID+"."+string(c.Kind), w.ID, c.At, data)
 }

@@ -54,6 +54,7 @@ func (a *api) routes() []route {
 		{"GET /api/v1/warnings", []string{"county", "rule", "state", "dept", "limit", "after"}, a.whenReady(a.reply(a.warnings))},
 		{"GET /api/v1/rejections", []string{"dept", "after", "since", "limit"}, a.reply(a.rejections)},
 		{"GET /api/v1/digest", nil, a.whenReady(a.cached(a.digest))},
+		{"GET /api/v1/rules", nil, a.reply(a.rules)},
 		{"GET /api/v1/openapi.json", nil, http.HandlerFunc(serveOpenAPI)},
 	}
 }

@@ -315,7 +315,7 @@ func parseWarningCursor(s string) (rule, entity string, ok bool) {
 	if !ok || len(rule) < 2 || rule[0] != 'R' || entity == "" {
 		return "", "", false
 	}
-	if _, err := strconv.Atoi(rule[1:]); err != nil {
+	if _, err := view.ParseRuleID(rule); err != nil {
 		return "", "", false
 	}
 	return rule, entity, true

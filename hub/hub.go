@@ -334,6 +334,11 @@ func (h *Hub) startVerdicts(ctx context.Context, opts []nats.Option, lastSeq uin
 	if _, err := h.verdicts.serve(ctx, nc); err != nil {
 		return fmt.Errorf("hub: verdict service on %s: %w", fact.VerdictSubject, err)
 	}
+	// The subscription must be at the server before the hub says it is
+	// ready, or a publisher's first request finds no responder.
+	if err := nc.FlushTimeout(time.Minute); err != nil {
+		return fmt.Errorf("hub: verdict service on %s: %w", fact.VerdictSubject, err)
+	}
 	return nil
 }
 

@@ -71,138 +71,34 @@ func without(items []scenario.Item, family string) (rest, removed []scenario.Ite
 	return rest, removed
 }
 
-func at(it scenario.Item, t time.Time) scenario.Item {
-	it.Fact.Time = t
-	return it
-}
-
-func with(it scenario.Item, k string, v any) scenario.Item {
-	d := map[string]any{}
-	for key, val := range it.Data() {
-		d[key] = val
-	}
-	d[k] = v
-	it.Fact.Data = d
-	return it
-}
-
-// TestRulesBreakAndHold makes each rule break and hold again through real
-// events published to an embedded server, and checks the warning events in
-// the log: rule, entity, the clause quoted from the guidance, evidence that
-// points at real facts, responsible units and due date.
+// TestRulesBreakAndHold is the hub's smoke test of the rules: one rule
+// (R12, whose responsible unit is decided per infrastructure item) breaks
+// and holds again through real events published to an embedded server, and
+// the warning events in the log carry the rule, entity, the clause quoted
+// from the guidance, evidence that points at real facts, responsible units
+// and due date. Every rule's break-and-hold case runs without a server in
+// view's TestRulesBreakAndHold.
 func TestRulesBreakAndHold(t *testing.T) {
 	const year = 2021
 	village := scenario.Village(year)
-	hh := scenario.VillageHousehold
-	site := scenario.VillageSite
-	workshop := village[1]
-	for _, it := range village {
-		if it.Fact.Family == "hr.workshop" {
-			workshop = it
+	var cases []scenario.RuleCase
+	for _, c := range scenario.RuleCases(year) {
+		if c.Rule == "R12" {
+			cases = append(cases, c)
 		}
 	}
-	clinic := scenario.Item{}
-	for _, it := range village {
-		if it.Fact.Family == "health.facility" {
-			clinic = it
-		}
+	if len(cases) != 1 {
+		t.Fatalf("scenario has %d R12 cases", len(cases))
 	}
-	newHousehold := func(id string) []scenario.Item {
-		return scenario.Household(id, site, year, []scenario.Member{{Key: scenario.Person(100 + len(id)), Born: 1985, Labour: "full"}})
-	}
-	h3, deed := without(newHousehold("H610424-000003"), "resources.deeds")
-	h4, hukou := without(newHousehold("H610424-000004"), "police.hukou")
-	h5, reclaim := without(newHousehold("H610424-000005"), "resources.reclamation")
-	var trainees []scenario.Member
-	for i := 0; i < 5; i++ {
-		trainees = append(trainees, scenario.Member{Key: scenario.Person(200 + i), Born: 1990, Labour: "full"})
-	}
-	training := func() (out []scenario.Item) {
-		for _, m := range trainees {
-			out = append(out, scenario.Item{Dept: "hrss", Fact: publisherFact("hr.training", scenario.Day("2020-01-01"), map[string]any{
-				"person_key": m.Key, "household_id": "H610424-000002", "course": "电商技能", "kind": "skills",
-				"completed_on": "2020-01-01", "passed": true})})
-		}
-		return out
-	}
-	site2 := "S610424-0002"
-	services2, party := without(scenario.Services(site2, "610424"), "org.partybranch")
-	projectJobs := func(relocated int, eff string) scenario.Item {
-		return scenario.Item{Dept: "hrss", Fact: publisherFact("hr.projectjobs", scenario.Day(eff), map[string]any{
-			"project_id": "P610424-G1", "area": "610424", "project_name": "安置区道路改造", "kind": "government_investment",
-			"jobs_total": 100, "jobs_relocated": relocated, "as_of": eff})}
-	}
-	coverage := scenario.Covered(scenario.Person(0), hh, year, "lapsed")[0]
-
-	cases := []struct {
-		rule      string
-		entity    string
-		setup     []scenario.Item
-		breaks    []scenario.Item
-		holds     []scenario.Item
-		evidence  []string // families the evidence must include
-		responsib string
-	}{
-		{"R1", site, nil,
-			[]scenario.Item{at(with(with(workshop, "status", "closed"), "closed_on", "2021-05-01"), scenario.Day("2021-05-01"))},
-			[]scenario.Item{at(workshop, scenario.Day("2021-05-20"))}, []string{"registry.site"}, "agri"},
-		{"R2", site, []scenario.Item{at(with(scenario.Site(site, "610424", 320, 700), "status", "occupied"), scenario.Day("2020-01-01"))},
-			[]scenario.Item{at(with(with(workshop, "status", "closed"), "closed_on", "2021-05-01"), scenario.Day("2021-05-01"))},
-			[]scenario.Item{at(with(with(workshop, "workshop_id", "WS-2"), "kind", "community_factory"), scenario.Day("2021-05-20"))},
-			[]string{"registry.site"}, "hrss"},
-		{"R3", "P610424-G1", nil, []scenario.Item{projectJobs(20, "2021-05-01")}, []scenario.Item{projectJobs(35, "2021-05-20")},
-			[]string{"hr.projectjobs"}, "hrss"},
-		{"R4", hh, nil,
-			[]scenario.Item{scenario.Employed(scenario.Person(0), hh, "unemployed", scenario.Day("2021-05-01"))},
-			[]scenario.Item{scenario.Employed(scenario.Person(1), hh, "employed", scenario.Day("2021-05-15"))},
-			[]string{"registry.household", "hr.employment"}, "hrss"},
-		{"R5", site, scenario.Household("H610424-000002", site, year, trainees), training(),
-			[]scenario.Item{
-				scenario.Employed(trainees[1].Key, "H610424-000002", "employed", scenario.Day("2020-03-01")),
-				scenario.Employed(trainees[2].Key, "H610424-000002", "employed", scenario.Day("2020-03-01"))},
-			[]string{"registry.site"}, "hrss"},
-		{"R6", scenario.Person(2), nil,
-			[]scenario.Item{scenario.Enrolment(scenario.Person(2), hh, "dropped_out", scenario.Day("2021-03-01"))},
-			[]scenario.Item{scenario.Enrolment(scenario.Person(2), hh, "enrolled", scenario.Day("2021-04-01"))},
-			[]string{"registry.person", "edu.enrolment"}, "edu"},
-		{"R7", scenario.Person(0), nil,
-			[]scenario.Item{at(coverage, scenario.Day("2021-03-01"))},
-			[]scenario.Item{at(with(coverage, "status", "enrolled"), scenario.Day("2021-04-01"))},
-			[]string{"registry.person", "health.coverage"}, "medins"},
-		{"R8", scenario.Person(0), nil,
-			[]scenario.Item{at(scenario.Pension(scenario.Person(0), hh, year, "lapsed"), scenario.Day("2021-03-01"))},
-			[]scenario.Item{at(scenario.Pension(scenario.Person(0), hh, year, "enrolled"), scenario.Day("2021-04-01"))},
-			[]string{"registry.person", "hr.pension"}, "hrss"},
-		{"R9", "H610424-000003", nil, h3, deed, []string{"registry.household"}, "resources"},
-		{"R10", "H610424-000004", nil, h4, hukou, []string{"registry.household"}, "police"},
-		{"R11", "H610424-000005", nil, h5, reclaim, []string{"registry.household"}, "resources"},
-		{"R12", site + "/water", nil,
-			[]scenario.Item{scenario.Infra(site, "water", "building", scenario.Day("2021-05-01"))},
-			[]scenario.Item{scenario.Infra(site, "water", "done", scenario.Day("2021-05-20"))},
-			[]string{"registry.site", "infra.water"}, "water"},
-		{"R13", site + "/clinic", nil,
-			[]scenario.Item{at(with(clinic, "status", "closed"), scenario.Day("2021-05-01"))},
-			[]scenario.Item{at(clinic, scenario.Day("2021-05-20"))}, []string{"registry.site"}, "health"},
-		{"R14", site2 + "/party", nil, append([]scenario.Item{scenario.Site(site2, "610424", 50, 150)}, services2...), party,
-			[]string{"registry.site"}, "org"},
-		{"R17", "P610424-F1", nil,
-			[]scenario.Item{
-				scenario.Infra(site, "water", "building", scenario.Day("2021-05-01")),
-				{Dept: "finance", Fact: publisherFact("finance.funds", scenario.Day("2021-05-02"), map[string]any{
-					"project_id": "P610424-F1", "area": "610424", "action": "allocated", "amount_yuan": 500000.00,
-					"target": "other_area", "purpose": "industry", "fund_source": "municipal", "dated_on": "2021-05-02"})}},
-			[]scenario.Item{scenario.Infra(site, "water", "done", scenario.Day("2021-05-20"))},
-			[]string{"finance.funds", "registry.site"}, "finance"},
-	}
-	t0 := time.Date(year, 6, 1, 0, 0, 0, 0, time.UTC)
+	t0 := scenario.RuleClock(year)
 	depts := registryDepts()
 	guidance := schemas.Guidance()
 	for _, c := range cases {
-		t.Run(c.rule, func(t *testing.T) {
+		t.Run(c.Rule, func(t *testing.T) {
 			h, nc, js := ingestHub(t, t.TempDir(), nil)
 			ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 			defer cancel()
-			base := append(append(append([]scenario.Item(nil), village...), scenario.Alive(depts, t0)...), c.setup...)
+			base := append(append(append([]scenario.Item(nil), village...), scenario.Alive(depts, t0)...), c.Setup...)
 			if err := scenario.Publish(ctx, nc, base); err != nil {
 				t.Fatal(err)
 			}
@@ -216,21 +112,21 @@ func TestRulesBreakAndHold(t *testing.T) {
 				t.FailNow()
 			}
 			// Break the rule.
-			if err := scenario.Publish(ctx, nc, c.breaks); err != nil {
+			if err := scenario.Publish(ctx, nc, c.Breaks); err != nil {
 				t.Fatal(err)
 			}
 			if err := h.Tick(ctx, t0.Add(time.Hour)); err != nil {
 				t.Fatal(err)
 			}
-			ws := h.View().Warnings(view.WarningQuery{Rule: c.rule})
+			ws := h.View().Warnings(view.WarningQuery{Rule: c.Rule})
 			var w *view.Warning
 			for i := range ws {
-				if ws[i].EntityID == c.entity {
+				if ws[i].EntityID == c.Entity {
 					w = &ws[i]
 				}
 			}
 			if w == nil {
-				t.Fatalf("no %s warning on %s; open: %+v", c.rule, c.entity, h.View().Warnings(view.WarningQuery{}))
+				t.Fatalf("no %s warning on %s; open: %+v", c.Rule, c.Entity, h.View().Warnings(view.WarningQuery{}))
 			}
 			events := warningEvents(t, js)
 			var raised *hubEvent
@@ -242,7 +138,7 @@ func TestRulesBreakAndHold(t *testing.T) {
 			if raised == nil {
 				t.Fatalf("no warning.raised event for %s in the log", w.ID)
 			}
-			rule, _ := schemas.MustLoad().Rules().Rule(c.rule)
+			rule, _ := schemas.MustLoad().Rules().Rule(c.Rule)
 			if raised.data.Clause != rule.Clause {
 				t.Errorf("clause %q is not the rule's clause %q", raised.data.Clause, rule.Clause)
 			}
@@ -251,8 +147,8 @@ func TestRulesBreakAndHold(t *testing.T) {
 					t.Errorf("clause part %q is not in the guidance", part)
 				}
 			}
-			if !slices.Contains(raised.data.Responsible, c.responsib) {
-				t.Errorf("responsible %v, want %s", raised.data.Responsible, c.responsib)
+			if !slices.Contains(raised.data.Responsible, c.Responsible) {
+				t.Errorf("responsible %v, want %s", raised.data.Responsible, c.Responsible)
 			}
 			if got, want := raised.data.DueOn, t0.Add(time.Hour).AddDate(0, 0, rule.DueDays).Format(time.DateOnly); got != want {
 				t.Errorf("due on %s, want %s", got, want)
@@ -272,21 +168,21 @@ func TestRulesBreakAndHold(t *testing.T) {
 					t.Errorf("evidence seq %d is %s, not a %s fact", e.Seq, m.Subject, fam)
 				}
 			}
-			for _, fam := range c.evidence {
+			for _, fam := range c.Evidence {
 				if !got["anzhi."+fam+".v1"] {
 					t.Errorf("evidence %v lacks %s", raised.data.Evidence, fam)
 				}
 			}
 			// Make it hold again.
-			if err := scenario.Publish(ctx, nc, c.holds); err != nil {
+			if err := scenario.Publish(ctx, nc, c.Holds); err != nil {
 				t.Fatal(err)
 			}
 			if err := h.Tick(ctx, t0.Add(2*time.Hour)); err != nil {
 				t.Fatal(err)
 			}
-			for _, x := range h.View().Warnings(view.WarningQuery{Rule: c.rule}) {
-				if x.EntityID == c.entity {
-					t.Fatalf("%s still open on %s after the fix: %s", c.rule, c.entity, x.Message)
+			for _, x := range h.View().Warnings(view.WarningQuery{Rule: c.Rule}) {
+				if x.EntityID == c.Entity {
+					t.Fatalf("%s still open on %s after the fix: %s", c.Rule, c.Entity, x.Message)
 				}
 			}
 			resolved := false

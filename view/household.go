@@ -1,6 +1,8 @@
 package view
 
 import (
+	"time"
+
 	"github.com/xianyang/anzhi/fact"
 )
 
@@ -44,6 +46,8 @@ const (
 	deedRegistered
 	deedIssued
 )
+
+var deedNames = [...]string{"none", "applied", "registered", "certificate_issued"}
 
 const (
 	reclaimNone uint8 = iota
@@ -114,38 +118,6 @@ func (h *household) memberDelta(old, cur bits) {
 	}
 }
 
-func (v *View) foldHousehold(e *fact.Entry) {
-	var f fields
-	f.parse(e.Data)
-	hk, ok := householdKey(f.str("household_id"))
-	if !ok {
-		return
-	}
-	hi := v.householdIndex(hk)
-	h := v.households.at(hi)
-	eff, key := toETime(e.Time), e.Key()
-	if !newer(eff, key, h.eff[hgRegistry], h.keys[hgRegistry]) {
-		return
-	}
-	h.eff[hgRegistry], h.keys[hgRegistry] = eff, key
-	if !h.registered {
-		v.census.registerHousehold(h.key)
-	}
-	h.registered = true
-	h.size = uint8(min(f.int("size"), 255))
-	h.labourCount = uint8(min(f.int("labour_count"), 255))
-	h.poor = f.bool("registered_poor")
-	h.relocated = f.day("relocated_on")
-	h.status = statusActive
-	if f.is("status", "moved_away") || f.is("status", "dissolved") {
-		h.status = statusMovedAway
-	}
-	if sid := f.str("site_id"); sid != "" {
-		v.moveHousehold(hi, v.siteIndex(sid)+1)
-	}
-	v.touchHousehold(hi)
-}
-
 // moveHousehold moves a household (and its members' contributions) to
 // another site.
 func (v *View) moveHousehold(hi, site uint32) {
@@ -172,102 +144,69 @@ func (v *View) moveHousehold(hi, site uint32) {
 	v.dirtySites[site-1] = struct{}{}
 }
 
-// foldHouseholdFact folds a department's fact about a household.
-func (v *View) foldHouseholdFact(e *fact.Entry) {
-	var f fields
-	f.parse(e.Data)
-	hk, ok := householdKey(f.str("household_id"))
-	if !ok {
-		return
-	}
-	hi := v.householdIndex(hk)
-	h := v.households.at(hi)
-	eff, key := toETime(e.Time), e.Key()
-	set := func(g int) bool {
-		if !newer(eff, key, h.eff[g], h.keys[g]) {
-			return false
-		}
-		h.eff[g], h.keys[g] = eff, key
-		return true
-	}
-	switch e.Family {
-	case "resources.deeds":
-		if !set(hgDeed) {
-			return
-		}
-		switch {
-		case f.is("status", "certificate_issued"):
-			h.deed = deedIssued
-		case f.is("status", "registered"):
-			h.deed = deedRegistered
-		default:
-			h.deed = deedApplied
-		}
-		h.deedDay = max(f.day("registered_on"), f.day("issued_on"))
-		if h.site == 0 {
-			if sid := f.str("site_id"); sid != "" {
-				v.moveHousehold(hi, v.siteIndex(sid)+1)
-			}
-		}
-	case "resources.reclamation":
-		if !set(hgReclaim) {
-			return
-		}
-		h.reclaim = 0
-		stage := f.str("stage")
-		for i, s := range reclaimStages {
-			if s == stage {
-				h.reclaim = uint8(i)
-			}
-		}
-		h.reclaimDay = f.day("effective_on")
-	case "civil.assistance":
-		g, target := hgTemporary, &h.temporary
-		switch {
-		case f.is("kind", "dibao"):
-			g, target = hgDibao, &h.dibao
-		case f.is("kind", "tekun"):
-			g, target = hgTekun, &h.tekun
-		}
-		if !set(g) {
-			return
-		}
-		*target = 1
-		if f.is("action", "ended") {
-			*target = 0
-		}
-	case "industry.benefit":
-		if !set(hgBenefit) {
-			return
-		}
-		h.benefit = 1
-		if f.is("status", "ended") {
-			h.benefit = 0
-		}
-	case "resources.landrights":
-		if !set(hgLand) {
-			return
-		}
-		h.land = arrangement(&f)
-	case "forestry.rights":
-		if !set(hgForest) {
-			return
-		}
-		h.forest = arrangement(&f)
-	}
-	v.touchHousehold(hi)
+// householdFact is a department's fact about a household as its family's
+// fold sees it.
+type householdFact struct {
+	v   *View
+	h   *household
+	hi  uint32
+	f   *fields
+	eff etime
+	key uint64
 }
+
+// set moves register g to this fact if it is newer, and reports whether it
+// was.
+func (x *householdFact) set(g int) bool {
+	if !newer(x.eff, x.key, x.h.eff[g], x.h.keys[g]) {
+		return false
+	}
+	x.h.eff[g], x.h.keys[g] = x.eff, x.key
+	return true
+}
+
+// householdFold folds one family's fact into a household and reports
+// whether the household changed.
+type householdFold func(x *householdFact) bool
+
+// foldHouseholdFamily makes an entry fold of a household family's fold: it
+// finds (or adds) the household and touches it when the fold changed it.
+func foldHouseholdFamily(fold householdFold) func(*View, *fact.Entry) {
+	return func(v *View, e *fact.Entry) {
+		var f fields
+		f.parse(e.Data)
+		hk, ok := householdKey(f.str("household_id"))
+		if !ok {
+			return
+		}
+		hi := v.householdIndex(hk)
+		if fold(&householdFact{v: v, h: v.households.at(hi), hi: hi, f: &f, eff: toETime(e.Time), key: e.Key()}) {
+			v.touchHousehold(hi)
+		}
+	}
+}
+
+// Arrangements of land and forest rights (resources.landrights,
+// forestry.rights).
+const (
+	arrangementUnknown uint8 = iota
+	arrangementKept
+	arrangementTransferred
+	arrangementPooled
+)
+
+var arrangementNames = [...]string{"unknown", "kept", "transferred", "pooled_shares"}
 
 func arrangement(f *fields) uint8 {
 	switch {
 	case f.is("arrangement", "kept"):
-		return 1
+		return arrangementKept
 	case f.is("arrangement", "transferred"):
-		return 2
+		return arrangementTransferred
 	case f.is("arrangement", "pooled_shares"):
-		return 3
+		return arrangementPooled
 	}
-	return 0
+	return arrangementUnknown
 }
 
 // householdBits is the household's contribution to the indicators.
@@ -275,41 +214,8 @@ func (v *View) householdBits(h *household) bits {
 	if !h.registered || h.status != statusActive {
 		return 0
 	}
-	b := bit(cHouseholds)
-	labour := h.labourCount > 0 || h.mem[mLabour] > 0
-	employed := h.mem[mEmployed] > 0
-	if labour {
-		b |= bit(cHouseholdsLabour)
-		if employed {
-			b |= bit(cHouseholdsEmployed)
-		} else {
-			b |= bit(cZeroEmployment)
-		}
-	}
-	if h.deed >= deedRegistered {
-		b |= bit(cDeeds)
-	}
-	if h.mem[mMembers] > 0 && h.mem[mHukou] == h.mem[mMembers] {
-		b |= bit(cHukouHouseholds)
-	}
-	if h.reclaim >= reclaimReclaimed {
-		b |= bit(cReclaimed)
-	}
-	if h.dibao == 1 {
-		b |= bit(cDibao)
-	}
-	if h.tekun == 1 {
-		b |= bit(cTekun)
-	}
-	if h.benefit == 1 {
-		b |= bit(cBenefit)
-	}
-	if h.land != 0 {
-		b |= bit(cLandRights)
-	}
-	if h.forest != 0 {
-		b |= bit(cForestRights)
-	}
+	b := bit(cHouseholds) | hrHouseholdBits(h) | resourcesHouseholdBits(h) | policeHouseholdBits(h) |
+		civilHouseholdBits(h) | industryHouseholdBits(h)
 	if h.poor {
 		b |= bit(cRegisteredPoor)
 	}
@@ -344,4 +250,25 @@ func (v *View) touchHousehold(hi uint32) {
 		// Site rules read the counters its households and members feed.
 		v.dirtySites[h.site-1] = struct{}{}
 	}
+}
+
+// householdJudged returns a household the household rules judge (registered
+// and still living at its site) and when it moved, or false.
+func (v *View) householdJudged(k wkey) (*household, time.Time, bool) {
+	h := v.households.at(k.idx)
+	relocated := h.relocated.Time()
+	if h.relocated == 0 {
+		relocated = h.eff[hgRegistry].Time()
+	}
+	if !h.registered || h.status != statusActive {
+		return nil, time.Time{}, false
+	}
+	return h, relocated, true
+}
+
+// graceOver returns when a household's grace of days after moving ends, and
+// whether it has ended on the view's clock.
+func (v *View) graceOver(relocated time.Time, grace int) (time.Time, bool) {
+	at := relocated.AddDate(0, 0, grace)
+	return at, !v.clock.Before(at)
 }

@@ -33,6 +33,8 @@ const (
 	sexFemale
 )
 
+var sexNames = [...]string{"", "male", "female"}
+
 const (
 	labourUnknown uint8 = iota
 	labourFull
@@ -41,11 +43,15 @@ const (
 	labourStudent
 )
 
+var labourNames = [...]string{"", "full", "weak", "none", "student"}
+
 const (
 	statusActive uint8 = iota
 	statusDeceased
 	statusMovedAway
 )
+
+var statusNames = [...]string{"active", "deceased", "moved_away"}
 
 const (
 	eduNone uint8 = iota
@@ -55,6 +61,8 @@ const (
 	eduGraduated
 )
 
+var eduNames = [...]string{"none", "enrolled", "transferred", "dropped_out", "graduated"}
+
 const (
 	covNone uint8 = iota
 	covEnrolled
@@ -62,11 +70,25 @@ const (
 	covExempt
 )
 
+var coverageNames = [...]string{"none", "enrolled", "lapsed", "exempt"}
+
 const (
 	empNone uint8 = iota
 	empEmployed
 	empUnemployed
 )
+
+var employmentNames = [...]string{"none", "employed", "unemployed"}
+
+// Hukou states (police.hukou).
+const (
+	hukouNotMoved uint8 = iota
+	hukouMoved
+	hukouResidencePermit
+	hukouResidenceRegistered
+)
+
+var hukouNames = [...]string{"not_moved", "hukou_moved", "residence_permit", "residence_registered"}
 
 // person is one member of a relocated household. It is kept small: the view
 // holds millions of them.
@@ -144,178 +166,48 @@ func (v *View) unlinkMember(pi uint32) {
 	v.dirtyHouseholds.add(p.hh - 1)
 }
 
-func (v *View) foldPersonRegistry(e *fact.Entry) {
-	var f fields
-	f.parse(e.Data)
-	k, ok := personKey(f.str("person_key"))
-	hk, ok2 := householdKey(f.str("household_id"))
-	if !ok || !ok2 {
-		return
-	}
-	pi := v.personIndex(k)
-	p := v.persons.at(pi)
-	eff, key := toETime(e.Time), e.Key()
-	if !newer(eff, key, p.eff[pgRegistry], p.keys[pgRegistry]) {
-		return
-	}
-	p.eff[pgRegistry], p.keys[pgRegistry] = eff, key
-	v.setHousehold(pi, hk)
-	p = v.persons.at(pi)
-	if !p.registered {
-		v.census.registerPerson(v.householdKeyOf(p))
-	}
-	p.registered = true
-	p.birthYear = uint16(f.int("birth_year"))
-	p.sex = sexUnknown
-	switch {
-	case f.is("sex", "male"):
-		p.sex = sexMale
-	case f.is("sex", "female"):
-		p.sex = sexFemale
-	}
-	switch {
-	case f.is("labour_capacity", "full"):
-		p.labour = labourFull
-	case f.is("labour_capacity", "weak"):
-		p.labour = labourWeak
-	case f.is("labour_capacity", "none"):
-		p.labour = labourNone
-	case f.is("labour_capacity", "student"):
-		p.labour = labourStudent
-	default:
-		p.labour = labourUnknown
-	}
-	p.disability = 0
-	if d := f.raw("disability"); d != nil && !f.is("disability", "none") {
-		p.disability = 1
-	}
-	switch {
-	case f.is("status", "deceased"):
-		p.status = statusDeceased
-	case f.is("status", "moved_away"):
-		p.status = statusMovedAway
-	default:
-		p.status = statusActive
-	}
-	v.touchPerson(pi)
+// personFact is a department's fact about a person as its family's fold
+// sees it: the person, the fact's fields, effective time and key.
+type personFact struct {
+	p   *person
+	f   *fields
+	eff etime
+	key uint64
 }
 
-// foldPersonFact folds a department's fact about a person.
-func (v *View) foldPersonFact(e *fact.Entry) {
-	var f fields
-	f.parse(e.Data)
-	k, ok := personKey(f.str("person_key"))
-	if !ok {
-		return
+// set moves register g to this fact if it is newer, and reports whether it
+// was.
+func (x *personFact) set(g int) bool {
+	if !newer(x.eff, x.key, x.p.eff[g], x.p.keys[g]) {
+		return false
 	}
-	pi := v.personIndex(k)
-	if hk, ok := householdKey(f.str("household_id")); ok && v.persons.at(pi).hh == 0 {
-		v.setHousehold(pi, hk)
-	}
-	p := v.persons.at(pi)
-	eff, key := toETime(e.Time), e.Key()
-	set := func(g int) bool {
-		if !newer(eff, key, p.eff[g], p.keys[g]) {
-			return false
-		}
-		p.eff[g], p.keys[g] = eff, key
-		return true
-	}
-	switch e.Family {
-	case "edu.enrolment":
-		if !set(pgEnrol) {
+	x.p.eff[g], x.p.keys[g] = x.eff, x.key
+	return true
+}
+
+// personFold folds one family's fact into a person and reports whether the
+// person changed.
+type personFold func(x *personFact) bool
+
+// foldPerson makes an entry fold of a person family's fold: it finds (or
+// adds) the person, links the household the fact names when the person has
+// none yet, and touches the person when the fold changed it.
+func foldPerson(fold personFold) func(*View, *fact.Entry) {
+	return func(v *View, e *fact.Entry) {
+		var f fields
+		f.parse(e.Data)
+		k, ok := personKey(f.str("person_key"))
+		if !ok {
 			return
 		}
-		switch {
-		case f.is("action", "enrolled"):
-			p.edu = eduEnrolled
-		case f.is("action", "transferred"):
-			p.edu = eduTransferred
-		case f.is("action", "dropped_out"):
-			p.edu = eduDroppedOut
-		case f.is("action", "graduated"):
-			p.edu = eduGraduated
+		pi := v.personIndex(k)
+		if hk, ok := householdKey(f.str("household_id")); ok && v.persons.at(pi).hh == 0 {
+			v.setHousehold(pi, hk)
 		}
-		p.eduLevel = levelCode(f.str("level"))
-	case "health.coverage":
-		g := pgBasic
-		if f.is("scheme", "serious_illness") {
-			g = pgSerious
-		}
-		// The register holds the latest year: a fact about an earlier
-		// year never overrides a later one.
-		year := uint16(f.int("year"))
-		cur := &p.basicYear
-		st := &p.basic
-		if g == pgSerious {
-			cur, st = &p.seriousYear, &p.serious
-		}
-		if year < *cur || (year == *cur && !newer(eff, key, p.eff[g], p.keys[g])) {
-			return
-		}
-		p.eff[g], p.keys[g] = eff, key
-		*cur = year
-		*st = coverageStatus(&f)
-	case "hr.pension":
-		year := uint16(f.int("year"))
-		if year < p.pensionYear || (year == p.pensionYear && !newer(eff, key, p.eff[pgPension], p.keys[pgPension])) {
-			return
-		}
-		p.eff[pgPension], p.keys[pgPension] = eff, key
-		p.pensionYear = year
-		switch {
-		case f.is("status", "enrolled"), f.is("status", "receiving"):
-			p.pension = covEnrolled
-		case f.is("status", "exempt"):
-			p.pension = covExempt
-		default:
-			p.pension = covLapsed
-		}
-	case "hr.employment":
-		if !set(pgEmploy) {
-			return
-		}
-		if f.is("status", "employed") {
-			p.emp = empEmployed
-		} else {
-			p.emp = empUnemployed
-		}
-		p.empKind = employmentKind(f.str("kind"))
-		p.empStart, p.empEnd = f.day("start_on"), f.day("end_on")
-	case "hr.training":
-		if !f.bool("passed") {
-			return // only a passed training (培训合格) counts
-		}
-		done := f.day("completed_on")
-		if done < p.trainDone || (done == p.trainDone && !newer(eff, key, p.eff[pgTrain], p.keys[pgTrain])) {
-			return
-		}
-		p.eff[pgTrain], p.keys[pgTrain] = eff, key
-		p.trainDone, p.trainPassed = done, 1
-	case "police.hukou":
-		if !set(pgHukou) {
-			return
-		}
-		switch {
-		case f.is("action", "hukou_moved"):
-			p.hukou = 1
-		case f.is("action", "residence_permit"):
-			p.hukou = 2
-		default:
-			p.hukou = 3 // residence registered only
-		}
-		p.hukouDay = f.day("effective_on")
-	case "health.contract":
-		if !set(pgContract) {
-			return
-		}
-		if f.is("status", "ended") {
-			p.contract = 0
-		} else {
-			p.contract = 1
+		if fold(&personFact{p: v.persons.at(pi), f: &f, eff: toETime(e.Time), key: e.Key()}) {
+			v.touchPerson(pi)
 		}
 	}
-	v.touchPerson(pi)
 }
 
 func coverageStatus(f *fields) uint8 {
@@ -384,65 +276,9 @@ func (v *View) personBits(p *person) bits {
 	if !p.registered || p.status != statusActive {
 		return 0
 	}
-	b := bit(cPersons)
 	today := toDay(v.clock)
-	year := uint16(v.clock.Year())
-	age := v.age(p)
-	if p.labour == labourFull || p.labour == labourWeak {
-		b |= bit(cLabour)
-	}
-	if v.compulsorySchoolAge(p) {
-		b |= bit(cSchoolAge)
-		// In school, or done with compulsory education (graduated from
-		// junior middle school, or gone on to senior or vocational school).
-		if p.edu == eduEnrolled || p.edu == eduTransferred ||
-			(p.edu == eduGraduated && p.eduLevel >= levelJunior) || p.eduLevel >= levelSenior {
-			b |= bit(cEnrolled)
-		}
-	}
-	basic := p.basicYear >= year && (p.basic == covEnrolled || p.basic == covExempt)
-	serious := p.seriousYear >= year && (p.serious == covEnrolled || p.serious == covExempt)
-	if basic {
-		b |= bit(cInsuredBasic)
-	}
-	if serious {
-		b |= bit(cInsuredSerious)
-	}
-	if basic && serious {
-		b |= bit(cInsuredBoth)
-	}
-	if age >= v.p.pensionMinAge && p.labour != labourStudent {
-		b |= bit(cPensionEligible)
-		// Pension insurance (参保) is a standing enrolment, not a yearly one:
-		// enrolled until a fact says it lapsed.
-		if p.pension == covEnrolled || p.pension == covExempt {
-			b |= bit(cPensionEnrolled)
-		}
-	}
-	employed := p.emp == empEmployed && (p.empStart == 0 || p.empStart <= today) && (p.empEnd == 0 || p.empEnd >= today)
-	if employed {
-		b |= bit(cEmployed)
-	}
-	if p.trainPassed == 1 {
-		b |= bit(cTrained)
-		due := toDay(p.trainDone.Time().AddDate(0, v.p.trainMonths, 0))
-		if due <= today {
-			b |= bit(cTrainedDue)
-			if p.emp == empEmployed && p.empStart != 0 && p.empStart <= due && (p.empEnd == 0 || p.empEnd >= p.trainDone) {
-				b |= bit(cTrainedEmployed)
-			}
-		}
-	}
-	if p.hukou == 1 || p.hukou == 2 {
-		b |= bit(cHukouDone)
-	}
-	if p.contract == 1 {
-		b |= bit(cFamilyDoctor)
-	}
-	if p.disability == 1 {
-		b |= bit(cDisabled)
-	}
-	return b
+	return bit(cPersons) | registryPersonBits(p) | v.eduPersonBits(p) | v.healthPersonBits(p) |
+		v.hrPersonBits(p, today) | policePersonBits(p)
 }
 
 // touchPerson recomputes a person's contribution and marks it for the next
@@ -476,4 +312,14 @@ func (v *View) movePersonBits(pi uint32, old, cur bits) {
 	h.memberDelta(old, cur)
 	applyBits(v.householdArea(h), old, cur)
 	v.touchHousehold(p.hh - 1)
+}
+
+// personRelocated is when a person's household moved, zero when unknown.
+func (v *View) personRelocated(p *person) time.Time {
+	if p.hh != 0 {
+		if h := v.households.at(p.hh - 1); h.relocated != 0 {
+			return h.relocated.Time()
+		}
+	}
+	return time.Time{}
 }

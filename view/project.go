@@ -48,130 +48,31 @@ func (v *View) areaOf(code string) *area {
 	return v.city
 }
 
-func (v *View) foldProject(e *fact.Entry) {
-	var f fields
-	f.parse(e.Data)
-	id := f.str("project_id")
-	if id == "" {
-		return
-	}
-	p := v.projectOf(id, f.str("area"))
-	switch e.Family {
-	case "hr.projectjobs":
-		if !p.jobs.set(e) {
+// projectFact is a fact about a project as its family's fold sees it.
+type projectFact struct {
+	v *View
+	p *project
+	f *fields
+	e *fact.Entry
+}
+
+// projectFold folds one family's fact into a project and reports whether
+// the project changed (and needs judging).
+type projectFold func(x *projectFact) bool
+
+// foldProjectFamily makes an entry fold of a project family's fold: it
+// finds (or adds) the project in the area the fact names.
+func foldProjectFamily(fold projectFold) func(*View, *fact.Entry) {
+	return func(v *View, e *fact.Entry) {
+		var f fields
+		f.parse(e.Data)
+		id := f.str("project_id")
+		if id == "" {
 			return
 		}
-		a := v.areaOf(p.area)
-		a.bumpOne(cProjectJobs, f.int("jobs_total")-p.jobsTotal)
-		a.bumpOne(cProjectJobsRelocated, f.int("jobs_relocated")-p.jobsRelocated)
-		p.kind, p.jobsTotal, p.jobsRelocated = f.str("kind"), f.int("jobs_total"), f.int("jobs_relocated")
-	case "finance.funds":
-		// Each allocation, disbursement or return is its own fact: they add up.
-		amount := f.fen("amount_yuan")
-		a := v.areaOf(p.area)
-		if sid := f.str("site_id"); sid != "" {
-			a = v.sites[v.siteIndex(sid)].area
+		if fold(&projectFact{v: v, p: v.projectOf(id, f.str("area")), f: &f, e: e}) {
+			v.dirtyProjects[id] = struct{}{}
 		}
-		switch {
-		case f.is("action", "allocated"):
-			p.allocated += amount
-			a.bumpOne(cFundsAllocated, amount)
-			if f.is("target", "other_area") && p.otherArea.set(e) {
-				p.otherAreaDay, p.otherAmount = f.day("dated_on"), amount
-			}
-		case f.is("action", "disbursed"):
-			p.disbursed += amount
-			a.bumpOne(cFundsDisbursed, amount)
-		case f.is("action", "returned"):
-			p.allocated -= amount
-			a.bumpOne(cFundsAllocated, -amount)
-			if p.otherArea.key != 0 && p.otherArea.set(e) {
-				p.otherArea = reg{key: 0, eff: toETime(e.Time)} // the money came back
-			}
-		}
-	}
-	v.dirtyProjects[id] = struct{}{}
-}
-
-// task is a responsibility-list task (plan.task) and its latest progress.
-type task struct {
-	id       string
-	reg      reg
-	owner    string
-	coOwners []string
-	title    string
-	deadline day
-	target   string
-	final    day
-	status   string // active, withdrawn
-	progress reg
-	state    string // not_started, in_progress, done, blocked
-	percent  int64
-	reported day
-}
-
-func (v *View) foldTask(e *fact.Entry) {
-	var f fields
-	f.parse(e.Data)
-	id := f.str("task_id")
-	if id == "" {
-		return
-	}
-	t := v.tasks[id]
-	if t == nil {
-		t = &task{id: id}
-		v.tasks[id] = t
-	}
-	switch e.Family {
-	case "plan.task":
-		if !t.reg.set(e) {
-			return
-		}
-		t.owner, t.title, t.target, t.status = f.str("owner"), f.str("title"), f.str("target"), f.str("status")
-		t.deadline, t.final = f.day("deadline"), f.day("final_deadline")
-		t.coOwners = stringList(f.raw("co_owners"))
-	case "task.progress":
-		if !t.progress.set(e) {
-			return
-		}
-		t.state, t.percent, t.reported = f.str("status"), f.int("percent"), f.day("reported_on")
-	}
-}
-
-func stringList(raw []byte) []string {
-	var out []string
-	if len(raw) < 2 || raw[0] != '[' {
-		return nil
-	}
-	i := 1
-	for i < len(raw) {
-		for i < len(raw) && raw[i] != '"' && raw[i] != ']' {
-			i++
-		}
-		if i >= len(raw) || raw[i] == ']' {
-			break
-		}
-		j := i + 1
-		for j < len(raw) && raw[j] != '"' {
-			if raw[j] == '\\' {
-				j++
-			}
-			j++
-		}
-		if j >= len(raw) {
-			break
-		}
-		out = append(out, fact.UnquoteString(raw[i:j+1]))
-		i = j + 1
-	}
-	return out
-}
-
-func (v *View) foldMeeting(e *fact.Entry) {
-	var f fields
-	f.parse(e.Data)
-	if q := f.str("quarter"); q != "" {
-		v.meetings[q] = true
 	}
 }
 

@@ -71,10 +71,6 @@ type HouseholdView struct {
 	Notes []string `json:"notes,omitempty"`
 }
 
-var sexNames = []string{"", "male", "female"}
-var labourNames = []string{"", "full", "weak", "none", "student"}
-var statusNames = []string{"active", "deceased", "moved_away"}
-
 // Household returns a household by id (H610424-000123).
 func (v *View) Household(id string) (*HouseholdView, error) {
 	k, ok := householdKey(id)
@@ -103,14 +99,14 @@ func (v *View) Household(id string) (*HouseholdView, error) {
 	}
 	out.Obligations = map[string]Obligation{
 		"employment":     {State: map[bool]string{true: "someone_employed", false: "zero_employment"}[b.has(cHouseholdsEmployed)], Met: !b.has(cZeroEmployment)},
-		"title_deed":     ob(hgDeed, []string{"none", "applied", "registered", "certificate_issued"}[h.deed], h.deed >= deedRegistered),
+		"title_deed":     ob(hgDeed, deedNames[h.deed], h.deed >= deedRegistered),
 		"homestead":      ob(hgReclaim, append([]string{"not_vacated"}, reclaimStages[1:]...)[h.reclaim], h.reclaim >= reclaimReclaimed),
 		"hukou":          {State: strconv.Itoa(int(h.mem[mHukou])) + "/" + strconv.Itoa(int(h.mem[mMembers])), Met: b.has(cHukouHouseholds)},
 		"dibao":          ob(hgDibao, onOff(h.dibao), h.dibao == 1),
 		"tekun":          ob(hgTekun, onOff(h.tekun), h.tekun == 1),
 		"benefit_link":   ob(hgBenefit, onOff(h.benefit), h.benefit == 1),
-		"land_rights":    ob(hgLand, []string{"unknown", "kept", "transferred", "pooled_shares"}[h.land], h.land != 0),
-		"forest_rights":  ob(hgForest, []string{"unknown", "kept", "transferred", "pooled_shares"}[h.forest], h.forest != 0),
+		"land_rights":    ob(hgLand, arrangementNames[h.land], h.land != 0),
+		"forest_rights":  ob(hgForest, arrangementNames[h.forest], h.forest != 0),
 		"compulsory_edu": {State: strconv.Itoa(int(h.mem[mEnrolled])) + "/" + strconv.Itoa(int(h.mem[mSchoolAge])), Met: h.mem[mEnrolled] == h.mem[mSchoolAge]},
 		"insurance":      {State: strconv.Itoa(int(h.mem[mInsuredBoth])) + "/" + strconv.Itoa(int(h.mem[mMembers])), Met: h.mem[mInsuredBoth] == h.mem[mMembers]},
 	}
@@ -125,15 +121,15 @@ func (v *View) Household(id string) (*HouseholdView, error) {
 	for _, pi := range members {
 		out.Members = append(out.Members, v.personView(pi))
 	}
-	for _, r := range []uint8{4, 9, 10, 11} {
-		if w := v.warnings[wkey{rule: r, kind: entHousehold, idx: hi}]; w != nil {
+	for _, d := range v.defs.byKind[entHousehold] {
+		if w := v.warnings[wkey{rule: d.id, kind: entHousehold, idx: hi}]; w != nil {
 			d := v.describe(w)
 			out.Warnings = append(out.Warnings, &d)
 		}
 	}
 	for _, pi := range members {
-		for _, r := range []uint8{6, 7, 8} {
-			if w := v.warnings[wkey{rule: r, kind: entPerson, idx: pi}]; w != nil {
+		for _, d := range v.defs.byKind[entPerson] {
+			if w := v.warnings[wkey{rule: d.id, kind: entPerson, idx: pi}]; w != nil {
 				d := v.describe(w)
 				out.Warnings = append(out.Warnings, &d)
 			}
@@ -165,21 +161,21 @@ func (v *View) personView(pi uint32) PersonView {
 	ob := func(g int, state string, met bool) Obligation {
 		return Obligation{State: state, Met: met, Fact: ref(personGroupFamily[g], p.keys[g], p.eff[g])}
 	}
-	edu := []string{"none", "enrolled", "transferred", "dropped_out", "graduated"}[p.edu]
+	edu := eduNames[p.edu]
 	cov := func(st uint8, year uint16) string {
 		if st == covNone {
 			return "none"
 		}
-		return []string{"none", "enrolled", "lapsed", "exempt"}[st] + " " + strconv.Itoa(int(year))
+		return coverageNames[st] + " " + strconv.Itoa(int(year))
 	}
 	pv.Obligations = map[string]Obligation{
 		"compulsory_edu":  ob(pgEnrol, edu, !b.has(cSchoolAge) || b.has(cEnrolled)),
 		"basic_medical":   ob(pgBasic, cov(p.basic, p.basicYear), b.has(cInsuredBasic)),
 		"serious_illness": ob(pgSerious, cov(p.serious, p.seriousYear), b.has(cInsuredSerious)),
 		"pension":         ob(pgPension, cov(p.pension, p.pensionYear), !b.has(cPensionEligible) || b.has(cPensionEnrolled)),
-		"employment":      ob(pgEmploy, []string{"none", "employed", "unemployed"}[p.emp], b.has(cEmployed)),
+		"employment":      ob(pgEmploy, employmentNames[p.emp], b.has(cEmployed)),
 		"training":        ob(pgTrain, map[bool]string{true: "passed " + p.trainDone.String(), false: "none"}[p.trainPassed == 1], p.trainPassed == 1),
-		"hukou":           ob(pgHukou, []string{"not_moved", "hukou_moved", "residence_permit", "residence_registered"}[p.hukou], b.has(cHukouDone)),
+		"hukou":           ob(pgHukou, hukouNames[p.hukou], b.has(cHukouDone)),
 		"family_doctor":   ob(pgContract, onOff(p.contract), p.contract == 1),
 	}
 	return pv
@@ -263,7 +259,7 @@ func (v *View) Site(id string) (*SiteView, error) {
 		out.Kind = map[bool]string{true: "centralized", false: "dispersed"}[s.central]
 	}
 	for i, it := range infraItems {
-		out.Infrastructure[it] = Obligation{State: []string{"none", "planned", "building", "done"}[s.infra[i]],
+		out.Infrastructure[it] = Obligation{State: infraStatusNames[s.infra[i]],
 			Met: s.infra[i] == infraDone, Fact: ref("infra."+it, s.infraReg[i].key, s.infraReg[i].eff)}
 	}
 	for name, m := range map[string]map[string]*facility{"clinics": s.clinics, "schools": s.schools, "workshops": s.workshops,
@@ -275,11 +271,10 @@ func (v *View) Site(id string) (*SiteView, error) {
 		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 		out.Facilities[name] = list
 	}
-	for r, parts := range map[uint8][]uint8{1: {subSite}, 2: {subSite}, 5: {subSite}, 12: {1, 2, 3, 4, 5, 6, 7, 8},
-		13: {subClinic, subSchool}, 14: {subSelfGov, subParty}} {
-		for _, sub := range parts {
-			if _, ok := v.warnings[wkey{rule: r, kind: entSite, sub: sub, idx: si}]; ok {
-				out.Warnings[ruleName(r)]++
+	for _, d := range v.defs.byKind[entSite] {
+		for _, sub := range d.partsOf() {
+			if _, ok := v.warnings[wkey{rule: d.id, kind: entSite, sub: sub, idx: si}]; ok {
+				out.Warnings[d.id.String()]++
 			}
 		}
 	}
@@ -444,7 +439,7 @@ func (v *View) Warnings(q WarningQuery) []Warning {
 func (v *View) WarningsPage(q WarningQuery, afterRule, afterEntity string, limit int) ([]Warning, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	rule, _ := parseRule(q.Rule)
+	rule, _ := v.knownRule(q.Rule)
 	state := -1
 	for i, n := range supervisionNames {
 		if n == q.State {
@@ -471,7 +466,7 @@ func (v *View) WarningsPage(q WarningQuery, afterRule, afterEntity string, limit
 		}
 		hits = append(hits, hit{w, v.entityID(k)})
 	}
-	less := func(r uint8, e string, h hit) bool { // (r, e) before h
+	less := func(r RuleID, e string, h hit) bool { // (r, e) before h
 		if r != h.w.key.rule {
 			return r < h.w.key.rule
 		}
@@ -480,7 +475,7 @@ func (v *View) WarningsPage(q WarningQuery, afterRule, afterEntity string, limit
 	sort.Slice(hits, func(i, j int) bool { return less(hits[i].w.key.rule, hits[i].entity, hits[j]) })
 	start := 0
 	if afterRule != "" {
-		r, _ := parseRule(afterRule)
+		r, _ := v.knownRule(afterRule)
 		start = sort.Search(len(hits), func(i int) bool { return less(r, afterEntity, hits[i]) })
 	}
 	end := len(hits)
@@ -496,8 +491,8 @@ func (v *View) WarningsPage(q WarningQuery, afterRule, afterEntity string, limit
 
 func sortWarnings(ws []*Warning) {
 	sort.Slice(ws, func(i, j int) bool {
-		if a, b := ruleNumber(ws[i].Rule), ruleNumber(ws[j].Rule); a != b {
-			return a < b
+		if c := CompareRules(ws[i].Rule, ws[j].Rule); c != 0 {
+			return c < 0
 		}
 		return ws[i].EntityID < ws[j].EntityID
 	})

@@ -1,6 +1,9 @@
 package view
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/schemas"
 )
@@ -10,21 +13,14 @@ var infraItems = [8]string{"water", "power", "road", "gas", "heating", "sewage",
 
 var infraCounters = [8]counter{cInfraWater, cInfraPower, cInfraRoad, cInfraGas, cInfraHeating, cInfraSewage, cInfraTelecom, cInfraSanitation}
 
-func infraIndex(family string) int {
-	for i, it := range infraItems {
-		if family == "infra."+it {
-			return i
-		}
-	}
-	return -1
-}
-
 const (
 	infraNone uint8 = iota
 	infraPlanned
 	infraBuilding
 	infraDone
 )
+
+var infraStatusNames = [...]string{"none", "planned", "building", "done"}
 
 // reg is a register: the fact that set a value and when it took effect.
 type reg struct {
@@ -114,31 +110,6 @@ func (v *View) siteIndex(id string) uint32 {
 	return i
 }
 
-func (v *View) foldSite(e *fact.Entry) {
-	var f fields
-	f.parse(e.Data)
-	id := f.str("site_id")
-	if id == "" {
-		return
-	}
-	si := v.siteIndex(id)
-	s := v.sites[si]
-	if !s.reg.set(e) {
-		return
-	}
-	s.known = true
-	s.name = f.str("site_name")
-	s.area.name = s.name
-	s.township = f.str("township")
-	s.central = f.is("kind", "centralized")
-	s.setting = f.str("setting")
-	s.status = f.str("status")
-	s.planHH = f.int("planned_households")
-	s.planPop = f.int("planned_persons")
-	s.done = f.day("completed_on")
-	v.touchSite(si)
-}
-
 // facilityRegisters lists the site's facility registers in the one order
 // the snapshot and the digest write them in; a facility kind added to the
 // site is added here.
@@ -156,84 +127,39 @@ func facilityOf(m map[string]*facility, id string, e *fact.Entry) (*facility, bo
 	return x, x.reg.set(e)
 }
 
-func (v *View) foldSiteFact(e *fact.Entry) {
-	var f fields
-	f.parse(e.Data)
-	id := f.str("site_id")
-	if id == "" {
-		return
-	}
-	si := v.siteIndex(id)
-	s := v.sites[si]
-	if i := infraIndex(e.Family); i >= 0 {
-		if !s.infraReg[i].set(e) {
+// siteFact is a department's fact about a site as its family's fold sees
+// it.
+type siteFact struct {
+	s *site
+	f *fields
+	e *fact.Entry
+}
+
+// siteFold folds one family's fact into a site and reports whether the site
+// changed.
+type siteFold func(x *siteFact) bool
+
+// foldSiteFamily makes an entry fold of a site family's fold: it finds (or
+// adds) the site and touches it when the fold changed it.
+func foldSiteFamily(fold siteFold) func(*View, *fact.Entry) {
+	return func(v *View, e *fact.Entry) {
+		var f fields
+		f.parse(e.Data)
+		id := f.str("site_id")
+		if id == "" {
 			return
 		}
-		switch {
-		case f.is("status", "done"):
-			s.infra[i] = infraDone
-		case f.is("status", "building"):
-			s.infra[i] = infraBuilding
-		default:
-			s.infra[i] = infraPlanned
-		}
-		s.infraDay[i] = f.day("completed_on")
-		v.touchSite(si)
-		return
-	}
-	switch e.Family {
-	case "health.facility":
-		x, ok := facilityOf(s.clinics, f.str("facility_id"), e)
-		if !ok {
-			return
-		}
-		x.kind, x.open = f.str("kind"), f.is("status", "open")
-	case "edu.capacity":
-		x, ok := facilityOf(s.schools, f.str("school_id"), e)
-		if !ok {
-			return
-		}
-		x.kind, x.open, x.seats = f.str("level"), f.bool("serves_site"), f.int("seats")
-	case "hr.workshop":
-		x, ok := facilityOf(s.workshops, f.str("workshop_id"), e)
-		if !ok {
-			return
-		}
-		x.kind, x.open, x.jobs = f.str("kind"), f.is("status", "open"), f.int("relocated_employed")
-	case "industry.park":
-		x, ok := facilityOf(s.parks, f.str("park_id"), e)
-		if !ok {
-			return
-		}
-		x.kind, x.open, x.jobs = f.str("kind"), f.is("status", "operating") || f.is("status", "building"), f.int("jobs_relocated")
-	case "civil.community":
-		x, ok := facilityOf(s.units, f.str("unit_id"), e)
-		if !ok {
-			return
-		}
-		x.kind, x.open = f.str("form"), true
-	case "org.partybranch":
-		x, ok := facilityOf(s.party, f.str("org_id"), e)
-		if !ok {
-			return
-		}
-		x.kind, x.open = f.str("kind"), true
-	case "commerce.ecommerce":
-		x, ok := facilityOf(s.ecommerce, f.str("point_id"), e)
-		if !ok {
-			return
-		}
-		x.kind, x.open = f.str("kind"), f.is("status", "open")
-	case "justice.consultation":
-		s.legal += f.int("consultations")
-	case "housing.quality":
-		if f.is("kind", "repair_fund") {
-			s.repairFund = true
-		} else if s.housing.set(e) {
-			s.inspection = f.str("result")
+		si := v.siteIndex(id)
+		if fold(&siteFact{s: v.sites[si], f: &f, e: e}) {
+			v.touchSite(si)
 		}
 	}
-	v.touchSite(si)
+}
+
+// facility returns the facility the fact registers in m by its idField,
+// and whether the fact is its newest.
+func (x *siteFact) facility(m map[string]*facility, idField string) (*facility, bool) {
+	return facilityOf(m, x.f.str(idField), x.e)
 }
 
 func countOpen(m map[string]*facility, kinds ...string) (n int64) {
@@ -263,37 +189,12 @@ func (v *View) siteContrib(s *site) counters {
 	if s.central {
 		c[cSitesCentralized] = 1
 	}
-	all := int64(1)
-	for i, st := range s.infra {
-		if st == infraDone {
-			c[infraCounters[i]] = 1
-		} else {
-			all = 0
-		}
-	}
-	c[cInfraAll] = all
-	if countOpen(s.clinics) > 0 {
-		c[cClinics] = 1
-	}
-	if countOpen(s.schools) > 0 {
-		c[cSchools] = 1
-	}
-	for _, x := range s.schools {
-		if x.open {
-			c[cSchoolSeats] += x.seats
-		}
-	}
-	c[cWorkshops] = countOpen(s.workshops)
-	c[cFactories] = countOpen(s.workshops, "community_factory")
-	c[cParks] = countOpen(s.parks)
-	if countOpen(s.party) > 0 {
-		c[cParty] = 1
-	}
-	if countOpen(s.units) > 0 {
-		c[cSelfGovernance] = 1
-	}
-	c[cEcommerce] = countOpen(s.ecommerce)
-	c[cLegalServices] = s.legal
+	infraContrib(s, &c)
+	healthSiteContrib(s, &c)
+	eduSiteContrib(s, &c)
+	hrSiteContrib(s, &c)
+	industrySiteContrib(s, &c)
+	civilSiteContrib(s, &c)
 	return c
 }
 
@@ -303,4 +204,36 @@ func (v *View) touchSite(si uint32) {
 	s.area.bump(&s.contrib, &cur)
 	s.contrib = cur
 	v.dirtySites[si] = struct{}{}
+}
+
+// siteCase is what the site rules judge a site on.
+type siteCase struct {
+	s                   *site
+	c                   *counters
+	persons, households int64
+	occupied            bool
+	since               time.Time
+}
+
+func (v *View) siteCaseOf(k wkey) siteCase {
+	s := v.sites[k.idx]
+	c := &s.area.c
+	sc := siteCase{s: s, c: c, persons: max(c[cPersons], s.planPop), households: max(c[cHouseholds], s.planHH),
+		occupied: s.known && s.status != "planned" && s.status != "closed" && (s.households > 0 || s.status == "occupied"),
+		since:    s.reg.eff.Time()}
+	if s.done != 0 {
+		sc.since = later(s.done.Time(), sc.since)
+	}
+	return sc
+}
+
+// broken is the site's finding of a broken rule: the site's registration as
+// evidence and the message, with detail.
+func (v *View) siteBroken(sc siteCase, detail bool, format string, args ...any) finding {
+	f := finding{broken: true, since: sc.since}
+	if detail {
+		f.evidence = v.siteEvidence(sc.s)
+		f.message = fmt.Sprintf(format, args...)
+	}
+	return f
 }

@@ -206,7 +206,7 @@ func (v *View) writeSnapshot(w io.Writer) error {
 	})
 	e.u64(uint64(len(ws)))
 	for _, w := range ws {
-		e.raw([]byte{w.key.rule, w.key.kind, w.key.sub, w.level, w.sup, b2u(w.rect)})
+		e.raw([]byte{byte(w.key.rule), w.key.kind, w.key.sub, w.level, w.sup, b2u(w.rect)})
 		e.u32(w.key.idx)
 		e.u64(w.id)
 		e.u64(w.seq)
@@ -393,7 +393,7 @@ func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
 		w := &warning{esc: -1}
 		var b [6]byte
 		d.raw(b[:])
-		w.key = wkey{rule: b[0], kind: b[1], sub: b[2]}
+		w.key = wkey{rule: RuleID(b[0]), kind: b[1], sub: b[2]}
 		w.level, w.sup, w.rect = b[3], b[4], b[5] == 1
 		w.key.idx = d.u32()
 		w.id, w.seq = d.u64(), d.u64()

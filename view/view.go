@@ -26,6 +26,8 @@ type View struct {
 	mu    sync.RWMutex
 	cat   *schemas.Catalog
 	rules *schemas.RuleBook
+	defs  ruleTable            // the rules evaluated
+	folds map[string]entryFold // the families folded
 	p     params
 
 	seq   uint64    // last log sequence folded
@@ -69,7 +71,7 @@ func New(cat *schemas.Catalog) (*View, error) {
 		return nil, err
 	}
 	v := &View{
-		cat: cat, rules: cat.Rules(), p: p,
+		cat: cat, rules: cat.Rules(), defs: newRuleTable(), folds: foldTable(), p: p,
 		hhIdx: map[uint64]uint32{}, siteIdx: map[string]uint32{},
 		counties: map[string]*area{}, depts: map[string]*dept{}, projects: map[string]*project{},
 		tasks: map[string]*task{}, meetings: map[string]bool{}, warnings: map[wkey]*warning{},
@@ -158,36 +160,11 @@ func (v *View) apply(e *fact.Entry) []Change {
 	if v.clock.After(d.lastClock) {
 		d.lastClock = v.clock
 	}
-	switch e.Family {
-	case "hub.tick":
+	if e.Family == clockFamily {
 		return v.tick(e)
-	case "registry.site":
-		v.foldSite(e)
-	case "registry.household":
-		v.foldHousehold(e)
-	case "registry.person":
-		v.foldPersonRegistry(e)
-	case "edu.enrolment", "health.coverage", "health.contract", "hr.employment", "hr.training",
-		"hr.pension", "police.hukou":
-		v.foldPersonFact(e)
-	case "resources.deeds", "resources.reclamation", "resources.landrights", "forestry.rights",
-		"civil.assistance", "industry.benefit":
-		v.foldHouseholdFact(e)
-	case "edu.capacity", "health.facility", "hr.workshop", "civil.community", "housing.quality",
-		"industry.park", "commerce.ecommerce", "org.partybranch", "justice.consultation",
-		"infra.water", "infra.power", "infra.road", "infra.gas", "infra.telecom", "infra.sewage",
-		"infra.sanitation", "infra.heating":
-		v.foldSiteFact(e)
-	case "hr.projectjobs", "finance.funds":
-		v.foldProject(e)
-	case "plan.task", "task.progress":
-		v.foldTask(e)
-	case "plan.meeting":
-		v.foldMeeting(e)
-	case "issue.report":
-		v.foldReport(e)
-	case "warning.raised", "warning.resolved":
-		v.foldWarningEvent(e)
+	}
+	if fold := v.folds[e.Family]; fold != nil {
+		fold(v, e)
 	}
 	return nil
 }

@@ -5,8 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -39,7 +39,7 @@ var siteParts = [nSiteParts]string{"", "water", "power", "road", "gas", "heating
 // wkey identifies what a warning is about: a rule and an entity (kind, part
 // of a site, and the entity's index in the view).
 type wkey struct {
-	rule uint8
+	rule RuleID
 	kind uint8
 	sub  uint8
 	idx  uint32
@@ -121,32 +121,21 @@ type Change struct {
 
 // finding is what a rule evaluation found for one entity.
 type finding struct {
-	broken      bool
-	since       time.Time
-	responsible []string
-	evidence    []Evidence
-	message     string
+	broken   bool
+	since    time.Time
+	evidence []Evidence
+	message  string
 }
 
-func ruleName(r uint8) string { return "R" + strconv.Itoa(int(r)) }
-
-func parseRule(s string) (uint8, bool) {
-	n, err := strconv.Atoi(strings.TrimPrefix(s, "R"))
-	if err != nil || !strings.HasPrefix(s, "R") || n < 1 || n > 19 {
-		return 0, false
-	}
-	return uint8(n), true
-}
-
-func warningHash(rule uint8, entity string, since time.Time) uint64 {
-	h := sha256.Sum256([]byte(ruleName(rule) + "\x00" + entity + "\x00" + since.UTC().Format(time.RFC3339)))
+func warningHash(rule RuleID, entity string, since time.Time) uint64 {
+	h := sha256.Sum256([]byte(rule.String() + "\x00" + entity + "\x00" + since.UTC().Format(time.RFC3339)))
 	return binary.BigEndian.Uint64(h[:8])
 }
 
-func warningID(rule uint8, id uint64) string {
+func warningID(rule RuleID, id uint64) string {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], id)
-	return "W-" + ruleName(rule) + "-" + hex.EncodeToString(b[:])
+	return "W-" + rule.String() + "-" + hex.EncodeToString(b[:])
 }
 
 // parseWarningID returns the hash part of a warning id.
@@ -221,7 +210,7 @@ func (v *View) judge(k wkey, out *[]Change) {
 		for _, r := range rs {
 			w.supervise(r)
 		}
-		v.areaOf(v.entityArea(k)).bumpWarn(ruleName(k.rule), 1)
+		v.areaOf(v.entityArea(k)).bumpWarn(k.rule.String(), 1)
 		heap.Push(&v.esc, w)
 		*out = append(*out, Change{Kind: Raised, Warning: v.describe(w), At: v.clock})
 	case !f.broken && w != nil:
@@ -235,44 +224,36 @@ func (v *View) judge(k wkey, out *[]Change) {
 func (v *View) drop(w *warning) {
 	delete(v.warnings, w.key)
 	delete(v.warnByID, w.id)
-	v.areaOf(v.entityArea(w.key)).bumpWarn(ruleName(w.key.rule), -1)
+	v.areaOf(v.entityArea(w.key)).bumpWarn(w.key.rule.String(), -1)
 	if w.esc >= 0 {
 		heap.Remove(&v.esc, int(w.esc))
 	}
 }
 
 func (v *View) dueOf(w *warning) time.Time {
-	r, _ := v.rules.Rule(ruleName(w.key.rule))
+	r, _ := v.rules.Rule(w.key.rule.String())
 	return r.Due(w.raised.Time())
 }
 
-// responsibleOf names the units a warning goes to, without evaluating it.
+// responsibleOf names the units a warning goes to, without evaluating it:
+// the rule's list in rules.json, or the units its definition decides per
+// instance, or the lead office when neither names one.
 func (v *View) responsibleOf(k wkey, escalated bool) []string {
 	var out []string
-	switch k.rule {
-	case 1:
-		out = []string{"agri"}
-	case 2, 3, 4, 5, 8:
-		out = []string{"hrss"}
-	case 6:
-		out = []string{"edu"}
-	case 7:
-		out = []string{"medins"}
-	case 9, 11:
-		out = []string{"resources"}
-	case 10:
-		out = []string{"police"}
-	case 12:
-		out = v.p.infraOwners[infraItems[k.sub-subInfra]]
-	case 13:
-		out = []string{map[uint8]string{subClinic: "health", subSchool: "edu"}[k.sub]}
-	case 14:
-		out = []string{map[uint8]string{subSelfGov: "civil", subParty: "org"}[k.sub]}
-	case 17:
-		out = []string{"finance"}
-	case 18:
-		out = []string{v.deptCodes[k.idx]}
-	default:
+	if d := v.defs.byID[k.rule]; d != nil {
+		r, _ := v.rules.Rule(k.rule.String())
+		switch {
+		case d.responsible != nil:
+			out = d.responsible(v, k)
+		case d.perPart && r != nil:
+			if i := slices.Index(d.parts, k.sub); i >= 0 && i < len(r.Responsible) {
+				out = r.Responsible[i : i+1]
+			}
+		case r != nil:
+			out = r.Responsible
+		}
+	}
+	if len(out) == 0 {
 		out = []string{v.rules.Lead}
 	}
 	if escalated && !containsString(out, v.rules.EscalateTo) {
@@ -286,7 +267,7 @@ func (v *View) responsibleOf(k wkey, escalated bool) []string {
 func (v *View) describe(w *warning) Warning {
 	f := v.eval(w.key, true)
 	out := Warning{
-		ID: warningID(w.key.rule, w.id), Rule: ruleName(w.key.rule), EntityKind: entityKinds[w.key.kind],
+		ID: warningID(w.key.rule, w.id), Rule: w.key.rule.String(), EntityKind: entityKinds[w.key.kind],
 		EntityID: v.entityID(w.key), Area: v.entityArea(w.key), Since: w.since.Time(), RaisedAt: w.raised.Time(),
 		Due: v.dueOf(w), Responsible: v.responsibleOf(w.key, w.level == 1), Evidence: f.evidence, Message: f.message,
 		Level: levelNames[w.level], Supervision: supervisionNames[w.sup], Actions: int(w.actions), Rectified: w.rect, Seq: w.seq,
@@ -404,7 +385,7 @@ func (h *escHeap) Pop() any {
 // validKey reports whether a key names an entity the view has (a damaged
 // snapshot must not make reads index out of range).
 func (v *View) validKey(k wkey) bool {
-	if k.rule < 1 || k.rule > 19 {
+	if d := v.defs.byID[k.rule]; d == nil || d.kind != k.kind || !slices.Contains(d.partsOf(), k.sub) {
 		return false
 	}
 	switch k.kind {

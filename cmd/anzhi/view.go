@@ -237,10 +237,8 @@ func (p *viewPrinter) warnings(indent string, byRule map[string]int) {
 // sortRules orders rule ids by number (R2 before R10).
 func sortRules(rules []string) {
 	sort.Slice(rules, func(i, j int) bool {
-		a, _ := strconv.Atoi(strings.TrimPrefix(rules[i], "R"))
-		b, _ := strconv.Atoi(strings.TrimPrefix(rules[j], "R"))
-		if a != b {
-			return a < b
+		if c := view.CompareRules(rules[i], rules[j]); c != 0 {
+			return c < 0
 		}
 		return rules[i] < rules[j]
 	})

@@ -1,0 +1,148 @@
+package scenario
+
+import "time"
+
+// RuleCase makes one rule break and hold again on the village: the facts
+// to add first, the facts that break the rule, the facts that make it hold
+// again, and what the warning must show.
+type RuleCase struct {
+	Rule   string
+	Entity string // the warning's entity id
+	Setup  []Item
+	Breaks []Item
+	Holds  []Item
+	// Evidence are families the warning's evidence must include.
+	Evidence []string
+	// Responsible is a unit the warning must go to.
+	Responsible string
+}
+
+// RuleClock is when the village is judged (a tick), an hour later after the
+// breaking facts, two hours later after the holding ones.
+func RuleClock(year int) time.Time { return time.Date(year, 6, 1, 0, 0, 0, 0, time.UTC) }
+
+// Without splits items into those not of a family and those of it.
+func Without(items []Item, family string) (rest, removed []Item) {
+	for _, it := range items {
+		if it.Fact.Family == family {
+			removed = append(removed, it)
+		} else {
+			rest = append(rest, it)
+		}
+	}
+	return rest, removed
+}
+
+// At is an item taking effect at t.
+func At(it Item, t time.Time) Item {
+	it.Fact.Time = t
+	return it
+}
+
+// With is an item with one data field set.
+func With(it Item, k string, v any) Item {
+	d := map[string]any{}
+	for key, val := range it.Data() {
+		d[key] = val
+	}
+	d[k] = v
+	it.Fact.Data = d
+	return it
+}
+
+// RuleCases returns a case for every rule evaluated on the village of
+// year (all but R18, the departments' freshness, which needs time to pass).
+func RuleCases(year int) []RuleCase {
+	village := Village(year)
+	hh := VillageHousehold
+	site := VillageSite
+	workshop := village[1]
+	var clinic Item
+	for _, it := range village {
+		switch it.Fact.Family {
+		case "hr.workshop":
+			workshop = it
+		case "health.facility":
+			clinic = it
+		}
+	}
+	newHousehold := func(id string) []Item {
+		return Household(id, site, year, []Member{{Key: Person(100 + len(id)), Born: 1985, Labour: "full"}})
+	}
+	h3, deed := Without(newHousehold("H610424-000003"), "resources.deeds")
+	h4, hukou := Without(newHousehold("H610424-000004"), "police.hukou")
+	h5, reclaim := Without(newHousehold("H610424-000005"), "resources.reclamation")
+	var trainees []Member
+	for i := 0; i < 5; i++ {
+		trainees = append(trainees, Member{Key: Person(200 + i), Born: 1990, Labour: "full"})
+	}
+	training := func() (out []Item) {
+		for _, m := range trainees {
+			out = append(out, item("hrss", "hr.training", Day("2020-01-01"), map[string]any{
+				"person_key": m.Key, "household_id": "H610424-000002", "course": "电商技能", "kind": "skills",
+				"completed_on": "2020-01-01", "passed": true}))
+		}
+		return out
+	}
+	site2 := "S610424-0002"
+	services2, party := Without(Services(site2, "610424"), "org.partybranch")
+	projectJobs := func(relocated int, eff string) Item {
+		return item("hrss", "hr.projectjobs", Day(eff), map[string]any{
+			"project_id": "P610424-G1", "area": "610424", "project_name": "安置区道路改造", "kind": "government_investment",
+			"jobs_total": 100, "jobs_relocated": relocated, "as_of": eff})
+	}
+	coverage := Covered(Person(0), hh, year, "lapsed")[0]
+
+	return []RuleCase{
+		{"R1", site, nil,
+			[]Item{At(With(With(workshop, "status", "closed"), "closed_on", "2021-05-01"), Day("2021-05-01"))},
+			[]Item{At(workshop, Day("2021-05-20"))}, []string{"registry.site"}, "agri"},
+		{"R2", site, []Item{At(With(Site(site, "610424", 320, 700), "status", "occupied"), Day("2020-01-01"))},
+			[]Item{At(With(With(workshop, "status", "closed"), "closed_on", "2021-05-01"), Day("2021-05-01"))},
+			[]Item{At(With(With(workshop, "workshop_id", "WS-2"), "kind", "community_factory"), Day("2021-05-20"))},
+			[]string{"registry.site"}, "hrss"},
+		{"R3", "P610424-G1", nil, []Item{projectJobs(20, "2021-05-01")}, []Item{projectJobs(35, "2021-05-20")},
+			[]string{"hr.projectjobs"}, "hrss"},
+		{"R4", hh, nil,
+			[]Item{Employed(Person(0), hh, "unemployed", Day("2021-05-01"))},
+			[]Item{Employed(Person(1), hh, "employed", Day("2021-05-15"))},
+			[]string{"registry.household", "hr.employment"}, "hrss"},
+		{"R5", site, Household("H610424-000002", site, year, trainees), training(),
+			[]Item{
+				Employed(trainees[1].Key, "H610424-000002", "employed", Day("2020-03-01")),
+				Employed(trainees[2].Key, "H610424-000002", "employed", Day("2020-03-01"))},
+			[]string{"registry.site"}, "hrss"},
+		{"R6", Person(2), nil,
+			[]Item{Enrolment(Person(2), hh, "dropped_out", Day("2021-03-01"))},
+			[]Item{Enrolment(Person(2), hh, "enrolled", Day("2021-04-01"))},
+			[]string{"registry.person", "edu.enrolment"}, "edu"},
+		{"R7", Person(0), nil,
+			[]Item{At(coverage, Day("2021-03-01"))},
+			[]Item{At(With(coverage, "status", "enrolled"), Day("2021-04-01"))},
+			[]string{"registry.person", "health.coverage"}, "medins"},
+		{"R8", Person(0), nil,
+			[]Item{At(Pension(Person(0), hh, year, "lapsed"), Day("2021-03-01"))},
+			[]Item{At(Pension(Person(0), hh, year, "enrolled"), Day("2021-04-01"))},
+			[]string{"registry.person", "hr.pension"}, "hrss"},
+		{"R9", "H610424-000003", nil, h3, deed, []string{"registry.household"}, "resources"},
+		{"R10", "H610424-000004", nil, h4, hukou, []string{"registry.household"}, "police"},
+		{"R11", "H610424-000005", nil, h5, reclaim, []string{"registry.household"}, "resources"},
+		{"R12", site + "/water", nil,
+			[]Item{Infra(site, "water", "building", Day("2021-05-01"))},
+			[]Item{Infra(site, "water", "done", Day("2021-05-20"))},
+			[]string{"registry.site", "infra.water"}, "water"},
+		{"R13", site + "/clinic", nil,
+			[]Item{At(With(clinic, "status", "closed"), Day("2021-05-01"))},
+			[]Item{At(clinic, Day("2021-05-20"))}, []string{"registry.site"}, "health"},
+		{"R14", site2 + "/party", nil, append([]Item{Site(site2, "610424", 50, 150)}, services2...), party,
+			[]string{"registry.site"}, "org"},
+		{"R17", "P610424-F1", nil,
+			[]Item{
+				Infra(site, "water", "building", Day("2021-05-01")),
+				item("finance", "finance.funds", Day("2021-05-02"), map[string]any{
+					"project_id": "P610424-F1", "area": "610424", "action": "allocated", "amount_yuan": 500000.00,
+					"target": "other_area", "purpose": "industry", "fund_source": "municipal", "dated_on": "2021-05-02"})},
+			[]Item{Infra(site, "water", "done", Day("2021-05-20"))},
+			[]string{"finance.funds", "registry.site"}, "finance"},
+	}
+}

@@ -1,0 +1,80 @@
+package view
+
+import (
+	"fmt"
+	"time"
+)
+
+// Education (edu): children's enrolment, schools at sites, and R6.
+
+// evalEnrolment is R6: a child of compulsory school age is in school.
+func (v *View) evalEnrolment(k wkey, detail bool) finding {
+	p := v.persons.at(k.idx)
+	if !p.bits.has(cSchoolAge) || p.bits.has(cEnrolled) {
+		return finding{}
+	}
+	f := finding{broken: true, since: later(time.Date(int(p.birthYear)+v.p.schoolMinAge+1, 9, 1, 0, 0, 0, 0, time.UTC),
+		v.personRelocated(p), p.eff[pgEnrol].Time())}
+	if detail {
+		f.evidence = v.personEvidence(k.idx, pgRegistry, pgEnrol)
+		f.message = fmt.Sprintf("适龄儿童(%d年出生)未在学: 义务教育未保障", p.birthYear)
+	}
+	return f
+}
+
+// foldEnrolment folds edu.enrolment: a child's school status and level.
+func foldEnrolment(x *personFact) bool {
+	p, f := x.p, x.f
+	if !x.set(pgEnrol) {
+		return false
+	}
+	switch {
+	case f.is("action", "enrolled"):
+		p.edu = eduEnrolled
+	case f.is("action", "transferred"):
+		p.edu = eduTransferred
+	case f.is("action", "dropped_out"):
+		p.edu = eduDroppedOut
+	case f.is("action", "graduated"):
+		p.edu = eduGraduated
+	}
+	p.eduLevel = levelCode(f.str("level"))
+	return true
+}
+
+// foldSchool folds edu.capacity: a school serving a site.
+func foldSchool(x *siteFact) bool {
+	fac, ok := x.facility(x.s.schools, "school_id")
+	if ok {
+		fac.kind, fac.open, fac.seats = x.f.str("level"), x.f.bool("serves_site"), x.f.int("seats")
+	}
+	return ok
+}
+
+// eduPersonBits is a child of compulsory school age, and in school or done
+// with compulsory education (graduated from junior middle school, or gone
+// on to senior or vocational school).
+func (v *View) eduPersonBits(p *person) bits {
+	var b bits
+	if v.compulsorySchoolAge(p) {
+		b |= bit(cSchoolAge)
+		if p.edu == eduEnrolled || p.edu == eduTransferred ||
+			(p.edu == eduGraduated && p.eduLevel >= levelJunior) || p.eduLevel >= levelSenior {
+			b |= bit(cEnrolled)
+		}
+	}
+	return b
+}
+
+// eduSiteContrib is a site served by a school, and the seats of its open
+// schools.
+func eduSiteContrib(s *site, c *counters) {
+	if countOpen(s.schools) > 0 {
+		c[cSchools] = 1
+	}
+	for _, x := range s.schools {
+		if x.open {
+			c[cSchoolSeats] += x.seats
+		}
+	}
+}

@@ -1,0 +1,67 @@
+package view
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Finance (finance): project funds, and R17.
+
+// evalFundsElsewhere is R17: a project's funds go elsewhere only once the
+// centralized sites of its area have their infrastructure.
+func (v *View) evalFundsElsewhere(k wkey, detail bool) finding {
+	p := v.projectList[k.idx]
+	if p.otherArea.key == 0 {
+		return finding{}
+	}
+	var unfinished []*site
+	for _, s := range v.sites {
+		if s.known && s.central && (p.area == v.cat.City.Code || s.county == p.area) && s.contrib[cInfraAll] == 0 {
+			unfinished = append(unfinished, s)
+		}
+	}
+	if len(unfinished) == 0 {
+		return finding{}
+	}
+	f := finding{broken: true, since: p.otherArea.eff.Time()}
+	if detail {
+		sort.Slice(unfinished, func(i, j int) bool { return unfinished[i].id < unfinished[j].id })
+		f.evidence = []Evidence{{Family: "finance.funds", Key: p.otherArea.key, Subject: p.id, Time: p.otherArea.eff.Time()}}
+		for _, s := range unfinished[:min(len(unfinished), 5)] {
+			f.evidence = append(f.evidence, v.siteEvidence(s)...)
+		}
+		f.message = fmt.Sprintf("%s有%d个集中安置点配套设施未到位, 项目资金%.2f元安排到其他区域",
+			v.areaOf(p.area).name, len(unfinished), float64(p.otherAmount)/100)
+	}
+	return f
+}
+
+// foldFunds folds finance.funds: each allocation, disbursement or return
+// is its own fact, and they add up; an allocation to another area than a
+// resettlement site stands until returned (R17).
+func foldFunds(x *projectFact) bool {
+	v, p, f, e := x.v, x.p, x.f, x.e
+	amount := f.fen("amount_yuan")
+	a := v.areaOf(p.area)
+	if sid := f.str("site_id"); sid != "" {
+		a = v.sites[v.siteIndex(sid)].area
+	}
+	switch {
+	case f.is("action", "allocated"):
+		p.allocated += amount
+		a.bumpOne(cFundsAllocated, amount)
+		if f.is("target", "other_area") && p.otherArea.set(e) {
+			p.otherAreaDay, p.otherAmount = f.day("dated_on"), amount
+		}
+	case f.is("action", "disbursed"):
+		p.disbursed += amount
+		a.bumpOne(cFundsDisbursed, amount)
+	case f.is("action", "returned"):
+		p.allocated -= amount
+		a.bumpOne(cFundsAllocated, -amount)
+		if p.otherArea.key != 0 && p.otherArea.set(e) {
+			p.otherArea = reg{key: 0, eff: toETime(e.Time)} // the money came back
+		}
+	}
+	return true
+}

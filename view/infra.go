@@ -1,0 +1,70 @@
+package view
+
+// Infrastructure (infra.*): water, power, roads, gas, heating, sewage,
+// telecom and sanitation at sites, and R12.
+
+var infraNames = map[string]string{"water": "供水", "power": "供电", "road": "道路", "gas": "燃气",
+	"heating": "供暖", "sewage": "污水管网", "telecom": "通信", "sanitation": "环卫"}
+
+// evalInfrastructure is R12: an occupied centralized site has every
+// infrastructure item done (one part per item).
+func (v *View) evalInfrastructure(k wkey, detail bool) finding {
+	sc := v.siteCaseOf(k)
+	s := sc.s
+	i := int(k.sub - subInfra)
+	item := infraItems[i]
+	if !sc.occupied || !s.central || s.infra[i] == infraDone {
+		return finding{}
+	}
+	f := v.siteBroken(sc, detail, "安置点%s配套设施未完成", infraNames[item])
+	if detail && s.infraReg[i].key != 0 {
+		f.evidence = append(f.evidence, Evidence{Family: "infra." + item, Key: s.infraReg[i].key, Subject: s.id,
+			Time: s.infraReg[i].eff.Time()})
+	}
+	return f
+}
+
+// foldInfra makes the site fold of the infrastructure item i's family
+// (infra.<item>): the item's status and completion day.
+func foldInfra(i int) siteFold {
+	return func(x *siteFact) bool {
+		s, f := x.s, x.f
+		if !s.infraReg[i].set(x.e) {
+			return false
+		}
+		switch {
+		case f.is("status", "done"):
+			s.infra[i] = infraDone
+		case f.is("status", "building"):
+			s.infra[i] = infraBuilding
+		default:
+			s.infra[i] = infraPlanned
+		}
+		s.infraDay[i] = f.day("completed_on")
+		return true
+	}
+}
+
+// foldHousingQuality folds housing.quality: a site's repair fund, or the
+// result of its latest housing inspection.
+func foldHousingQuality(x *siteFact) bool {
+	if x.f.is("kind", "repair_fund") {
+		x.s.repairFund = true
+	} else if x.s.housing.set(x.e) {
+		x.s.inspection = x.f.str("result")
+	}
+	return true
+}
+
+// infraContrib is a site's infrastructure items done, and all eight.
+func infraContrib(s *site, c *counters) {
+	all := int64(1)
+	for i, st := range s.infra {
+		if st == infraDone {
+			c[infraCounters[i]] = 1
+		} else {
+			all = 0
+		}
+	}
+	c[cInfraAll] = all
+}

@@ -1,0 +1,129 @@
+package view
+
+import "fmt"
+
+// Natural resources (resources, forestry): deeds, homestead reclamation,
+// land and forest rights, and R9 and R11.
+
+// evalDeed is R9: a household's new home is registered (不动产登记) within
+// the grace days after moving.
+func (v *View) evalDeed(k wkey, detail bool) finding {
+	h, relocated, ok := v.householdJudged(k)
+	if !ok {
+		return finding{}
+	}
+	since, due := v.graceOver(relocated, v.p.deedGraceDays)
+	if !due || h.deed >= deedRegistered {
+		return finding{}
+	}
+	f := finding{broken: true, since: since}
+	if detail {
+		f.evidence = v.householdEvidence(h, hgRegistry, hgDeed)
+		f.message = fmt.Sprintf("搬迁%d天后安置房未办理不动产登记", int(v.clock.Sub(relocated).Hours()/24))
+	}
+	return f
+}
+
+// evalReclamation is R11: a household's old homestead is reclaimed within
+// the grace days after moving.
+func (v *View) evalReclamation(k wkey, detail bool) finding {
+	h, relocated, ok := v.householdJudged(k)
+	if !ok {
+		return finding{}
+	}
+	since, due := v.graceOver(relocated, v.p.reclaimGraceDays)
+	if !due || h.reclaim >= reclaimReclaimed {
+		return finding{}
+	}
+	f := finding{broken: true, since: since}
+	if detail {
+		f.evidence = v.householdEvidence(h, hgRegistry, hgReclaim)
+		stage := "未腾退"
+		if h.reclaim > 0 {
+			stage = "仅" + map[uint8]string{1: "腾空", 2: "收回", 3: "拆除"}[h.reclaim]
+		}
+		f.message = "旧宅基地" + stage + ", 未复垦复绿"
+	}
+	return f
+}
+
+// foldDeed folds resources.deeds: the registration of a household's new
+// home, which also places a household not yet at a site.
+func foldDeed(x *householdFact) bool {
+	h, f := x.h, x.f
+	if !x.set(hgDeed) {
+		return false
+	}
+	switch {
+	case f.is("status", "certificate_issued"):
+		h.deed = deedIssued
+	case f.is("status", "registered"):
+		h.deed = deedRegistered
+	default:
+		h.deed = deedApplied
+	}
+	h.deedDay = max(f.day("registered_on"), f.day("issued_on"))
+	if h.site == 0 {
+		if sid := f.str("site_id"); sid != "" {
+			x.v.moveHousehold(x.hi, x.v.siteIndex(sid)+1)
+		}
+	}
+	return true
+}
+
+// foldReclamation folds resources.reclamation: the stage of a household's
+// old homestead.
+func foldReclamation(x *householdFact) bool {
+	h := x.h
+	if !x.set(hgReclaim) {
+		return false
+	}
+	h.reclaim = 0
+	stage := x.f.str("stage")
+	for i, s := range reclaimStages {
+		if s == stage {
+			h.reclaim = uint8(i)
+		}
+	}
+	h.reclaimDay = x.f.day("effective_on")
+	return true
+}
+
+// foldLandRights folds resources.landrights: the arrangement of a
+// household's contracted land.
+func foldLandRights(x *householdFact) bool {
+	if !x.set(hgLand) {
+		return false
+	}
+	x.h.land = arrangement(x.f)
+	return true
+}
+
+// foldForestRights folds forestry.rights: the arrangement of a household's
+// forest land.
+func foldForestRights(x *householdFact) bool {
+	if !x.set(hgForest) {
+		return false
+	}
+	x.h.forest = arrangement(x.f)
+	return true
+}
+
+// resourcesHouseholdBits is a household's deed registered, old homestead
+// reclaimed, and land and forest rights recorded.
+func resourcesHouseholdBits(h *household) bits {
+	var b bits
+	if h.deed >= deedRegistered {
+		b |= bit(cDeeds)
+	}
+	if h.reclaim >= reclaimReclaimed {
+		b |= bit(cReclaimed)
+	}
+	if h.land != 0 {
+		b |= bit(cLandRights)
+	}
+	if h.forest != 0 {
+		b |= bit(cForestRights)
+	}
+	return b
+}
