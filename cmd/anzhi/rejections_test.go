@@ -14,6 +14,7 @@ import (
 	"github.com/xianyang/anzhi/hub"
 	"github.com/xianyang/anzhi/schemas"
 	"github.com/xianyang/anzhi/subscribers"
+	"github.com/xianyang/anzhi/view"
 )
 
 // publishRaw publishes a body on a subject with plain JetStream, as a
@@ -61,7 +62,8 @@ func TestRejections(t *testing.T) {
 		{"since a date long ago", []string{"--since", "2000-01-01"}, []string{"bad-1"}},
 		{"since a date to come", []string{"--since", "2999-01-01"}, []string{"no rejections"}},
 		{"since a time to come", []string{"--since", "2999-01-01T00:00:00+08:00"}, []string{"no rejections"}},
-		{"since tomorrow", []string{"--since", time.Now().AddDate(0, 0, 1).Format(time.DateOnly)}, []string{"no rejections"}},
+		// tomorrow in China time, as --since reads a plain date (a UTC date is already today there after 16:00 UTC)
+		{"since tomorrow", []string{"--since", time.Now().In(view.ChinaTime()).AddDate(0, 0, 1).Format(time.DateOnly)}, []string{"no rejections"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCLI(ctx, append([]string{"rejections", "--nats-url", url}, tt.args...)...)
