@@ -203,12 +203,13 @@ func (j *janitor) signal() {
 }
 
 // sweep erases the intake messages carrying ID-card numbers among those
-// judged before this start (up to lastIntake, the intake sequence the log's
-// last entry recorded) and not yet purged: their erase was queued in memory
-// when the hub stopped (a crash, or a stop that could not reach the server).
-// Usually a few seconds' worth of intake; the hub is not ready before it is
-// done, so no clear number survives a start.
-func (j *janitor) sweep(ctx context.Context, lastIntake uint64, idNumbers func(fact.Message) int) error {
+// judged from intake sequence from (0: the first kept) up to lastIntake (the
+// intake sequence the log's last entry recorded) and not yet purged. At a
+// start it covers what an earlier run judged and did not erase (a crash, or
+// a stop that could not reach the server): the hub is not ready before it is
+// done, so no clear number survives a start. At a stop it covers appends
+// stored without their acknowledgement reaching the gate.
+func (j *janitor) sweep(ctx context.Context, from, lastIntake uint64, idNumbers func(fact.Message) int) error {
 	if lastIntake == 0 {
 		return nil
 	}
@@ -217,12 +218,13 @@ func (j *janitor) sweep(ctx context.Context, lastIntake uint64, idNumbers func(f
 		return fmt.Errorf("look for unerased intake messages: %w", err)
 	}
 	end := min(lastIntake, info.State.LastSeq)
-	if info.State.Msgs == 0 || info.State.FirstSeq > end {
+	from = max(from, info.State.FirstSeq)
+	if info.State.Msgs == 0 || from > end {
 		return nil
 	}
 	cons, err := j.intake.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:   info.State.FirstSeq,
+		OptStartSeq:   from,
 	})
 	if err != nil {
 		return fmt.Errorf("look for unerased intake messages: %w", err)
@@ -264,7 +266,7 @@ func (j *janitor) sweep(ctx context.Context, lastIntake uint64, idNumbers func(f
 	if found == 0 {
 		return nil
 	}
-	j.log.Warn("erasing intake messages carrying ID-card numbers left from before this start", "count", found)
+	j.log.Warn("erasing intake messages carrying ID-card numbers judged and not yet erased", "count", found, "from", from, "to", end)
 	for attempt := 0; j.backlog() > 0; attempt++ {
 		if j.eraseQueued(ctx) {
 			break
