@@ -47,7 +47,8 @@ will validate it, and published with its id as Nats-Msg-Id; the receipt
 never sent: every violation is printed and the exit code is 3.
 
 The receipt only says the intake stored the message. Then publish waits for
-the hub's verdict (--wait, on by default for one fact) and prints
+the hub's verdict (--wait, on by default; --wait=false stops at the receipt)
+and prints
   accepted: <id> at log seq N
 or
   refused: <id>
@@ -64,8 +65,8 @@ show); a fact of a citywide family naming none goes on the city (610400), a
 county government's on its own county, and any other is refused. Valid lines are published in a batch; each bad line is reported as
   line N: <id>: <pointer>: <message> [<reason>]
 followed by a summary line. Exit 3 if any line was invalid, 1 if any failed to
-publish. With --wait, publish then waits for the hub's verdict on every line
-it sent and reports
+publish. Then (unless --wait=false) publish waits for the hub's verdict on
+every line it sent and reports
   verdicts: accepted=N duplicates=D refused=M
 and each refused line (the first 20) as
   refused: line N: <id>
@@ -90,7 +91,7 @@ followed by its reasons; exit 3 if the hub refused any.`,
 	fl.StringVar(&f.report, "report", "", "write the per-line error report of --file here (default: stderr)")
 	fl.BoolVar(&f.progress, "progress", false, "show a progress bar for --file even when stderr is not a terminal")
 	fl.BoolVar(&f.noCheck, "no-check", false, "send the fact without checking it locally, to see the hub's own verdict")
-	fl.BoolVar(&f.wait, "wait", true, "wait for the hub's verdict (accepted or refused, and why); default on for one fact, off for --file")
+	fl.BoolVar(&f.wait, "wait", true, "wait for the hub's verdict on every fact published (accepted or refused, and why); --wait=false stops at the intake's receipt")
 	fl.DurationVar(&f.waitTimeout, "wait-timeout", 30*time.Second, "how long --wait waits for the hub's verdict")
 	_ = cmd.MarkFlagRequired("dept")
 	for _, name := range []string{"family", "time", "subject", "id", "data"} {
@@ -121,9 +122,6 @@ func (a *app) runPublish(cmd *cobra.Command, f publishFlags) error {
 	}
 	if f.maxEventBytes <= 0 {
 		return usageErrorf("--max-event-bytes must be positive, got %d", f.maxEventBytes)
-	}
-	if !cmd.Flags().Changed("wait") {
-		f.wait = f.file == ""
 	}
 	if f.wait && f.waitTimeout <= 0 {
 		return usageErrorf("--wait-timeout must be positive, got %s", f.waitTimeout)

@@ -179,15 +179,19 @@ func TestPublishFile(t *testing.T) {
 		file      string
 		code      int
 		summary   string
+		verdicts  string   // the hub's verdicts, which publish waits for by default
 		badLines  []string // report lines that must be present
 		wantFacts int
 	}{
 		{"mixed", mixedFile, exitRefused, "summary: lines=8 published=3 duplicates=0 invalid=5 failed=0",
+			"verdicts: accepted=3 duplicates=0 refused=0",
 			[]string{"line 2: -: -: body is not a JSON CloudEvent", "line 5: enrol-5: /data/grade:",
 				"line 6: enrol-6: /source: source \"/xianyang/civil\" is not /xianyang/edu", "line 8: -: -: line is longer than",
 				"line 9: -: -: body is JSON but not an object"}, 3},
-		{"mixed again", mixedFile, exitRefused, "summary: lines=8 published=0 duplicates=3 invalid=5 failed=0", nil, 3},
-		{"valid", validFile, exitOK, "summary: lines=2 published=2 duplicates=0 invalid=0 failed=0", nil, 5},
+		{"mixed again", mixedFile, exitRefused, "summary: lines=8 published=0 duplicates=3 invalid=5 failed=0",
+			"verdicts: accepted=3 duplicates=0 refused=0", nil, 3},
+		{"valid", validFile, exitOK, "summary: lines=2 published=2 duplicates=0 invalid=0 failed=0",
+			"verdicts: accepted=2 duplicates=0 refused=0", nil, 5},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			report := filepath.Join(dir, tt.name+".report")
@@ -200,18 +204,21 @@ func TestPublishFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-			if got, want := lines[len(lines)-1], tt.summary; got != want {
-				t.Errorf("summary %q, want %q; report:\n%s", got, want, b)
+			if len(lines) < 2 {
+				t.Fatalf("report has no summary and verdicts:\n%s", b)
 			}
-			if got, want := strings.TrimSpace(r.stdout), tt.summary; got != want {
-				t.Errorf("stdout %q, want the summary %q", got, want)
+			if got, want := strings.Join(lines[len(lines)-2:], "\n"), tt.summary+"\n"+tt.verdicts; got != want {
+				t.Errorf("report ends %q, want %q; report:\n%s", got, want, b)
+			}
+			if got, want := strings.TrimSpace(r.stdout), tt.summary+"\n"+tt.verdicts; got != want {
+				t.Errorf("stdout %q, want the summary and verdicts %q", got, want)
 			}
 			for _, want := range tt.badLines {
 				if !strings.Contains(string(b), want) {
 					t.Errorf("report does not contain %q:\n%s", want, b)
 				}
 			}
-			for _, l := range lines[:len(lines)-1] {
+			for _, l := range lines[:len(lines)-2] {
 				for _, good := range []string{"line 1:", "line 3:", "line 4:", "line 7:"} {
 					if strings.HasPrefix(l, good) {
 						t.Errorf("report names a good line: %s", l)
@@ -237,6 +244,10 @@ func TestPublishFile(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
 			t.Fatalf("stdout is not a JSON summary: %v\n%s", err, r.stdout)
 		}
+		if sum.Verdicts == nil || sum.Verdicts.Accepted != 3 || sum.Verdicts.Refused != 0 {
+			t.Errorf("JSON summary's verdicts %+v, want 3 accepted and none refused", sum.Verdicts)
+		}
+		sum.Verdicts = nil
 		if got, want := sum, (fileSummary{Lines: 8, Duplicates: 3, Invalid: 5}); got != want {
 			t.Errorf("summary %+v, want %+v", got, want)
 		}

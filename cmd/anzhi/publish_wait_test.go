@@ -119,7 +119,8 @@ func TestPublishWait(t *testing.T) {
 		if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		r := runCLI(ctx, "publish", "--nats-url", h.ClientURL(), "--dept", "edu", "--file", file, "--wait")
+		// The verdicts are awaited by default for a file too.
+		r := runCLI(ctx, "publish", "--nats-url", h.ClientURL(), "--dept", "edu", "--file", file)
 		if r.code != exitRefused {
 			t.Errorf("exit %d, want %d; stderr:\n%s", r.code, exitRefused, r.stderr)
 		}
@@ -137,6 +138,11 @@ func TestPublishWait(t *testing.T) {
 		}
 		if v := sum.Verdicts; v.Accepted != 2 || v.Refused != 1 || len(v.RefusedIn) != 1 || v.RefusedIn[0].Line != 2 || r.code != exitRefused {
 			t.Errorf("again: exit %d, verdicts %+v", r.code, v)
+		}
+		// --wait=false stops at the intake's receipts: every line was stored, exit 0.
+		r = runCLI(ctx, "publish", "--nats-url", h.ClientURL(), "--dept", "edu", "--file", file, "--wait=false")
+		if r.code != exitOK || strings.Contains(r.stderr, "verdicts:") || !strings.Contains(r.stderr, "summary: lines=3") {
+			t.Errorf("--wait=false: exit %d, want %d and no verdicts; stderr:\n%s", r.code, exitOK, r.stderr)
 		}
 	})
 }
