@@ -166,10 +166,14 @@ func (g *gate) eraseUnacknowledged() {
 	if lastIntake <= confirmed {
 		return
 	}
-	if err := g.janitor.sweep(ctx, confirmed+1, lastIntake, func(m fact.Message) int { return g.check(m).IDNumbers }); err != nil {
+	if err := g.janitor.sweep(ctx, confirmed+1, lastIntake, g.idNumbers); err != nil {
 		g.log.Warn("could not erase at stop what was stored without acknowledgement; the next start does", "err", err)
 	}
 }
+
+// idNumbers counts the raw ID-card numbers the check finds in m: what the
+// janitor's sweeps look for.
+func (g *gate) idNumbers(m fact.Message) int { return g.check(m).IDNumbers }
 
 // tail reads the log's last sequence and the intake sequence it recorded.
 func tail(ctx context.Context, logs jetstream.Stream) (lastSeq, lastIntake uint64, err error) {

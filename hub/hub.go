@@ -235,7 +235,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	h.gate.verdicts = newVerdictIndex(cfg.VerdictMemory, lastIntake, lastSeq == 0)
 	// No clear ID-card number outlives a start: erase what an earlier run
 	// judged and did not erase before anything else.
-	if err := h.gate.janitor.sweep(ctx, 0, lastIntake, func(m fact.Message) int { return h.gate.check(m).IDNumbers }); err != nil {
+	if err := h.gate.janitor.sweep(ctx, 0, lastIntake, h.gate.idNumbers); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	start := time.Now()
