@@ -15,6 +15,7 @@ import (
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/publishers"
 	"github.com/xianyang/anzhi/schemas"
+	"github.com/xianyang/anzhi/view"
 )
 
 // publishFlags are the flags of anzhi publish.
@@ -318,7 +319,7 @@ func parseFactTime(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, nil
 	}
-	if t, err := time.ParseInLocation(time.DateOnly, s, time.FixedZone("CST", 8*3600)); err == nil {
+	if t, err := time.ParseInLocation(time.DateOnly, s, view.ChinaTime()); err == nil {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("%q is neither a date (2006-01-02) nor an RFC 3339 time (2006-01-02T15:04:05+08:00)", s)
