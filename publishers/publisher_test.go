@@ -24,7 +24,11 @@ import (
 // sent is exactly what the intake holds.
 
 // server starts an embedded NATS server and connects a client; the intake
-// and log streams exist only once the returned function is called.
+// and log streams exist only once the returned function is called. A test
+// that calls it from a timer may end first: the server and the client are
+// not closed while a call runs (it would fail on the closed connection, and
+// fail the test after all it checked passed), and a call after the end does
+// nothing.
 func server(t *testing.T) (nc *nats.Conn, js jetstream.JetStream, createStreams func()) {
 	t.Helper()
 	emb, err := hub.StartEmbedded(hub.EmbeddedConfig{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
@@ -41,7 +45,21 @@ func server(t *testing.T) (nc *nats.Conn, js jetstream.JetStream, createStreams 
 	if err != nil {
 		t.Fatal(err)
 	}
+	var (
+		creating sync.Mutex
+		ended    bool
+	)
+	t.Cleanup(func() { // runs before the cleanups above
+		creating.Lock()
+		ended = true
+		creating.Unlock()
+	})
 	return nc, js, func() {
+		creating.Lock()
+		defer creating.Unlock()
+		if ended {
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if _, _, err := hub.EnsureStreams(ctx, js, schemas.MustLoad(), hub.StreamOptions{}); err != nil {
