@@ -3,6 +3,7 @@ package fact
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/xianyang/anzhi/schemas"
 )
@@ -125,8 +126,8 @@ const (
 //	county.<code>        view.AreaView of a county, with its site ids
 //	site.<id>            view.SiteView
 //	household.<id>       view.HouseholdView
-//	digest               subscribers.ViewDigest: the view's digest once it has been quiet
-//	materialized         subscribers.Materialized: the log sequence the bucket reflects
+//	digest               ViewDigest: the view's digest once it has been quiet
+//	materialized         Materialized: the log sequence the bucket reflects
 //
 // Subjects view.city and view.county.<code> carry the same JSON as the
 // keys city and county.<code>.
@@ -147,6 +148,25 @@ const (
 	// bucket: ViewKVSubjectPrefix + key.
 	ViewKVSubjectPrefix = "$KV." + ViewBucket + "."
 )
+
+// ViewDigest is the value of DigestKey: the digest of the whole view (see
+// view.View.Digest) at a log sequence. The hub computes it only when the
+// view has been quiet for a while, since it reads every entity; under
+// continuous load it lags, and the HTTP API's /api/v1/digest gives the live
+// one.
+type ViewDigest struct {
+	Digest     string    `json:"digest"`
+	Seq        uint64    `json:"log_seq"`
+	Clock      time.Time `json:"as_of"`
+	ComputedAt time.Time `json:"computed_at"`
+}
+
+// Materialized is the value of MaterializedKey: every log entry up to Seq is
+// reflected in the bucket (later ones may be too).
+type Materialized struct {
+	Seq uint64    `json:"log_seq"`
+	At  time.Time `json:"at"`
+}
 
 // CountyKey is the view bucket's key of a county (610424).
 func CountyKey(code string) string { return "county." + code }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/schemas"
-	"github.com/xianyang/anzhi/subscribers"
 	"github.com/xianyang/anzhi/view"
 )
 
@@ -60,8 +58,6 @@ const (
 	// settle is how long a round waits after the first change when the
 	// previous round is long past, to take in the rest of a burst.
 	settle = 50 * time.Millisecond
-	// maxPeople bounds each generation of the person → household index.
-	maxPeople = 100_000
 	// maxBacklog is how many households the catch-up lets wait before it
 	// pauses reading the log.
 	maxBacklog = 20_000
@@ -73,13 +69,9 @@ const (
 // them from its own goroutine in rounds at least Every apart, so each key
 // is written at most once a period, always with the latest state.
 //
-// What a batch touches: the city, the county of every fact, all counties
-// on a hub.tick (the clock moved), the household and site a fact names
-// (household_id, site_id in its data), the site of every household written,
-// and the entity and area of every warning change. A person's warning
-// changes the person's household: the materializer remembers the household
-// of the persons whose facts arrived since the previous tick (the persons a
-// sweep judges), two generations, bounded.
+// What a batch touched the view reports (view.Touched): the materializer
+// only keeps the keys waiting and writes them, the site of every household
+// written included.
 type materializer struct {
 	cfg      MaterializeConfig
 	v        *view.View
@@ -94,8 +86,7 @@ type materializer struct {
 
 	mu         sync.Mutex
 	pending    dirtySet
-	seq        uint64               // last log sequence reported
-	people     [2]map[string]string // person key → household id: since the last tick, and before
+	seq        uint64 // last log sequence reported
 	catchingUp bool
 	live       bool // live entries were folded since the last round
 	rounding   bool // a round is writing what it took from pending
@@ -158,7 +149,7 @@ func validKey(id string) bool {
 func newMaterializer(ctx context.Context, cfg MaterializeConfig, nc *nats.Conn, v *view.View, cat *schemas.Catalog,
 	log *slog.Logger, lastSeq uint64) (*materializer, error) {
 	m := &materializer{cfg: cfg, v: v, cat: cat, nc: nc, log: log, counties: map[string]bool{}, lastSeq: lastSeq,
-		pending: newDirtySet(), people: [2]map[string]string{{}, {}}, wake: make(chan struct{}, 1), sums: map[string]uint64{}}
+		pending: newDirtySet(), wake: make(chan struct{}, 1), sums: map[string]uint64{}}
 	for _, k := range cat.Counties() {
 		m.counties[k.Code] = true
 	}
@@ -181,11 +172,13 @@ func newMaterializer(ctx context.Context, cfg MaterializeConfig, nc *nats.Conn, 
 	for c := range m.counties {
 		m.pending.counties[c] = struct{}{}
 	}
-	mark, err := subscribers.GetMaterialized(ctx, m.js)
+	mark, err := m.readMark(ctx)
 	switch {
 	case err == nil && mark.Seq <= lastSeq:
 		m.marked = mark.Seq
-	case err != nil && !errors.Is(err, view.ErrNotFound):
+	case errors.Is(err, errBadMark):
+		m.log.Warn("view bucket mark unreadable; writing the whole view again", "err", err)
+	case err != nil && !errors.Is(err, jetstream.ErrKeyNotFound):
 		return nil, err
 	}
 	if cfg.Full {
@@ -198,17 +191,28 @@ func newMaterializer(ctx context.Context, cfg MaterializeConfig, nc *nats.Conn, 
 	return m, nil
 }
 
+// errBadMark means the bucket's "materialized" mark is not one the hub
+// wrote.
+var errBadMark = errors.New("view bucket mark unreadable")
+
+// readMark reads the bucket's "materialized" mark; the error wraps
+// jetstream.ErrKeyNotFound when there is none.
+func (m *materializer) readMark(ctx context.Context) (fact.Materialized, error) {
+	var mark fact.Materialized
+	e, err := m.kv.Get(ctx, fact.MaterializedKey)
+	if err != nil {
+		return mark, fmt.Errorf("view bucket mark: %w", err)
+	}
+	if err := json.Unmarshal(e.Value(), &mark); err != nil {
+		return mark, fmt.Errorf("%w %q: %w", errBadMark, e.Value(), err)
+	}
+	return mark, nil
+}
+
 // folded is the projector's hook: it notes what a folded batch touched.
-// batch is only valid during the call.
-func (m *materializer) folded(seq uint64, batch []view.LogEntry, changes []view.Change) {
+func (m *materializer) folded(seq uint64, t *view.Touched) {
 	m.mu.Lock()
-	for i := range batch {
-		m.noteEntry(&batch[i], true)
-	}
-	for i := range changes {
-		w := &changes[i].Warning
-		m.noteWarning(w.EntityKind, w.EntityID, w.Area)
-	}
+	m.note(t)
 	m.seq = max(m.seq, seq)
 	m.live = true
 	m.mu.Unlock()
@@ -222,81 +226,26 @@ func (m *materializer) signal() {
 	}
 }
 
-// noteEntry marks what a log entry changes; live entries also feed the
-// person → household index. m.mu is held.
-func (m *materializer) noteEntry(e *view.LogEntry, live bool) {
-	if e.RejectedBy != "" {
-		return // a rejection changes only a department's counts
-	}
+// note adds what the view says entries touched to the keys waiting for a
+// round. m.mu is held.
+func (m *materializer) note(t *view.Touched) {
 	d := &m.pending
-	d.city = true
-	m.noteCounty(e.Area)
-	if e.Family == "hub.tick" {
+	d.city = d.city || t.City
+	if t.AllCounties {
 		for c := range m.counties {
 			d.counties[c] = struct{}{}
 		}
-		if live {
-			m.people[1], m.people[0] = m.people[0], map[string]string{}
-		}
-		return
 	}
-	var hh, site, person, kind, entity, area string
-	_ = fact.Members(e.Data, func(k, v []byte) error {
-		switch string(k) {
-		case "household_id":
-			hh = fact.UnquoteString(v)
-		case "site_id":
-			site = fact.UnquoteString(v)
-		case "person_key":
-			person = fact.UnquoteString(v)
-		case "entity_kind":
-			kind = fact.UnquoteString(v)
-		case "entity_id":
-			entity = fact.UnquoteString(v)
-		case "area":
-			area = fact.UnquoteString(v)
-		}
-		return nil
-	})
-	if hh != "" {
-		d.household(hh)
-		if live && person != "" && len(m.people[0]) < maxPeople {
-			m.people[0][person] = hh
+	for _, c := range t.Counties {
+		if m.counties[c] {
+			d.counties[c] = struct{}{}
 		}
 	}
-	if site != "" {
-		d.site(site)
+	for _, id := range t.Households {
+		d.household(id)
 	}
-	m.noteCounty(area)
-	if kind != "" {
-		m.noteWarning(kind, entity, area)
-	}
-}
-
-func (m *materializer) noteCounty(code string) {
-	if m.counties[code] {
-		m.pending.counties[code] = struct{}{}
-	}
-}
-
-// noteWarning marks what a warning about an entity shows in. m.mu is held.
-func (m *materializer) noteWarning(kind, entity, area string) {
-	d := &m.pending
-	d.city = true
-	m.noteCounty(area)
-	switch kind {
-	case "household":
-		d.household(entity)
-	case "site":
-		id, _, _ := strings.Cut(entity, "/") // S610424-0001/water
+	for _, id := range t.Sites {
 		d.site(id)
-	case "person":
-		for _, g := range m.people {
-			if hh, ok := g[entity]; ok {
-				d.household(hh)
-				break
-			}
-		}
 	}
 }
 
@@ -500,7 +449,7 @@ func (m *materializer) round(ctx context.Context) {
 	// Every entry up to seq is now written: record it, so a restart
 	// catches up only with what comes after.
 	if failed == 0 && left == 0 && !catchingUp && seq > m.marked {
-		b, _ := json.Marshal(subscribers.Materialized{Seq: seq, At: time.Now().UTC()})
+		b, _ := json.Marshal(fact.Materialized{Seq: seq, At: time.Now().UTC()})
 		if _, err := m.kv.Put(ctx, fact.MaterializedKey, b); err != nil {
 			m.log.Warn("view bucket mark not written", "err", err)
 		} else {
@@ -584,6 +533,17 @@ func (m *materializer) catchUp(ctx context.Context, from, to uint64) {
 	defer it.Stop()
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
+	// The view says what each entry concerns as it stands now.
+	batch := make([]view.LogEntry, 0, 256)
+	flush := func() {
+		var t view.Touched
+		m.v.Touches(batch, &t)
+		batch = batch[:0]
+		m.mu.Lock()
+		m.note(&t)
+		m.mu.Unlock()
+	}
+	defer flush()
 	for n := 0; ; n++ {
 		msg, err := it.Next()
 		if err != nil {
@@ -599,12 +559,13 @@ func (m *materializer) catchUp(ctx context.Context, from, to uint64) {
 		}
 		seq := md.Sequence.Stream
 		if le, err := decodeLogEntry(seq, msg.Subject(), msg.Headers(), msg.Data()); err == nil {
-			m.mu.Lock()
-			m.noteEntry(&le, false)
-			m.mu.Unlock()
+			batch = append(batch, le)
 		}
 		if seq >= to {
 			break
+		}
+		if len(batch) == cap(batch) {
+			flush()
 		}
 		if n%1024 == 1023 {
 			m.signal()
@@ -652,7 +613,7 @@ func (m *materializer) writeDigest(ctx context.Context) {
 	if m.v.Version() != ver {
 		return // changed meanwhile: the next quiet period tries again
 	}
-	b, _ := json.Marshal(subscribers.ViewDigest{Digest: digest, Seq: seq, Clock: clock, ComputedAt: time.Now().UTC()})
+	b, _ := json.Marshal(fact.ViewDigest{Digest: digest, Seq: seq, Clock: clock, ComputedAt: time.Now().UTC()})
 	if _, err := m.kv.Put(ctx, fact.DigestKey, b); err != nil {
 		m.log.Warn("view digest not written", "err", err)
 		return

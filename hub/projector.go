@@ -31,7 +31,7 @@ type projector struct {
 	log    *slog.Logger
 	// folded is the log sequence of the last entry folded.
 	folded  atomic.Uint64
-	onFold  func(seq uint64, batch []view.LogEntry, changes []view.Change) // batch is valid during the call only
+	onFold  func(seq uint64, t *view.Touched) // what each folded batch touched
 	metrics *metrics
 	// observer, when set, learns the fact keys of every folded batch.
 	observer atomic.Pointer[func(keys []uint64)]
@@ -97,7 +97,11 @@ func (p *projector) run(ctx context.Context) {
 				batch = append(batch, le)
 			}
 			p.foldMu.Lock()
-			changes := p.v.ApplyLog(batch)
+			var touched *view.Touched
+			if p.onFold != nil {
+				touched = &view.Touched{}
+			}
+			changes := p.v.Fold(batch, touched)
 			last := items[n-1].seq
 			p.v.Advance(last)
 			p.pending.add(changes)
@@ -106,7 +110,7 @@ func (p *projector) run(ctx context.Context) {
 			// are folded, so that an idle hub has no change in flight.
 			p.emit(changes)
 			if p.onFold != nil {
-				p.onFold(last, batch, changes)
+				p.onFold(last, touched)
 			}
 			if obs := p.observer.Load(); obs != nil {
 				keys := make([]uint64, 0, len(batch))

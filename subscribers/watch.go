@@ -18,23 +18,12 @@ import (
 // fact.DigestKey, fact.MaterializedKey) and the subjects fact.CitySubject and
 // fact.CountySubject; fact/contract.go documents the scheme.
 
-// ViewDigest is the value of fact.DigestKey: the digest of the whole view (see
-// view.View.Digest) at a log sequence. The hub computes it only when the view
-// has been quiet for a while, since it reads every entity; under continuous
-// load it lags, and the HTTP API's /api/v1/digest gives the live one.
-type ViewDigest struct {
-	Digest     string    `json:"digest"`
-	Seq        uint64    `json:"log_seq"`
-	Clock      time.Time `json:"as_of"`
-	ComputedAt time.Time `json:"computed_at"`
-}
+// ViewDigest is the value of fact.DigestKey (the wire contract's type).
+type ViewDigest = fact.ViewDigest
 
-// Materialized is the value of fact.MaterializedKey: every log entry up to Seq is
-// reflected in the bucket (later ones may be too).
-type Materialized struct {
-	Seq uint64    `json:"log_seq"`
-	At  time.Time `json:"at"`
-}
+// Materialized is the value of fact.MaterializedKey (the wire contract's
+// type).
+type Materialized = fact.Materialized
 
 // ViewBucketOf opens the view bucket; the error wraps
 // jetstream.ErrBucketNotFound when no hub has created it on this NATS.

@@ -129,6 +129,7 @@ func (v *View) moveHousehold(hi, site uint32) {
 	if h.site != 0 {
 		v.sites[h.site-1].households--
 		v.dirtySites[h.site-1] = struct{}{}
+		v.markSite(h.site - 1) // it no longer lists the household
 	}
 	applyBits(from, h.bits, 0)
 	for q := h.first; q != 0; q = v.persons.at(q - 1).next {
@@ -246,6 +247,7 @@ func (v *View) touchHousehold(hi uint32) {
 		h.bits = cur
 	}
 	v.dirtyHouseholds.add(hi)
+	v.markHousehold(hi)
 	if h.site != 0 {
 		// Site rules read the counters its households and members feed.
 		v.dirtySites[h.site-1] = struct{}{}

@@ -136,6 +136,7 @@ func (v *View) setHousehold(pi uint32, hhKey uint64) {
 		return
 	}
 	if old := v.persons.at(pi); old.hh != 0 {
+		v.markHousehold(old.hh - 1) // it no longer lists the person
 		v.census.linkPerson(v.households.at(old.hh-1).key, old.registered, -1)
 		v.withdrawPerson(pi)
 		v.unlinkMember(pi)
@@ -147,6 +148,7 @@ func (v *View) setHousehold(pi uint32, hhKey uint64) {
 	p.next = h.first
 	h.first = pi + 1
 	v.dirtyHouseholds.add(hi - 1)
+	v.markHousehold(hi - 1)
 }
 
 func (v *View) unlinkMember(pi uint32) {
@@ -289,6 +291,7 @@ func (v *View) touchPerson(pi uint32) {
 	v.movePersonBits(pi, p.bits, cur)
 	p.bits = cur
 	v.dirtyPersons.add(pi)
+	v.markPerson(pi)
 }
 
 // withdrawPerson removes a person's contribution (before moving it).

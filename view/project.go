@@ -70,8 +70,9 @@ func foldProjectFamily(fold projectFold) func(*View, *fact.Entry) {
 		if id == "" {
 			return
 		}
-		if fold(&projectFact{v: v, p: v.projectOf(id, f.str("area")), f: &f, e: e}) {
+		if p := v.projectOf(id, f.str("area")); fold(&projectFact{v: v, p: p, f: &f, e: e}) {
 			v.dirtyProjects[id] = struct{}{}
+			v.markCounty(p.area)
 		}
 	}
 }

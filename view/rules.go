@@ -24,8 +24,17 @@ func (v *View) tick(e *fact.Entry) []Change {
 	if v.firstClock.IsZero() {
 		v.firstClock = v.clock
 	}
+	if v.touched.on {
+		v.touched.all = true
+	}
 	if prev.IsZero() || toDay(prev) != toDay(v.clock) {
+		// Re-deriving ages and this year's cover changes the figures, not
+		// what a household's or a site's view lists: only the warnings
+		// the sweep changes mark those.
+		on := v.touched.on
+		v.touched.on = false
 		v.recomputeAll()
+		v.touched.on = on
 	}
 	var out []Change
 	v.sweep(&out)
@@ -175,5 +184,6 @@ func (v *View) foldWarningEvent(e *fact.Entry) {
 	}
 	if k, ok := v.warnByID[id]; ok {
 		v.warnings[k].seq = e.Seq
+		v.markWarning(k)
 	}
 }

@@ -204,6 +204,7 @@ func (v *View) touchSite(si uint32) {
 	s.area.bump(&s.contrib, &cur)
 	s.contrib = cur
 	v.dirtySites[si] = struct{}{}
+	v.markSite(si)
 }
 
 // siteCase is what the site rules judge a site on.

@@ -61,7 +61,8 @@ type View struct {
 	dirtyHouseholds bitset
 	dirtySites      map[uint32]struct{}
 	dirtyProjects   map[string]struct{}
-	version         uint64 // bumped on every change, for caches
+	touched         touchSet // what a Fold call touched, while one asks
+	version         uint64   // bumped on every change, for caches
 }
 
 // New returns an empty view over the catalog's rules.
@@ -127,20 +128,9 @@ type LogEntry struct {
 	RejectedBy string
 }
 
-// ApplyLog folds log entries in order under one lock.
-func (v *View) ApplyLog(es []LogEntry) []Change {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	var out []Change
-	for i := range es {
-		if es[i].RejectedBy != "" {
-			v.noteRejected(es[i].RejectedBy, es[i].Seq)
-			continue
-		}
-		out = append(out, v.apply(&es[i].Entry)...)
-	}
-	return out
-}
+// ApplyLog folds log entries in order under one lock (Fold without asking
+// what they touched).
+func (v *View) ApplyLog(es []LogEntry) []Change { return v.Fold(es, nil) }
 
 func (v *View) apply(e *fact.Entry) []Change {
 	if e.Seq != 0 && e.Seq <= v.seq {
@@ -159,6 +149,10 @@ func (v *View) apply(e *fact.Entry) []Change {
 	}
 	if v.clock.After(d.lastClock) {
 		d.lastClock = v.clock
+	}
+	if v.touched.on {
+		v.touched.city = true
+		v.markCounty(e.Area)
 	}
 	if e.Family == clockFamily {
 		return v.tick(e)

@@ -213,9 +213,11 @@ func (v *View) judge(k wkey, out *[]Change) {
 		v.areaOf(v.entityArea(k)).bumpWarn(k.rule.String(), 1)
 		heap.Push(&v.esc, w)
 		*out = append(*out, Change{Kind: Raised, Warning: v.describe(w), At: v.clock})
+		v.markWarning(k)
 	case !f.broken && w != nil:
 		c := Change{Kind: Resolved, Warning: v.describe(w), At: v.clock}
 		c.Evidence = v.eval(k, true).evidence
+		v.markWarning(k)
 		v.drop(w)
 		*out = append(*out, c)
 	}
@@ -312,6 +314,7 @@ func (v *View) escalate(out *[]Change) {
 		heap.Pop(&v.esc)
 		w.level, w.sup = 1, 2
 		*out = append(*out, Change{Kind: Escalated, Warning: v.describe(w), At: v.clock})
+		v.markWarning(w.key)
 	}
 }
 
@@ -319,6 +322,7 @@ func (v *View) escalate(out *[]Change) {
 // moves its escalation later.
 func (v *View) supervise(w *warning, r *report) {
 	w.supervise(r)
+	v.markWarning(w.key)
 	if w.esc >= 0 {
 		heap.Fix(&v.esc, int(w.esc))
 	}
