@@ -496,6 +496,23 @@ func TestHTTPViews(t *testing.T) {
 				t.Errorf("metrics lack %s", want)
 			}
 		}
+		// A rule the view does not evaluate yet says so, and reports no
+		// open warnings (a 0 would claim it was checked).
+		for _, st := range view.RuleStates(h.Catalog()) {
+			evaluated := fmt.Sprintf(`anzhi_rule_evaluated{rule=%q} 1`, st.ID)
+			open := fmt.Sprintf(`anzhi_warnings_open{rule=%q}`, st.ID)
+			if st.State != view.RuleEvaluated {
+				evaluated = fmt.Sprintf(`anzhi_rule_evaluated{rule=%q} 0`, st.ID)
+				if strings.Contains(text, open) {
+					t.Errorf("metrics report open warnings of pending rule %s", st.ID)
+				}
+			} else if !strings.Contains(text, open) {
+				t.Errorf("metrics lack %s", open)
+			}
+			if !strings.Contains(text, evaluated) {
+				t.Errorf("metrics lack %s", evaluated)
+			}
+		}
 	})
 
 	t.Run("conforms to openapi.json", func(t *testing.T) {

@@ -2,7 +2,6 @@ package hub
 
 import (
 	"context"
-	"sort"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/view"
 )
 
 // metrics are the hub's Prometheus series, on a registry of the hub's own so
@@ -83,7 +83,9 @@ var (
 	descIntakeLag = prometheus.NewDesc("anzhi_intake_lag",
 		"Intake messages not yet judged.", nil, nil)
 	descWarningsOpen = prometheus.NewDesc("anzhi_warnings_open",
-		"Open early warnings, by rule.", []string{"rule"}, nil)
+		"Open early warnings, by rule (rules the view evaluates).", []string{"rule"}, nil)
+	descRuleEvaluated = prometheus.NewDesc("anzhi_rule_evaluated",
+		"1 for a rule of the rule book the view evaluates, 0 for one pending (it raises no warning yet).", []string{"rule"}, nil)
 	descPersons = prometheus.NewDesc("anzhi_view_persons",
 		"Persons in the shared view.", nil, nil)
 	descHouseholds = prometheus.NewDesc("anzhi_view_households",
@@ -98,7 +100,7 @@ var (
 type hubCollector struct{ m *metrics }
 
 func (c *hubCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descProjectorLag, descIntakeLag, descWarningsOpen, descPersons,
+	for _, d := range []*prometheus.Desc{descProjectorLag, descIntakeLag, descWarningsOpen, descRuleEvaluated, descPersons,
 		descHouseholds, descSites, descViewSeq} {
 		ch <- d
 	}
@@ -134,21 +136,15 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descHouseholds, float64(s.Households))
 	gauge(descSites, float64(s.Sites))
 	gauge(descViewSeq, float64(s.Seq))
-	// Every rule of the book, so a rule with none open reads 0.
+	// Every evaluated rule of the book, so a rule with none open reads 0; a
+	// pending rule has no such series (0 would claim it was checked).
 	open := h.view.City().Warnings
-	rules := map[string]int{}
-	for _, r := range h.cfg.Catalog.Rules().Rules {
-		rules[r.ID] = 0
-	}
-	for r, n := range open {
-		rules[r] = n
-	}
-	ids := make([]string, 0, len(rules))
-	for r := range rules {
-		ids = append(ids, r)
-	}
-	sort.Strings(ids)
-	for _, r := range ids {
-		gauge(descWarningsOpen, float64(rules[r]), r)
+	for _, st := range view.RuleStates(h.cfg.Catalog) {
+		if st.State != view.RuleEvaluated {
+			gauge(descRuleEvaluated, 0, st.ID)
+			continue
+		}
+		gauge(descRuleEvaluated, 1, st.ID)
+		gauge(descWarningsOpen, float64(open[st.ID]), st.ID)
 	}
 }
