@@ -519,20 +519,6 @@ func (m *materializer) catchUp(ctx context.Context, from, to uint64) {
 		m.log.Error("view bucket catch-up", "err", err)
 		return
 	}
-	cons, err := logs.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: from})
-	if err != nil {
-		m.log.Error("view bucket catch-up", "err", err)
-		return
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
-	if err != nil {
-		m.log.Error("view bucket catch-up", "err", err)
-		return
-	}
-	defer it.Stop()
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
 	// The view says what each entry concerns as it stands now.
 	batch := make([]view.LogEntry, 0, 256)
 	flush := func() {
@@ -544,39 +530,31 @@ func (m *materializer) catchUp(ctx context.Context, from, to uint64) {
 		m.mu.Unlock()
 	}
 	defer flush()
-	for n := 0; ; n++ {
-		msg, err := it.Next()
-		if err != nil {
-			if ctx.Err() == nil {
-				m.log.Error("view bucket catch-up", "err", err)
-			}
-			return
-		}
-		md, err := msg.Metadata()
-		if err != nil {
-			m.log.Error("view bucket catch-up", "err", err)
-			return
-		}
-		seq := md.Sequence.Stream
-		if le, err := decodeLogEntry(seq, msg.Subject(), msg.Headers(), msg.Data()); err == nil {
+	n := 0
+	err = readLog(ctx, logs, from, to, 1024, func(msg logMsg) error {
+		if le, err := decodeLogEntry(msg.seq, msg.subject, msg.header, msg.data); err == nil {
 			batch = append(batch, le)
-		}
-		if seq >= to {
-			break
 		}
 		if len(batch) == cap(batch) {
 			flush()
 		}
-		if n%1024 == 1023 {
+		if n++; n%1024 == 0 {
 			m.signal()
 			for m.backlog() > maxBacklog {
 				select {
 				case <-ctx.Done():
-					return
+					return ctx.Err()
 				case <-time.After(100 * time.Millisecond):
 				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			m.log.Error("view bucket catch-up", "err", err)
+		}
+		return
 	}
 	m.log.Info("view bucket caught up with the log", "entries", to-from+1, "took", time.Since(start).Round(time.Millisecond))
 }

@@ -139,23 +139,6 @@ func (p *projector) emit(changes []view.Change) {
 // derived (the gate writes those the log does not have yet).
 func replay(ctx context.Context, logs jetstream.Stream, v *view.View, g *gate,
 	from, lastSeq uint64, progress func(done, total uint64)) ([]view.Change, error) {
-	if lastSeq < from {
-		return nil, nil
-	}
-	cons, err := logs.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:   from,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("replay the log: %w", err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
-	if err != nil {
-		return nil, fmt.Errorf("replay the log: %w", err)
-	}
-	defer it.Stop()
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
 	var changes []view.Change
 	batch := make([]view.LogEntry, 0, 1024)
 	flush := func() {
@@ -163,28 +146,16 @@ func replay(ctx context.Context, logs jetstream.Stream, v *view.View, g *gate,
 		batch = batch[:0]
 	}
 	next := time.Now().Add(time.Second)
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, fmt.Errorf("replay the log: %w", err)
-		}
-		md, err := msg.Metadata()
-		if err != nil {
-			return nil, fmt.Errorf("replay the log: %w", err)
-		}
-		seq := md.Sequence.Stream
-		le, err := decodeLogEntry(seq, msg.Subject(), msg.Headers(), msg.Data())
+	err := readLog(ctx, logs, from, lastSeq, 4096, func(m logMsg) error {
+		le, err := decodeLogEntry(m.seq, m.subject, m.header, m.data)
 		switch {
 		case errors.Is(err, errForeign):
-			slog.Warn("replay: skipping a log entry the hub did not write", "seq", seq, "subject", msg.Subject())
+			slog.Warn("replay: skipping a log entry the hub did not write", "seq", m.seq, "subject", m.subject)
 		case err != nil:
-			return nil, fmt.Errorf("replay the log: %w", err)
+			return err
 		default:
 			if le.RejectedBy == "" {
-				g.index(le, seq)
+				g.index(le, m.seq)
 			}
 			batch = append(batch, le)
 			if len(batch) == cap(batch) {
@@ -192,13 +163,20 @@ func replay(ctx context.Context, logs jetstream.Stream, v *view.View, g *gate,
 			}
 		}
 		if progress != nil && time.Now().After(next) {
-			progress(seq, lastSeq)
+			progress(m.seq, lastSeq)
 			next = time.Now().Add(time.Second)
 		}
-		if seq >= lastSeq {
-			flush()
-			v.Advance(lastSeq)
-			return changes, nil
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
+		return nil, fmt.Errorf("replay the log: %w", err)
 	}
+	if lastSeq >= from {
+		flush()
+		v.Advance(lastSeq)
+	}
+	return changes, nil
 }
