@@ -44,7 +44,7 @@ func TestCatchUpWithUnacknowledgedEntries(t *testing.T) {
 		t.Errorf("the view folded %d facts, want 3", got)
 	}
 	for i, k := range keys {
-		if seq, _, ok := h.gate.resolve(k); !ok || seq != uint64(i+1) {
+		if seq, _, ok := h.gate.keys.resolve(k); !ok || seq != uint64(i+1) {
 			t.Errorf("key index: fact %d at %d (%v), want %d", i+1, seq, ok, i+1)
 		}
 	}

@@ -46,12 +46,10 @@ type evidenceJSON struct {
 func (g *gate) evidence(es []view.Evidence) []evidenceJSON {
 	out := []evidenceJSON{}
 	for _, e := range es {
-		packed, ok := g.keys[e.Key]
+		seq, p, ok := g.keys.lookup(e.Key)
 		if !ok {
 			continue
 		}
-		seq, pub := unpackKey(packed)
-		p, _ := g.cat.PublisherByIndex(pub)
 		out = append(out, evidenceJSON{Type: fact.TypeFor(e.Family), Source: p.Source(),
 			Seq: seq, Subject: e.Subject, Time: e.Time.UTC().Format(time.RFC3339)})
 	}

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,12 +40,9 @@ type gate struct {
 	maxInFlight int
 	purgeEvery  time.Duration
 
-	// keys maps the fact key of every accepted fact to its log sequence and
-	// publisher (see packKey). Only the gate goroutine touches it once the
-	// gate runs.
-	keys   map[uint64]uint64
-	keysMu sync.RWMutex // held to write keys, and by readers outside the gate goroutine
-	recent []keyAt      // appended since the last confirmed entry, for rollback
+	// keys indexes every accepted fact; only the gate goroutine writes it
+	// once the gate runs.
+	keys *keyIndex
 
 	position        atomic.Uint64 // last intake sequence judged (in order)
 	confirmedIntake atomic.Uint64 // intake sequence of the last entry stored in the log
@@ -69,45 +65,9 @@ type submission struct {
 	change *view.Change
 }
 
-type keyAt struct {
-	key, seq uint64
-	sub      *submission
-}
-
-// resolve returns the log sequence and publisher of an accepted fact by
-// key; safe from any goroutine.
-func (g *gate) resolve(key uint64) (seq uint64, pub schemas.Publisher, ok bool) {
-	g.keysMu.RLock()
-	packed, ok := g.keys[key]
-	g.keysMu.RUnlock()
-	if !ok {
-		return 0, schemas.Publisher{}, false
-	}
-	seq, i := unpackKey(packed)
-	pub, _ = g.cat.PublisherByIndex(i)
-	return seq, pub, true
-}
-
-// index records in the key index that the accepted fact e is at log
-// sequence seq.
-func (g *gate) index(e view.LogEntry, seq uint64) {
-	pub, _ := g.cat.ParseSource(e.Source)
-	g.keysMu.Lock()
-	g.keys[e.Key()] = packKey(seq, g.cat.PublisherIndex(pub))
-	g.keysMu.Unlock()
-}
-
-// seen reports whether the log holds the fact with key key (only from the
-// gate goroutine, which alone writes the index once the gate runs).
-func (g *gate) seen(key uint64) bool {
-	_, ok := g.keys[key]
-	return ok
-}
-
-// packKey packs a log sequence and a publisher index into a key-index value.
-func packKey(seq uint64, pub uint16) uint64 { return seq | uint64(pub)<<48 }
-
-func unpackKey(x uint64) (seq uint64, pub uint16) { return x & (1<<48 - 1), uint16(x >> 48) }
+// index records in the key index that the accepted fact e, read back from
+// the log, is at log sequence seq (the replay at start calls it).
+func (g *gate) index(e view.LogEntry, seq uint64) { g.keys.index(e, seq) }
 
 // job is one intake message on its way through the checking workers.
 type job struct {
@@ -224,22 +184,7 @@ func (g *gate) runOnce(ctx context.Context) error {
 	// Forget keys of appends that never reached the log, and submit again
 	// the hub's own events among them, in their order, before anything
 	// submitted since.
-	var again []submission
-	for _, r := range g.recent {
-		if key, read := stored[r.seq]; r.seq <= lastSeq && (!read || key == r.key) {
-			continue // stored as appended
-		}
-		if seq, _ := unpackKey(g.keys[r.key]); seq == r.seq {
-			g.keysMu.Lock()
-			delete(g.keys, r.key)
-			g.keysMu.Unlock()
-		}
-		if r.sub != nil {
-			again = append(again, *r.sub)
-		}
-	}
-	g.submit.pushFront(again...)
-	g.recent = g.recent[:0]
+	g.submit.pushFront(g.keys.rollback(lastSeq, stored)...)
 	g.position.Store(lastIntake)
 	g.confirmedIntake.Store(lastIntake)
 	g.confirmedLog.Store(lastSeq)
@@ -323,8 +268,8 @@ func (g *gate) runOnce(ctx context.Context) error {
 				return err
 			}
 			g.position.Store(j.seq)
-			if len(g.recent) > 4*g.maxInFlight {
-				g.trimRecent()
+			if g.keys.unconfirmed() > 4*g.maxInFlight {
+				g.keys.confirmed(g.confirmedLog.Load())
 			}
 		case <-g.submit.ready():
 			for {
@@ -398,7 +343,7 @@ func (g *gate) catchUp(ctx context.Context, from, to uint64) (map[uint64]uint64,
 		default:
 			e.intakeSeq, e.key, e.judges = headerSeq(raw.Header), le.Key(), le.Source != hubSource
 			stored[seq] = e.key
-			g.index(le, seq)
+			g.keys.index(le, seq)
 		}
 		g.log.Warn("log entry stored without acknowledgement; caught up", "seq", seq)
 		g.onStored(e)
@@ -410,15 +355,6 @@ func (g *gate) catchUp(ctx context.Context, from, to uint64) (map[uint64]uint64,
 func headerSeq(h nats.Header) uint64 {
 	n, _ := strconv.ParseUint(h.Get(fact.HeaderIntakeSeq), 10, 64)
 	return n
-}
-
-func (g *gate) trimRecent() {
-	c := g.confirmedLog.Load()
-	i := 0
-	for i < len(g.recent) && g.recent[i].seq <= c {
-		i++
-	}
-	g.recent = append(g.recent[:0], g.recent[i:]...)
 }
 
 // onStored runs on the writer's goroutine for every entry stored in the log,
@@ -453,8 +389,7 @@ func (g *gate) judge(ctx context.Context, w *logWriter, j *job) error {
 	}
 	if vd.OK() {
 		key := fact.Key(vd.Event.Source, vd.Event.ID)
-		if packed, seen := g.keys[key]; seen {
-			seq, _ := unpackKey(packed)
+		if seq, _, seen := g.keys.lookup(key); seen {
 			differs, err := g.differsFromStored(ctx, w, seq, vd)
 			if err != nil {
 				return err
@@ -520,10 +455,7 @@ func (g *gate) appendFact(ctx context.Context, w *logWriter, m fact.Message, vd 
 		return err
 	}
 	g.appended.Store(e.seq)
-	g.keysMu.Lock()
-	g.keys[key] = packKey(e.seq, g.cat.PublisherIndex(vd.Publisher))
-	g.keysMu.Unlock()
-	g.recent = append(g.recent, keyAt{key: key, seq: e.seq, sub: sub})
+	g.keys.appended(key, e.seq, vd.Publisher, sub)
 	return nil
 }
 
@@ -532,7 +464,7 @@ func (g *gate) appendFact(ctx context.Context, w *logWriter, m fact.Message, vd 
 // dropped, never written).
 func (g *gate) write(ctx context.Context, w *logWriter, s submission) error {
 	if s.change != nil {
-		if key := changeKey(*s.change); g.seen(key) {
+		if key := changeKey(*s.change); g.keys.seen(key) {
 			g.pending.done(key)
 			return nil // already in the log (a replay re-derived it)
 		}
@@ -554,7 +486,7 @@ func (g *gate) write(ctx context.Context, w *logWriter, s submission) error {
 		return nil
 	}
 	key := fact.Key(vd.Event.Source, vd.Event.ID)
-	if _, seen := g.keys[key]; seen {
+	if g.keys.seen(key) {
 		return nil // already in the log (a replay re-derived it)
 	}
 	pos := g.position.Load()

@@ -207,7 +207,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		log:         cfg.Logger.With("component", "ingest"),
 		maxInFlight: cfg.MaxInFlight,
 		purgeEvery:  cfg.PurgeEvery,
-		keys:        map[uint64]uint64{},
+		keys:        newKeyIndex(cfg.Catalog),
 		submit:      submit,
 		pending:     &pendingChanges{},
 		loseAck:     cfg.loseAck,
@@ -250,7 +250,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	// Write what the log lacks: changes the snapshot's view had derived but
 	// not yet written, and changes the replay derived.
 	for _, c := range append(unwritten, changes...) {
-		if !h.gate.seen(changeKey(c)) {
+		if !h.gate.keys.seen(changeKey(c)) {
 			h.gate.pending.add([]view.Change{c})
 			submit.push(submission{change: &c})
 		}
@@ -372,7 +372,7 @@ func (h *Hub) HTTPAddr() string { return h.httpAddr }
 // id, as the view's FactRef and Evidence carry it): its log sequence and
 // the department that published it.
 func (h *Hub) ResolveFact(key uint64) (seq uint64, source string, ok bool) {
-	seq, pub, ok := h.gate.resolve(key)
+	seq, pub, ok := h.gate.keys.resolve(key)
 	if !ok {
 		return 0, "", false
 	}

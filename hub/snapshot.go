@@ -3,14 +3,12 @@ package hub
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,30 +79,15 @@ func (h *Hub) Snapshot(ctx context.Context) (SnapshotInfo, error) {
 		return SnapshotInfo{}, fmt.Errorf("snapshot: %w", err)
 	}
 	// Keys of facts up to seq only: later ones are replayed from the log.
-	// They are copied under the index's lock and sorted after it, so the
-	// gate, which takes the lock to add keys, waits only for the copy.
-	type keyEntry struct{ key, packed uint64 }
-	h.gate.keysMu.RLock()
-	keys := make([]keyEntry, 0, len(h.gate.keys))
-	for k, packed := range h.gate.keys {
-		if s, _ := unpackKey(packed); s <= seq {
-			keys = append(keys, keyEntry{k, packed})
-		}
-	}
-	h.gate.keysMu.RUnlock()
-	slices.SortFunc(keys, func(a, b keyEntry) int { return cmp.Compare(a.key, b.key) })
+	keys := h.gate.keys.snapshot(seq)
 	var buf bytes.Buffer
-	buf.Grow(viewBuf.Len() + 16*len(keys) + len(pendingJSON) + 64)
+	buf.Grow(viewBuf.Len() + keys.size() + len(pendingJSON) + 64)
 	w := bufio.NewWriter(&buf)
 	var tmp [binary.MaxVarintLen64]byte
 	put := func(x uint64) { w.Write(tmp[:binary.PutUvarint(tmp[:], x)]) }
 	w.WriteString(snapshotMagic)
 	put(seq)
-	put(uint64(len(keys)))
-	for _, e := range keys {
-		w.Write(binary.BigEndian.AppendUint64(tmp[:0], e.key))
-		put(e.packed)
-	}
+	keys.encode(w)
 	w.Write(viewBuf.Bytes())
 	// Then the unwritten changes (absent from snapshots of older versions).
 	put(uint64(len(pendingJSON)))
@@ -171,9 +154,7 @@ func (h *Hub) loadSnapshot(ctx context.Context) (*view.View, uint64, []view.Chan
 			h.cfg.Logger.Warn("snapshot unreadable; trying an older one", "name", snapshotName(seq), "err", err)
 			continue
 		}
-		h.gate.keysMu.Lock()
-		h.gate.keys = keys
-		h.gate.keysMu.Unlock()
+		h.gate.keys.restore(keys)
 		h.lastSnapshot.Store(seq)
 		h.cfg.Logger.Info("view restored from snapshot", "log_seq", seq, "took", time.Since(start).Round(time.Millisecond))
 		return v, seq, unwritten, nil
@@ -197,21 +178,12 @@ func (h *Hub) readSnapshot(ctx context.Context, store jetstream.ObjectStore, nam
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	n, err := binary.ReadUvarint(r)
-	if err != nil || n > 1<<34 {
-		return nil, nil, nil, fmt.Errorf("%s: bad key count", name)
+	keys, err := decodeKeySnapshot(r)
+	if errors.Is(err, errKeyCount) {
+		return nil, nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
-	keys := make(map[uint64]uint64, n)
-	var kb [8]byte
-	for i := uint64(0); i < n; i++ {
-		if _, err := io.ReadFull(r, kb[:]); err != nil {
-			return nil, nil, nil, err
-		}
-		packed, err := binary.ReadUvarint(r)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		keys[binary.BigEndian.Uint64(kb[:])] = packed
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	// view.Restore reads through r itself (a bufio.Reader of the size it
 	// asks for is used as is), so what follows the view is still in r.
