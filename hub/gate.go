@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
-	"reflect"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -494,11 +491,8 @@ func (g *gate) write(ctx context.Context, w *logWriter, s submission) error {
 }
 
 // differsFromStored compares a fact with the accepted one at log sequence
-// seq and names what differs ("" when it is the same fact). Values are
-// compared for what they mean, not how they are written: the same fact sent
-// again in the other mode (the CloudEvents SDK writes a time extension in UTC
-// in binary mode and with its offset in structured mode), or with 3.0 for 3,
-// is the same fact.
+// seq and names what differs ("" when it is the same fact; see
+// factDifference). An append not yet confirmed is waited for first.
 func (g *gate) differsFromStored(ctx context.Context, w *logWriter, seq uint64, vd *fact.Verdict) (string, error) {
 	if g.confirmedLog.Load() < seq {
 		if err := w.Flush(ctx); err != nil {
@@ -511,100 +505,5 @@ func (g *gate) differsFromStored(ctx context.Context, w *logWriter, seq uint64, 
 	}
 	sub := strings.TrimPrefix(raw.Subject, fact.FactSubjectPrefix)
 	prev := g.v.Check(fact.Message{Subject: sub, Header: raw.Header, Data: raw.Data})
-	a, b := &prev.Event, &vd.Event
-	switch {
-	case a.Source != b.Source || a.ID != b.ID:
-		return "the source and id (a different fact whose key collides)", nil
-	case sub != vd.Family.Name+"."+vd.Area:
-		return "the NATS subject", nil
-	case a.Type != b.Type:
-		return "type", nil
-	case a.Subject != b.Subject:
-		return "subject", nil
-	case !a.Time.Equal(b.Time):
-		return "time", nil
-	case a.DataSchema != b.DataSchema:
-		return "dataschema", nil
-	}
-	for _, name := range unionKeys(a.Extensions, b.Extensions) {
-		x, okx := a.Extensions[name]
-		y, oky := b.Extensions[name]
-		if okx != oky || !sameAttribute(x, y) {
-			return "extension " + name, nil
-		}
-	}
-	if p := differentJSON(a.Data, b.Data, "/data"); p != "" {
-		return p, nil
-	}
-	return "", nil
-}
-
-// unionKeys returns the keys of a and b, sorted, each once.
-func unionKeys[V any](a, b map[string]V) []string {
-	keys := make([]string, 0, len(a)+len(b))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-// sameAttribute compares two extension values: equal text, or the same
-// instant written two ways.
-func sameAttribute(x, y string) bool {
-	if x == y {
-		return true
-	}
-	tx, errx := time.Parse(time.RFC3339Nano, x)
-	ty, erry := time.Parse(time.RFC3339Nano, y)
-	return errx == nil && erry == nil && tx.Equal(ty)
-}
-
-// differentJSON returns the JSON pointer of the first difference between
-// two decoded values, numbers compared by value, or "" when they are equal.
-func differentJSON(a, b any, at string) string {
-	switch x := a.(type) {
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok {
-			return at
-		}
-		for _, k := range unionKeys(x, y) {
-			if p := differentJSON(x[k], y[k], at+"/"+k); p != "" {
-				return p
-			}
-		}
-		return ""
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return at
-		}
-		for i := range x {
-			if p := differentJSON(x[i], y[i], fmt.Sprintf("%s/%d", at, i)); p != "" {
-				return p
-			}
-		}
-		return ""
-	case json.Number:
-		y, ok := b.(json.Number)
-		if !ok {
-			return at
-		}
-		rx, okx := new(big.Rat).SetString(x.String())
-		ry, oky := new(big.Rat).SetString(y.String())
-		if !okx || !oky || rx.Cmp(ry) != 0 {
-			return at
-		}
-		return ""
-	}
-	if !reflect.DeepEqual(a, b) {
-		return at
-	}
-	return ""
+	return factDifference(&prev.Event, &vd.Event, sub, vd.Family.Name+"."+vd.Area), nil
 }
