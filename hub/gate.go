@@ -2,8 +2,6 @@ package hub
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -75,120 +73,13 @@ type job struct {
 	done     chan struct{}
 }
 
-func (g *gate) run(ctx context.Context) error {
-	// The janitor outlives the gate by the erases the last stored entries
-	// asked for: run returns once they are done.
-	stopped, janitorDone := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(janitorDone)
-		g.janitor.run(ctx, stopped)
-	}()
-	defer func() {
-		close(stopped)
-		<-janitorDone
-		g.eraseUnacknowledged()
-	}()
-	backoff := 100 * time.Millisecond
-	for {
-		err := g.runOnce(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		g.log.Warn("ingest interrupted; resuming from the log's tail", "err", err, "retry_in", backoff)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 5*time.Second)
-	}
-}
-
-// eraseUnacknowledged runs once the gate and the janitor have stopped: a
-// log append in flight when the hub stopped may be stored without its
-// acknowledgement reaching the writer, so the janitor was never asked to
-// erase its intake message. The log's tail says how far the hub really
-// judged; the intake between what the writer confirmed and that point is
-// looked through for numbers and erased, so a stop leaves none judged in
-// clear. If the server does not answer, the next start's sweep does it.
-func (g *gate) eraseUnacknowledged() {
-	ctx, cancel := context.WithTimeout(context.Background(), finishStall)
-	defer cancel()
-	confirmed := g.confirmedIntake.Load()
-	_, lastIntake, err := tail(ctx, g.logs)
-	if err != nil {
-		g.log.Warn("could not read the log's tail at stop; the next start looks for unerased messages", "err", err)
-		return
-	}
-	if lastIntake <= confirmed {
-		return
-	}
-	if err := g.janitor.sweep(ctx, confirmed+1, lastIntake, g.idNumbers); err != nil {
-		g.log.Warn("could not erase at stop what was stored without acknowledgement; the next start does", "err", err)
-	}
-}
-
-// idNumbers counts the raw ID-card numbers the check finds in m: what the
-// janitor's sweeps look for.
-func (g *gate) idNumbers(m fact.Message) int { return g.check(m).IDNumbers }
-
-// tail reads the log's last sequence and the intake sequence it recorded.
-func tail(ctx context.Context, logs jetstream.Stream) (lastSeq, lastIntake uint64, err error) {
-	info, err := logs.Info(ctx)
-	if err != nil {
-		return 0, 0, fmt.Errorf("log stream info: %w", err)
-	}
-	lastSeq = info.State.LastSeq
-	if lastSeq == 0 {
-		return 0, 0, nil
-	}
-	// The last entry the hub wrote: entries without its header were put
-	// there by someone else (on a NATS that does not keep the log's
-	// subjects to the hub) and say nothing about the intake.
-	for seq := lastSeq; seq >= info.State.FirstSeq && seq > 0; seq-- {
-		m, err := logs.GetMsg(ctx, seq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
-		if err != nil {
-			return 0, 0, fmt.Errorf("read log entry %d: %w", seq, err)
-		}
-		v := m.Header.Get(fact.HeaderIntakeSeq)
-		if v == "" {
-			continue
-		}
-		lastIntake, err = strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			return 0, 0, fmt.Errorf("log entry %d has no valid %s header: %w", seq, fact.HeaderIntakeSeq, err)
-		}
-		return lastSeq, lastIntake, nil
-	}
-	return lastSeq, 0, nil
-}
-
+// runOnce judges the intake from where the log's tail says the hub got to,
+// until ctx ends or an append or the intake consumer fails.
 func (g *gate) runOnce(ctx context.Context) error {
-	lastSeq, lastIntake, err := tail(ctx, g.logs)
+	w, lastIntake, err := g.resume(ctx)
 	if err != nil {
 		return err
 	}
-	// Entries the log stored whose acknowledgement never came (a timeout,
-	// a dropped connection) were neither folded nor confirmed: hand them
-	// on now, in order, as the writer would have.
-	stored, err := g.catchUp(ctx, g.confirmedLog.Load()+1, lastSeq)
-	if err != nil {
-		return err
-	}
-	// Forget keys of appends that never reached the log, and submit again
-	// the hub's own events among them, in their order, before anything
-	// submitted since.
-	g.submit.pushFront(g.keys.rollback(lastSeq, stored)...)
-	g.position.Store(lastIntake)
-	g.confirmedIntake.Store(lastIntake)
-	g.confirmedLog.Store(lastSeq)
-	g.appended.Store(lastSeq)
-
-	w := newLogWriter(g.js, lastSeq, lastIntake, g.maxInFlight, g.onStored)
-	w.loseAck = g.loseAck
 	defer w.Close()
 
 	runCtx, cancel := context.WithCancel(ctx)
@@ -305,53 +196,6 @@ func (g *gate) check(m fact.Message) (vd *fact.Verdict) {
 		}
 	}()
 	return g.v.CheckIntake(m)
-}
-
-// catchUp hands the log entries from..to, stored without the gate hearing
-// of it, to onStored: their keys go (back) into the index, the view folds
-// them, erases they call for are queued. It returns the fact key found at
-// each of those sequences (0 for other entries), so that appends the gate
-// made can be told from entries someone else put there.
-func (g *gate) catchUp(ctx context.Context, from, to uint64) (map[uint64]uint64, error) {
-	stored := map[uint64]uint64{}
-	for seq := from; seq <= to; seq++ {
-		raw, err := g.logs.GetMsg(ctx, seq)
-		if err != nil {
-			return nil, fmt.Errorf("catch up with log entry %d: %w", seq, err)
-		}
-		stored[seq] = 0
-		msg := &nats.Msg{Subject: raw.Subject, Header: raw.Header, Data: raw.Data}
-		// Not the hub's (errForeign) moves the log on, not the intake; the
-		// projector skips it.
-		e := &logEntry{msg: msg, intakeSeq: g.confirmedIntake.Load(), seq: seq}
-		le, err := decodeLogEntry(seq, raw.Subject, raw.Header, raw.Data)
-		switch {
-		case errors.Is(err, errForeign):
-		case err != nil:
-			return nil, fmt.Errorf("catch up with log entry %d: %w", seq, err)
-		case le.RejectedBy != "":
-			var r struct {
-				IDNumbers int `json:"id_numbers"`
-			}
-			if err := json.Unmarshal(raw.Data, &r); err != nil {
-				return nil, fmt.Errorf("catch up with log entry %d: %w", seq, err)
-			}
-			e.intakeSeq, e.rejected, e.erase, e.judges = headerSeq(raw.Header), le.RejectedBy, r.IDNumbers > 0, true
-		default:
-			e.intakeSeq, e.key, e.judges = headerSeq(raw.Header), le.Key(), le.Source != hubSource
-			stored[seq] = e.key
-			g.keys.index(le, seq)
-		}
-		g.log.Warn("log entry stored without acknowledgement; caught up", "seq", seq)
-		g.onStored(e)
-	}
-	return stored, nil
-}
-
-// headerSeq reads the intake sequence a log entry of the hub's records.
-func headerSeq(h nats.Header) uint64 {
-	n, _ := strconv.ParseUint(h.Get(fact.HeaderIntakeSeq), 10, 64)
-	return n
 }
 
 // onStored runs on the writer's goroutine for every entry stored in the log,

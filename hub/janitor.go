@@ -282,3 +282,31 @@ func (j *janitor) sweep(ctx context.Context, from, lastIntake uint64, idNumbers 
 	}
 	return nil
 }
+
+// eraseUnacknowledged runs once the gate and the janitor have stopped: a
+// log append in flight when the hub stopped may be stored without its
+// acknowledgement reaching the writer, so the janitor was never asked to
+// erase its intake message. The log's tail says how far the hub really
+// judged; the intake between what the writer confirmed and that point is
+// looked through for numbers and erased, so a stop leaves none judged in
+// clear. If the server does not answer, the next start's sweep does it.
+func (g *gate) eraseUnacknowledged() {
+	ctx, cancel := context.WithTimeout(context.Background(), finishStall)
+	defer cancel()
+	confirmed := g.confirmedIntake.Load()
+	_, lastIntake, err := tail(ctx, g.logs)
+	if err != nil {
+		g.log.Warn("could not read the log's tail at stop; the next start looks for unerased messages", "err", err)
+		return
+	}
+	if lastIntake <= confirmed {
+		return
+	}
+	if err := g.janitor.sweep(ctx, confirmed+1, lastIntake, g.idNumbers); err != nil {
+		g.log.Warn("could not erase at stop what was stored without acknowledgement; the next start does", "err", err)
+	}
+}
+
+// idNumbers counts the raw ID-card numbers the check finds in m: what the
+// janitor's sweeps look for.
+func (g *gate) idNumbers(m fact.Message) int { return g.check(m).IDNumbers }
