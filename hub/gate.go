@@ -33,7 +33,6 @@ type gate struct {
 	log     *slog.Logger
 
 	maxInFlight int
-	purgeEvery  time.Duration
 
 	// keys indexes every accepted fact; only the gate goroutine writes it
 	// once the gate runs.
@@ -58,6 +57,33 @@ type gate struct {
 type submission struct {
 	msg    *nats.Msg
 	change *view.Change
+}
+
+// newGate makes the gate of a hub configured by cfg (its defaults set):
+// it reads intake, appends to logs through js, counts in m, and takes the
+// hub's own events from submit. verdicts learns every verdict; stored is
+// called in log order for every entry the log stores. Its janitor is made
+// with it, purging the intake below what the gate has recorded.
+func newGate(cfg *Config, js jetstream.JetStream, intake, logs jetstream.Stream, m *metrics,
+	submit *queue[submission], verdicts *verdictIndex, stored func(*logEntry)) *gate {
+	g := &gate{
+		js:          js,
+		intake:      intake,
+		logs:        logs,
+		v:           fact.NewValidator(cfg.Catalog, cfg.MaxEventBytes),
+		cat:         cfg.Catalog,
+		metrics:     m,
+		log:         cfg.Logger.With("component", "gate"),
+		maxInFlight: cfg.MaxInFlight,
+		keys:        newKeyIndex(cfg.Catalog),
+		loseAck:     cfg.loseAck,
+		submit:      submit,
+		pending:     &pendingChanges{},
+		stored:      stored,
+		verdicts:    verdicts,
+	}
+	g.janitor = newJanitor(intake, g.log, cfg.PurgeEvery, g.confirmedIntake.Load)
+	return g
 }
 
 // index records in the key index that the accepted fact e, read back from

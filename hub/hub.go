@@ -196,48 +196,33 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if h.logs, err = h.js.Stream(ctx, fact.LogStream); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
-	submit := newQueue[submission]()
-	h.gate = &gate{
-		js:          h.js,
-		intake:      h.intake,
-		logs:        h.logs,
-		v:           fact.NewValidator(cfg.Catalog, cfg.MaxEventBytes),
-		cat:         cfg.Catalog,
-		metrics:     h.metrics,
-		log:         cfg.Logger.With("component", "ingest"),
-		maxInFlight: cfg.MaxInFlight,
-		purgeEvery:  cfg.PurgeEvery,
-		keys:        newKeyIndex(cfg.Catalog),
-		submit:      submit,
-		pending:     &pendingChanges{},
-		loseAck:     cfg.loseAck,
+	// Where the log ends, and the intake sequence it last recorded.
+	lastSeq, lastIntake, err := tail(ctx, h.logs)
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
 	}
-	h.gate.janitor = newJanitor(h.intake, h.gate.log, cfg.PurgeEvery, h.gate.confirmedIntake.Load)
+	submit := newQueue[submission]()
+	folds := newQueue[storedEntry]()
+	h.gate = newGate(&cfg, h.js, h.intake, h.logs, h.metrics, submit,
+		newVerdictIndex(cfg.VerdictMemory, lastIntake, lastSeq == 0),
+		func(e *logEntry) { folds.push(storedEntry{seq: e.seq, msg: e.msg, rejected: e.rejected}) })
 	// Restore the newest checkpoint, then catch up with the log's tail.
 	var from uint64
 	var unwritten []view.Change
 	if h.view, from, unwritten, err = h.loadSnapshot(ctx); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
-	h.proj = &projector{v: h.view, cat: cfg.Catalog, in: newQueue[storedEntry](), submit: submit,
+	h.proj = &projector{v: h.view, cat: cfg.Catalog, in: folds, submit: submit,
 		log: cfg.Logger.With("component", "projector"), metrics: h.metrics, pending: h.gate.pending}
-	h.gate.stored = func(e *logEntry) {
-		h.proj.in.push(storedEntry{seq: e.seq, msg: e.msg, rejected: e.rejected})
-	}
 	if err := h.startHTTP(); err != nil {
 		return nil, err
 	}
-	// Catch the view up with the log before judging anything new.
-	lastSeq, lastIntake, err := tail(ctx, h.logs)
-	if err != nil {
-		return nil, fmt.Errorf("hub: %w", err)
-	}
-	h.gate.verdicts = newVerdictIndex(cfg.VerdictMemory, lastIntake, lastSeq == 0)
 	// No clear ID-card number outlives a start: erase what an earlier run
 	// judged and did not erase before anything else.
 	if err := h.gate.janitor.sweep(ctx, 0, lastIntake, h.gate.idNumbers); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
+	// Catch the view up with the log before judging anything new.
 	start := time.Now()
 	changes, err := replay(ctx, h.logs, h.view, h.gate, from+1, lastSeq, func(done, total uint64) {
 		cfg.Logger.Info("replaying the log", "seq", done, "of", total)
@@ -277,7 +262,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	go func() {
 		defer h.wg.Done()
 		if err := h.gate.run(runCtx); err != nil {
-			cfg.Logger.Error("ingest stopped", "err", err)
+			cfg.Logger.Error("gate stopped", "err", err)
 		}
 	}()
 	go func() {
