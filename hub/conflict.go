@@ -1,11 +1,13 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/big"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/xianyang/anzhi/fact"
@@ -14,6 +16,24 @@ import (
 // This file answers the gate's question "is this the same fact?" when a
 // fact's key (source and id) is already in the log: the same fact sent
 // again is a duplicate, dropped; a different one is a conflict, refused.
+
+// differsFromStored compares a fact with the accepted one at log sequence
+// seq and names what differs ("" when it is the same fact; see
+// factDifference). An append not yet confirmed is waited for first.
+func (g *gate) differsFromStored(ctx context.Context, w *logWriter, seq uint64, vd *fact.Verdict) (string, error) {
+	if g.confirmedLog.Load() < seq {
+		if err := w.Flush(ctx); err != nil {
+			return "", err
+		}
+	}
+	raw, err := g.logs.GetMsg(ctx, seq)
+	if err != nil {
+		return "", fmt.Errorf("read accepted fact at log sequence %d: %w", seq, err)
+	}
+	sub := strings.TrimPrefix(raw.Subject, fact.FactSubjectPrefix)
+	prev := g.v.Check(fact.Message{Subject: sub, Header: raw.Header, Data: raw.Data})
+	return factDifference(&prev.Event, &vd.Event, sub, vd.Family.Name+"."+vd.Area), nil
+}
 
 // factDifference compares the accepted fact a, stored on NATS subject subA
 // (family.area, without the log's prefix), with the fact b that arrived on

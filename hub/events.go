@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 
@@ -10,8 +11,52 @@ import (
 	"github.com/xianyang/anzhi/view"
 )
 
+// This file is the hub's own events (clock ticks, warning changes): how
+// they are built and how the gate writes them to the log.
+
 // hubSource is the CloudEvent source of the hub's own events.
 const hubSource = fact.SourcePrefix + "hub"
+
+// submission is an event of the hub's own to write to the log: a built
+// message (a clock tick) or a warning change to turn into one.
+type submission struct {
+	msg    *nats.Msg
+	change *view.Change
+}
+
+// write appends one of the hub's own events, after the same checks as a
+// department's (a hub event that breaks the contract is a bug, logged and
+// dropped, never written).
+func (g *gate) write(ctx context.Context, w *logWriter, s submission) error {
+	if s.change != nil {
+		if key := changeKey(*s.change); g.keys.seen(key) {
+			g.pending.done(key)
+			return nil // already in the log (a replay re-derived it)
+		}
+		msg, err := g.warningMsg(*s.change)
+		if err != nil {
+			g.log.Error("could not build a warning event", "warning", s.change.Warning.ID, "err", err)
+			g.pending.done(changeKey(*s.change)) // never written: not pending either
+			return nil
+		}
+		s.msg = msg
+	}
+	m := fact.Message{Subject: s.msg.Subject, Header: s.msg.Header, Data: s.msg.Data}
+	vd := g.v.Check(m)
+	if !vd.OK() || vd.Publisher.Dept != "hub" {
+		g.log.Error("the hub built an invalid event; not written", "subject", s.msg.Subject, "err", vd.Err(s.msg.Subject))
+		if s.change != nil {
+			g.pending.done(changeKey(*s.change))
+		}
+		return nil
+	}
+	key := fact.Key(vd.Event.Source, vd.Event.ID)
+	if g.keys.seen(key) {
+		return nil // already in the log (a replay re-derived it)
+	}
+	pos := g.position.Load()
+	return g.appendFact(ctx, w, m, vd, pos, time.Now(), key, &s)
+}
 
 // hubEvent builds a structured CloudEvent of the hub's own.
 func (g *gate) hubEvent(family, area, id, subject string, t time.Time, data any) (*nats.Msg, error) {

@@ -18,6 +18,13 @@ import (
 	"github.com/xianyang/anzhi/view"
 )
 
+// This file is the gate's intake pipeline and its judging: the intake read
+// in order, the checking workers, the verdict on each message (accepted,
+// duplicate, refused) appended to the log, and what follows once the log
+// stores an entry. Resuming after an interruption is in recovery.go, the
+// "same fact?" comparison in conflict.go, the fact-key index in
+// keyindex.go, the hub's own events in events.go.
+
 // gate is the hub's ingest and the log's only writer: it reads the intake in
 // order, checks every message against the contract, drops republished facts,
 // and appends each verdict — the fact itself, or a rejection — to the
@@ -50,13 +57,6 @@ type gate struct {
 	pending  *pendingChanges       // warning changes not yet in the log
 	stored   func(*logEntry)       // called in log order for every stored entry
 	verdicts *verdictIndex         // what the verdict service answers
-}
-
-// submission is an event of the hub's own to write to the log: a built
-// message (a clock tick) or a warning change to turn into one.
-type submission struct {
-	msg    *nats.Msg
-	change *view.Change
 }
 
 // newGate makes the gate of a hub configured by cfg (its defaults set):
@@ -110,57 +110,10 @@ func (g *gate) runOnce(ctx context.Context) error {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cons, err := g.intake.OrderedConsumer(runCtx, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:   lastIntake + 1,
-	})
+	ordered, readErr, err := g.intakeJobs(runCtx, lastIntake)
 	if err != nil {
-		return fmt.Errorf("intake consumer: %w", err)
+		return err
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2048))
-	if err != nil {
-		return fmt.Errorf("intake consumer: %w", err)
-	}
-	context.AfterFunc(runCtx, it.Stop)
-
-	workers := max(1, runtime.GOMAXPROCS(0))
-	work := make(chan *job, 4*g.maxInFlight)
-	ordered := make(chan *job, 4*g.maxInFlight)
-	for range workers {
-		go func() {
-			for j := range work {
-				j.verdict = g.check(j.m)
-				close(j.done)
-			}
-		}()
-	}
-	readErr := make(chan error, 1)
-	go func() {
-		defer close(work)
-		defer close(ordered)
-		for {
-			msg, err := it.Next()
-			if err != nil {
-				readErr <- err
-				return
-			}
-			j := &job{done: make(chan struct{})}
-			if md, err := msg.Metadata(); err == nil {
-				j.seq, j.received = md.Sequence.Stream, md.Timestamp
-			}
-			j.m = fact.Message{Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data()}
-			select {
-			case work <- j:
-			case <-runCtx.Done():
-				return
-			}
-			select {
-			case ordered <- j:
-			case <-runCtx.Done():
-				return
-			}
-		}
-	}()
 	for {
 		select {
 		case j, ok := <-ordered:
@@ -208,6 +161,65 @@ func (g *gate) runOnce(ctx context.Context) error {
 			return w.Err()
 		}
 	}
+}
+
+// intakeJobs reads the intake after sequence after until ctx ends: every
+// message goes to the checking workers (one per processor) and, in intake
+// order, to the returned channel, where the gate waits for its verdict. The
+// channel is closed when reading stops; an intake error is then on readErr.
+func (g *gate) intakeJobs(ctx context.Context, after uint64) (ordered <-chan *job, readErr <-chan error, err error) {
+	cons, err := g.intake.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   after + 1,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("intake consumer: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(2048))
+	if err != nil {
+		return nil, nil, fmt.Errorf("intake consumer: %w", err)
+	}
+	context.AfterFunc(ctx, it.Stop)
+
+	workers := max(1, runtime.GOMAXPROCS(0))
+	work := make(chan *job, 4*g.maxInFlight)
+	out := make(chan *job, 4*g.maxInFlight)
+	for range workers {
+		go func() {
+			for j := range work {
+				j.verdict = g.check(j.m)
+				close(j.done)
+			}
+		}()
+	}
+	failed := make(chan error, 1)
+	go func() {
+		defer close(work)
+		defer close(out)
+		for {
+			msg, err := it.Next()
+			if err != nil {
+				failed <- err
+				return
+			}
+			j := &job{done: make(chan struct{})}
+			if md, err := msg.Metadata(); err == nil {
+				j.seq, j.received = md.Sequence.Stream, md.Timestamp
+			}
+			j.m = fact.Message{Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data()}
+			select {
+			case work <- j:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case out <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, failed, nil
 }
 
 // check judges one intake message. A panic in the checks (a bug: the fuzz
@@ -324,56 +336,4 @@ func (g *gate) appendFact(ctx context.Context, w *logWriter, m fact.Message, vd 
 	g.appended.Store(e.seq)
 	g.keys.appended(key, e.seq, vd.Publisher, sub)
 	return nil
-}
-
-// write appends one of the hub's own events, after the same checks as a
-// department's (a hub event that breaks the contract is a bug, logged and
-// dropped, never written).
-func (g *gate) write(ctx context.Context, w *logWriter, s submission) error {
-	if s.change != nil {
-		if key := changeKey(*s.change); g.keys.seen(key) {
-			g.pending.done(key)
-			return nil // already in the log (a replay re-derived it)
-		}
-		msg, err := g.warningMsg(*s.change)
-		if err != nil {
-			g.log.Error("could not build a warning event", "warning", s.change.Warning.ID, "err", err)
-			g.pending.done(changeKey(*s.change)) // never written: not pending either
-			return nil
-		}
-		s.msg = msg
-	}
-	m := fact.Message{Subject: s.msg.Subject, Header: s.msg.Header, Data: s.msg.Data}
-	vd := g.v.Check(m)
-	if !vd.OK() || vd.Publisher.Dept != "hub" {
-		g.log.Error("the hub built an invalid event; not written", "subject", s.msg.Subject, "err", vd.Err(s.msg.Subject))
-		if s.change != nil {
-			g.pending.done(changeKey(*s.change))
-		}
-		return nil
-	}
-	key := fact.Key(vd.Event.Source, vd.Event.ID)
-	if g.keys.seen(key) {
-		return nil // already in the log (a replay re-derived it)
-	}
-	pos := g.position.Load()
-	return g.appendFact(ctx, w, m, vd, pos, time.Now(), key, &s)
-}
-
-// differsFromStored compares a fact with the accepted one at log sequence
-// seq and names what differs ("" when it is the same fact; see
-// factDifference). An append not yet confirmed is waited for first.
-func (g *gate) differsFromStored(ctx context.Context, w *logWriter, seq uint64, vd *fact.Verdict) (string, error) {
-	if g.confirmedLog.Load() < seq {
-		if err := w.Flush(ctx); err != nil {
-			return "", err
-		}
-	}
-	raw, err := g.logs.GetMsg(ctx, seq)
-	if err != nil {
-		return "", fmt.Errorf("read accepted fact at log sequence %d: %w", seq, err)
-	}
-	sub := strings.TrimPrefix(raw.Subject, fact.FactSubjectPrefix)
-	prev := g.v.Check(fact.Message{Subject: sub, Header: raw.Header, Data: raw.Data})
-	return factDifference(&prev.Event, &vd.Event, sub, vd.Family.Name+"."+vd.Area), nil
 }

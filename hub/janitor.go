@@ -14,6 +14,10 @@ import (
 	"github.com/xianyang/anzhi/fact"
 )
 
+// This file is the secure erase of intake messages carrying raw ID-card
+// numbers: the janitor, which erases and purges while the hub runs, and the
+// gate's last sweep at stop.
+
 // maxEraseBacklog bounds how many judged intake messages carrying raw ID-card
 // numbers may wait for their secure erase: past it the gate judges nothing
 // more until the janitor has caught up, so a burst of such messages slows

@@ -13,6 +13,10 @@ import (
 	"github.com/xianyang/anzhi/view"
 )
 
+// This file is the fact-key index: which accepted fact is at which log
+// sequence, how the gate rolls back appends the log never stored, and how a
+// snapshot stores the index.
+
 // keyIndex maps the fact key of every accepted fact to its log sequence and
 // publisher, packed into one uint64 (see packKey: millions of keys must fit
 // in memory). It also remembers the keys the gate appended since the last
