@@ -1,8 +1,3 @@
-// Package hub is anzhi's centre: it runs (or connects to) NATS with
-// JetStream, sets up the intake and the canonical log, and judges every
-// message departments publish — accepted facts go to the log in order,
-// refused ones to the rejection ledger with every reason. It serves what it
-// knows over HTTP.
 package hub
 
 import (
