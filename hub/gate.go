@@ -15,7 +15,6 @@ import (
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/schemas"
-	"github.com/xianyang/anzhi/view"
 )
 
 // This file is the gate's intake pipeline and its judging: the intake read
@@ -85,10 +84,6 @@ func newGate(cfg *Config, js jetstream.JetStream, intake, logs jetstream.Stream,
 	g.janitor = newJanitor(intake, g.log, cfg.PurgeEvery, g.confirmedIntake.Load)
 	return g
 }
-
-// index records in the key index that the accepted fact e, read back from
-// the log, is at log sequence seq (the replay at start calls it).
-func (g *gate) index(e view.LogEntry, seq uint64) { g.keys.index(e, seq) }
 
 // job is one intake message on its way through the checking workers.
 type job struct {

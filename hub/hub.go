@@ -207,8 +207,8 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if h.view, from, unwritten, err = h.loadSnapshot(ctx); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
-	h.proj = &projector{v: h.view, cat: cfg.Catalog, in: folds, submit: submit,
-		log: cfg.Logger.With("component", "projector"), metrics: h.metrics, pending: h.gate.pending}
+	h.proj = &projector{v: h.view, in: folds, submit: submit,
+		log: cfg.Logger.With("component", "projector"), pending: h.gate.pending}
 	if err := h.startHTTP(); err != nil {
 		return nil, err
 	}
@@ -219,7 +219,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	}
 	// Catch the view up with the log before judging anything new.
 	start := time.Now()
-	changes, err := replay(ctx, h.logs, h.view, h.gate, from+1, lastSeq, func(done, total uint64) {
+	changes, err := replay(ctx, h.logs, h.view, h.gate.keys, from+1, lastSeq, func(done, total uint64) {
 		cfg.Logger.Info("replaying the log", "seq", done, "of", total)
 	})
 	if err != nil {

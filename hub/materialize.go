@@ -75,7 +75,6 @@ const (
 type materializer struct {
 	cfg      MaterializeConfig
 	v        *view.View
-	cat      *schemas.Catalog
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	kv       jetstream.KeyValue
@@ -148,7 +147,7 @@ func validKey(id string) bool {
 // bucket's "materialized" mark, up to lastSeq.
 func newMaterializer(ctx context.Context, cfg MaterializeConfig, nc *nats.Conn, v *view.View, cat *schemas.Catalog,
 	log *slog.Logger, lastSeq uint64) (*materializer, error) {
-	m := &materializer{cfg: cfg, v: v, cat: cat, nc: nc, log: log, counties: map[string]bool{}, lastSeq: lastSeq,
+	m := &materializer{cfg: cfg, v: v, nc: nc, log: log, counties: map[string]bool{}, lastSeq: lastSeq,
 		pending: newDirtySet(), wake: make(chan struct{}, 1), sums: map[string]uint64{}}
 	for _, k := range cat.Counties() {
 		m.counties[k.Code] = true

@@ -14,7 +14,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/xianyang/anzhi/fact"
-	"github.com/xianyang/anzhi/schemas"
 	"github.com/xianyang/anzhi/view"
 )
 
@@ -25,14 +24,12 @@ import (
 // gate to be written to the log.
 type projector struct {
 	v      *view.View
-	cat    *schemas.Catalog
 	in     *queue[storedEntry]
 	submit *queue[submission]
 	log    *slog.Logger
 	// folded is the log sequence of the last entry folded.
-	folded  atomic.Uint64
-	onFold  func(seq uint64, t *view.Touched) // what each folded batch touched
-	metrics *metrics
+	folded atomic.Uint64
+	onFold func(seq uint64, t *view.Touched) // what each folded batch touched
 	// observer, when set, learns the fact keys of every folded batch.
 	observer atomic.Pointer[func(keys []uint64)]
 	// foldMu is held while a batch is folded and its changes recorded as
@@ -137,7 +134,7 @@ func (p *projector) emit(changes []view.Change) {
 // replay folds the log from the view's position to lastSeq into the view
 // and the gate's key index, and returns the warning changes the replay
 // derived (the gate writes those the log does not have yet).
-func replay(ctx context.Context, logs jetstream.Stream, v *view.View, g *gate,
+func replay(ctx context.Context, logs jetstream.Stream, v *view.View, keys *keyIndex,
 	from, lastSeq uint64, progress func(done, total uint64)) ([]view.Change, error) {
 	var changes []view.Change
 	batch := make([]view.LogEntry, 0, 1024)
@@ -155,7 +152,7 @@ func replay(ctx context.Context, logs jetstream.Stream, v *view.View, g *gate,
 			return err
 		default:
 			if le.RejectedBy == "" {
-				g.index(le, m.seq)
+				keys.index(le, m.seq)
 			}
 			batch = append(batch, le)
 			if len(batch) == cap(batch) {

@@ -125,36 +125,37 @@ func tail(ctx context.Context, logs jetstream.Stream) (lastSeq, lastIntake uint6
 // made can be told from entries someone else put there.
 func (g *gate) catchUp(ctx context.Context, from, to uint64) (map[uint64]uint64, error) {
 	stored := map[uint64]uint64{}
-	for seq := from; seq <= to; seq++ {
-		raw, err := g.logs.GetMsg(ctx, seq)
-		if err != nil {
-			return nil, fmt.Errorf("catch up with log entry %d: %w", seq, err)
-		}
+	err := readLog(ctx, g.logs, from, to, 256, func(raw logMsg) error {
+		seq := raw.seq
 		stored[seq] = 0
-		msg := &nats.Msg{Subject: raw.Subject, Header: raw.Header, Data: raw.Data}
+		msg := &nats.Msg{Subject: raw.subject, Header: raw.header, Data: raw.data}
 		// Not the hub's (errForeign) moves the log on, not the intake; the
 		// projector skips it.
 		e := &logEntry{msg: msg, intakeSeq: g.confirmedIntake.Load(), seq: seq}
-		le, err := decodeLogEntry(seq, raw.Subject, raw.Header, raw.Data)
+		le, err := decodeLogEntry(seq, raw.subject, raw.header, raw.data)
 		switch {
 		case errors.Is(err, errForeign):
 		case err != nil:
-			return nil, fmt.Errorf("catch up with log entry %d: %w", seq, err)
+			return fmt.Errorf("catch up with log entry %d: %w", seq, err)
 		case le.RejectedBy != "":
 			var r struct {
 				IDNumbers int `json:"id_numbers"`
 			}
-			if err := json.Unmarshal(raw.Data, &r); err != nil {
-				return nil, fmt.Errorf("catch up with log entry %d: %w", seq, err)
+			if err := json.Unmarshal(raw.data, &r); err != nil {
+				return fmt.Errorf("catch up with log entry %d: %w", seq, err)
 			}
-			e.intakeSeq, e.rejected, e.erase, e.judges = headerSeq(raw.Header), le.RejectedBy, r.IDNumbers > 0, true
+			e.intakeSeq, e.rejected, e.erase, e.judges = headerSeq(raw.header), le.RejectedBy, r.IDNumbers > 0, true
 		default:
-			e.intakeSeq, e.key, e.judges = headerSeq(raw.Header), le.Key(), le.Source != hubSource
+			e.intakeSeq, e.key, e.judges = headerSeq(raw.header), le.Key(), le.Source != hubSource
 			stored[seq] = e.key
 			g.keys.index(le, seq)
 		}
 		g.log.Warn("log entry stored without acknowledgement; caught up", "seq", seq)
 		g.onStored(e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gate: %w", err)
 	}
 	return stored, nil
 }
