@@ -92,3 +92,10 @@ func civilSiteContrib(s *site, c *counters) {
 	}
 	c[cLegalServices] = s.legal
 }
+
+// civilHouseholdObligations are the household's minimum-living allowance
+// (低保) and extreme-poverty support (特困).
+var civilHouseholdObligations = []householdObligation{
+	{"dibao", func(h *household) Obligation { return h.obligation(hgDibao, onOff(h.dibao), h.dibao == 1) }},
+	{"tekun", func(h *household) Obligation { return h.obligation(hgTekun, onOff(h.tekun), h.tekun == 1) }},
+}

@@ -78,3 +78,19 @@ func eduSiteContrib(s *site, c *counters) {
 		}
 	}
 }
+
+// eduPersonObligations is a child's compulsory education: met unless the
+// child is of school age and not in school.
+var eduPersonObligations = []personObligation{
+	{"compulsory_edu", func(p *person) Obligation {
+		return p.obligation(pgEnrol, eduNames[p.edu], !p.bits.has(cSchoolAge) || p.bits.has(cEnrolled))
+	}},
+}
+
+// eduHouseholdObligations is the household's children of school age in
+// school.
+var eduHouseholdObligations = []householdObligation{
+	{"compulsory_edu", func(h *household) Obligation {
+		return Obligation{State: ofMembers(h.mem[mEnrolled], h.mem[mSchoolAge]), Met: h.mem[mEnrolled] == h.mem[mSchoolAge]}
+	}},
+}

@@ -120,3 +120,25 @@ func healthSiteContrib(s *site, c *counters) {
 		c[cClinics] = 1
 	}
 }
+
+// healthPersonObligations are a person's basic medical and serious-illness
+// insurance this year, and family-doctor contract.
+var healthPersonObligations = []personObligation{
+	{"basic_medical", func(p *person) Obligation {
+		return p.obligation(pgBasic, coverageState(p.basic, p.basicYear), p.bits.has(cInsuredBasic))
+	}},
+	{"serious_illness", func(p *person) Obligation {
+		return p.obligation(pgSerious, coverageState(p.serious, p.seriousYear), p.bits.has(cInsuredSerious))
+	}},
+	{"family_doctor", func(p *person) Obligation {
+		return p.obligation(pgContract, onOff(p.contract), p.contract == 1)
+	}},
+}
+
+// healthHouseholdObligations is the household's members insured both ways
+// this year.
+var healthHouseholdObligations = []householdObligation{
+	{"insurance", func(h *household) Obligation {
+		return Obligation{State: ofMembers(h.mem[mInsuredBoth], h.mem[mMembers]), Met: h.mem[mInsuredBoth] == h.mem[mMembers]}
+	}},
+}

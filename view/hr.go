@@ -214,3 +214,33 @@ func hrSiteContrib(s *site, c *counters) {
 	c[cWorkshops] = countOpen(s.workshops)
 	c[cFactories] = countOpen(s.workshops, "community_factory")
 }
+
+// hrPersonObligations are a person's pension insurance (met unless
+// eligible and not enrolled), employment today and passed training.
+var hrPersonObligations = []personObligation{
+	{"pension", func(p *person) Obligation {
+		return p.obligation(pgPension, coverageState(p.pension, p.pensionYear), !p.bits.has(cPensionEligible) || p.bits.has(cPensionEnrolled))
+	}},
+	{"employment", func(p *person) Obligation {
+		return p.obligation(pgEmploy, employmentNames[p.emp], p.bits.has(cEmployed))
+	}},
+	{"training", func(p *person) Obligation {
+		state := "none"
+		if p.trainPassed == 1 {
+			state = "passed " + p.trainDone.String()
+		}
+		return p.obligation(pgTrain, state, p.trainPassed == 1)
+	}},
+}
+
+// hrHouseholdObligations is the household's employment: someone employed,
+// or met anyway while the household has no labour.
+var hrHouseholdObligations = []householdObligation{
+	{"employment", func(h *household) Obligation {
+		state := "zero_employment"
+		if h.bits.has(cHouseholdsEmployed) {
+			state = "someone_employed"
+		}
+		return Obligation{State: state, Met: !h.bits.has(cZeroEmployment)}
+	}},
+}

@@ -60,3 +60,8 @@ func industrySiteContrib(s *site, c *counters) {
 	c[cParks] = countOpen(s.parks)
 	c[cEcommerce] = countOpen(s.ecommerce)
 }
+
+// industryHouseholdObligations is the household's benefit link (利益联结).
+var industryHouseholdObligations = []householdObligation{
+	{"benefit_link", func(h *household) Obligation { return h.obligation(hgBenefit, onOff(h.benefit), h.benefit == 1) }},
+}

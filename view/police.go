@@ -63,3 +63,18 @@ func policeHouseholdBits(h *household) bits {
 	}
 	return 0
 }
+
+// policePersonObligations is a person's hukou move or residence permit.
+var policePersonObligations = []personObligation{
+	{"hukou", func(p *person) Obligation {
+		return p.obligation(pgHukou, hukouNames[p.hukou], p.bits.has(cHukouDone))
+	}},
+}
+
+// policeHouseholdObligations is the household's members with hukou moved
+// or a residence permit.
+var policeHouseholdObligations = []householdObligation{
+	{"hukou", func(h *household) Obligation {
+		return Obligation{State: ofMembers(h.mem[mHukou], h.mem[mMembers]), Met: h.bits.has(cHukouHouseholds)}
+	}},
+}

@@ -31,13 +31,6 @@ func ref(family string, key uint64, eff etime) *FactRef {
 	return &FactRef{Family: family, Key: strconv.FormatUint(key, 16), EffectiveOn: dateOn(eff.Time()), Time: shown(eff.Time())}
 }
 
-// Obligation is one duty towards a household or person and its state.
-type Obligation struct {
-	State string   `json:"state"`
-	Met   bool     `json:"met"`
-	Fact  *FactRef `json:"fact,omitempty"`
-}
-
 // PersonView is a member of a household.
 type PersonView struct {
 	PersonKey   string                `json:"person_key"`
@@ -93,22 +86,11 @@ func (v *View) Household(id string) (*HouseholdView, error) {
 	if h.site != 0 {
 		out.Site = v.sites[h.site-1].id
 	}
-	b := h.bits
-	ob := func(g int, state string, met bool) Obligation {
-		return Obligation{State: state, Met: met, Fact: ref(householdGroupFamily[g], h.keys[g], h.eff[g])}
-	}
-	out.Obligations = map[string]Obligation{
-		"employment":     {State: map[bool]string{true: "someone_employed", false: "zero_employment"}[b.has(cHouseholdsEmployed)], Met: !b.has(cZeroEmployment)},
-		"title_deed":     ob(hgDeed, deedNames[h.deed], h.deed >= deedRegistered),
-		"homestead":      ob(hgReclaim, append([]string{"not_vacated"}, reclaimStages[1:]...)[h.reclaim], h.reclaim >= reclaimReclaimed),
-		"hukou":          {State: strconv.Itoa(int(h.mem[mHukou])) + "/" + strconv.Itoa(int(h.mem[mMembers])), Met: b.has(cHukouHouseholds)},
-		"dibao":          ob(hgDibao, onOff(h.dibao), h.dibao == 1),
-		"tekun":          ob(hgTekun, onOff(h.tekun), h.tekun == 1),
-		"benefit_link":   ob(hgBenefit, onOff(h.benefit), h.benefit == 1),
-		"land_rights":    ob(hgLand, arrangementNames[h.land], h.land != 0),
-		"forest_rights":  ob(hgForest, arrangementNames[h.forest], h.forest != 0),
-		"compulsory_edu": {State: strconv.Itoa(int(h.mem[mEnrolled])) + "/" + strconv.Itoa(int(h.mem[mSchoolAge])), Met: h.mem[mEnrolled] == h.mem[mSchoolAge]},
-		"insurance":      {State: strconv.Itoa(int(h.mem[mInsuredBoth])) + "/" + strconv.Itoa(int(h.mem[mMembers])), Met: h.mem[mInsuredBoth] == h.mem[mMembers]},
+	// The obligations render from the tables of obligation.go, each
+	// family's in its domain's file.
+	out.Obligations = make(map[string]Obligation, len(householdObligations))
+	for _, o := range householdObligations {
+		out.Obligations[o.name] = o.render(h)
 	}
 	var members []uint32
 	for q := h.first; q != 0; q = v.persons.at(q - 1).next {
@@ -140,16 +122,10 @@ func (v *View) Household(id string) (*HouseholdView, error) {
 	return out, nil
 }
 
-func onOff(x uint8) string {
-	if x == 1 {
-		return "granted"
-	}
-	return "none"
-}
-
+// personView is a member as the household's page shows it, with the
+// obligations of personObligations.
 func (v *View) personView(pi uint32) PersonView {
 	p := v.persons.at(pi)
-	b := p.bits
 	pv := PersonView{
 		PersonKey: hex.EncodeToString(v.personKeys.at(pi)[:]), BirthYear: int(p.birthYear),
 		Sex: sexNames[min(int(p.sex), 2)], Labour: labourNames[min(int(p.labour), 4)], Disabled: p.disability == 1,
@@ -158,25 +134,9 @@ func (v *View) personView(pi uint32) PersonView {
 	if a := v.age(p); a >= 0 && p.birthYear != 0 {
 		pv.Age = a
 	}
-	ob := func(g int, state string, met bool) Obligation {
-		return Obligation{State: state, Met: met, Fact: ref(personGroupFamily[g], p.keys[g], p.eff[g])}
-	}
-	edu := eduNames[p.edu]
-	cov := func(st uint8, year uint16) string {
-		if st == covNone {
-			return "none"
-		}
-		return coverageNames[st] + " " + strconv.Itoa(int(year))
-	}
-	pv.Obligations = map[string]Obligation{
-		"compulsory_edu":  ob(pgEnrol, edu, !b.has(cSchoolAge) || b.has(cEnrolled)),
-		"basic_medical":   ob(pgBasic, cov(p.basic, p.basicYear), b.has(cInsuredBasic)),
-		"serious_illness": ob(pgSerious, cov(p.serious, p.seriousYear), b.has(cInsuredSerious)),
-		"pension":         ob(pgPension, cov(p.pension, p.pensionYear), !b.has(cPensionEligible) || b.has(cPensionEnrolled)),
-		"employment":      ob(pgEmploy, employmentNames[p.emp], b.has(cEmployed)),
-		"training":        ob(pgTrain, map[bool]string{true: "passed " + p.trainDone.String(), false: "none"}[p.trainPassed == 1], p.trainPassed == 1),
-		"hukou":           ob(pgHukou, hukouNames[p.hukou], b.has(cHukouDone)),
-		"family_doctor":   ob(pgContract, onOff(p.contract), p.contract == 1),
+	pv.Obligations = make(map[string]Obligation, len(personObligations))
+	for _, o := range personObligations {
+		pv.Obligations[o.name] = o.render(p)
 	}
 	return pv
 }

@@ -127,3 +127,24 @@ func resourcesHouseholdBits(h *household) bits {
 	}
 	return b
 }
+
+// homesteadStates are the states of the homestead obligation: the
+// reclamation stages, "not_vacated" before any.
+var homesteadStates = append([]string{"not_vacated"}, reclaimStages[1:]...)
+
+// resourcesHouseholdObligations are the household's deed, old homestead,
+// and land and forest rights (forestry.rights is folded here too).
+var resourcesHouseholdObligations = []householdObligation{
+	{"title_deed", func(h *household) Obligation {
+		return h.obligation(hgDeed, deedNames[h.deed], h.deed >= deedRegistered)
+	}},
+	{"homestead", func(h *household) Obligation {
+		return h.obligation(hgReclaim, homesteadStates[h.reclaim], h.reclaim >= reclaimReclaimed)
+	}},
+	{"land_rights", func(h *household) Obligation {
+		return h.obligation(hgLand, arrangementNames[h.land], h.land != 0)
+	}},
+	{"forest_rights", func(h *household) Obligation {
+		return h.obligation(hgForest, arrangementNames[h.forest], h.forest != 0)
+	}},
+}
