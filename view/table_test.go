@@ -238,3 +238,81 @@ func TestNameTablesComplete(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryRegisterShown: every person and household register but the
+// registry's feeds an obligation of its page (or, for a household, is
+// listed in unshownHouseholdGroups with a reason), and each obligation
+// names the register's family. A register is shown when an entity whose
+// only fact is in that register renders an obligation pointing at it.
+func TestEveryRegisterShown(t *testing.T) {
+	names := func(what string, n []string) {
+		seen := map[string]bool{}
+		for _, name := range n {
+			if name == "" || seen[name] {
+				t.Errorf("%s obligation name %q empty or twice", what, name)
+			}
+			seen[name] = true
+		}
+	}
+	var pn, hn []string
+	for _, o := range personObligations {
+		pn = append(pn, o.name)
+	}
+	for _, o := range householdObligations {
+		hn = append(hn, o.name)
+	}
+	names("person", pn)
+	names("household", hn)
+
+	for g := range nPersonGroups {
+		var p person
+		p.keys[g] = 1
+		var shown []string
+		for _, o := range personObligations {
+			if f := o.render(&p).Fact; f != nil {
+				shown = append(shown, o.name)
+				if f.Family != personGroupFamily[g] {
+					t.Errorf("person obligation %s shows register %d as family %s, want %s", o.name, g, f.Family, personGroupFamily[g])
+				}
+			}
+		}
+		switch {
+		case g == pgRegistry && len(shown) > 0:
+			t.Errorf("person obligations %v show the registry's fact; the registry is the person itself", shown)
+		case g != pgRegistry && len(shown) == 0:
+			t.Errorf("person register %d (%s) feeds no obligation (see the pg constants in person.go): add one to its domain's personObligations list", g, personGroupFamily[g])
+		}
+	}
+
+	for g := range nHouseholdGroups {
+		var h household
+		h.keys[g] = 1
+		var shown []string
+		for _, o := range householdObligations {
+			if f := o.render(&h).Fact; f != nil {
+				shown = append(shown, o.name)
+				if f.Family != householdGroupFamily[g] {
+					t.Errorf("household obligation %s shows register %d as family %s, want %s", o.name, g, f.Family, householdGroupFamily[g])
+				}
+			}
+		}
+		why, unshown := unshownHouseholdGroups[g]
+		switch {
+		case g == hgRegistry && len(shown) > 0:
+			t.Errorf("household obligations %v show the registry's fact; the registry is the household itself", shown)
+		case g == hgRegistry && unshown:
+			t.Errorf("unshownHouseholdGroups lists the registry, which no obligation is meant to show")
+		case g != hgRegistry && unshown && len(shown) > 0:
+			t.Errorf("household register %d (%s) is listed as unshown, yet obligations %v show it", g, householdGroupFamily[g], shown)
+		case unshown && why == "":
+			t.Errorf("household register %d (%s) is unshown without saying why", g, householdGroupFamily[g])
+		case g != hgRegistry && !unshown && len(shown) == 0:
+			t.Errorf("household register %d (%s) feeds no obligation (see the hg constants in household.go): add one to its domain's householdObligations list, or list it in unshownHouseholdGroups with why", g, householdGroupFamily[g])
+		}
+	}
+	for g := range unshownHouseholdGroups {
+		if g < 0 || g >= nHouseholdGroups {
+			t.Errorf("unshownHouseholdGroups lists register %d, which households do not have", g)
+		}
+	}
+}
