@@ -24,6 +24,8 @@ type FactRef struct {
 	Time        time.Time `json:"time"`
 }
 
+// ref points at the fact of a family with the key, in effect from eff;
+// nil while no fact set the value (key 0).
 func ref(family string, key uint64, eff etime) *FactRef {
 	if key == 0 {
 		return nil
@@ -148,6 +150,7 @@ type Indicators struct {
 	Rates  map[string]float64 `json:"rates"`
 }
 
+// rate is num/den rounded to four decimals, 0 when den is.
 func rate(num, den int64) float64 {
 	if den == 0 {
 		return 0
@@ -155,6 +158,7 @@ func rate(num, den int64) float64 {
 	return float64(int64(float64(num)/float64(den)*10000+0.5)) / 10000
 }
 
+// indicators are an area's counters by name and its rates.
 func indicators(c *counters) Indicators {
 	out := Indicators{Counts: make(map[string]int64, nCounters), Rates: map[string]float64{}}
 	for i, n := range c {
@@ -270,6 +274,8 @@ type AreaSummary struct {
 	Warnings   int                `json:"warnings_open"`
 }
 
+// areaView is what a county and the city show alike: indicators, open
+// warnings by rule, the clock and log sequence.
 func (v *View) areaView(a *area) *AreaView {
 	out := &AreaView{Code: a.code, Name: a.name, Sites: a.sites, Indicators: indicators(&a.c),
 		Warnings: make(map[string]int, len(a.warns)), Clock: shown(v.clock), Seq: v.seq}
@@ -449,6 +455,7 @@ func (v *View) WarningsPage(q WarningQuery, afterRule, afterEntity string, limit
 	return out, end < len(hits)
 }
 
+// sortWarnings orders warnings by rule number, then entity id.
 func sortWarnings(ws []*Warning) {
 	sort.Slice(ws, func(i, j int) bool {
 		if c := CompareRules(ws[i].Rule, ws[j].Rule); c != 0 {
