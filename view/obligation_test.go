@@ -21,6 +21,8 @@ import (
 // so in the commit.
 var updateGolden = flag.Bool("update-golden", false, "rewrite testdata/households.golden.jsonl")
 
+// goldenFile holds one line per household of obligationWorld: its JSON as
+// json.Marshal writes it.
 const goldenFile = "testdata/households.golden.jsonl"
 
 // obligationWorld returns the facts of households and persons in many
@@ -231,6 +233,7 @@ func TestGoldenWorldIsRich(t *testing.T) {
 	}
 }
 
+// lines splits b into its lines, without the newlines.
 func lines(b []byte) [][]byte {
 	var out [][]byte
 	s := bufio.NewScanner(bytes.NewReader(b))

@@ -150,6 +150,7 @@ func TestRuleStates(t *testing.T) {
 	}
 }
 
+// TestParseRuleID: rule ids read R1 to R255 and compare by number.
 func TestParseRuleID(t *testing.T) {
 	tests := []struct {
 		in      string
