@@ -55,6 +55,9 @@ type Verdict struct {
 	Violations []schemas.Violation
 	// IDNumbers counts raw ID-card numbers found anywhere in the message.
 	IDNumbers int
+	// Sender is the identity that sent the message, when the server binds
+	// senders to subjects ("" in open trial mode; see SenderSubjectPrefix).
+	Sender string
 }
 
 // OK reports whether the fact is valid.
@@ -194,8 +197,21 @@ func sortedHeaderNames(h map[string][]string) []string {
 // CheckIntake is Check for a message as a department published it: the
 // hub's own headers (Anzhi-*), which the log adds to stored facts, may not
 // come from a publisher.
+//
+// With identities on the intake subject names the sender
+// (SenderSubjectPrefix): the message is checked as sent, and its source
+// must be the sender's own department.
 func (v *Validator) CheckIntake(m Message) *Verdict {
+	sender, sent, bound := CutSender(m.Subject)
+	m.Subject = sent
 	vd := v.Check(m)
+	if bound {
+		vd.Sender = sender
+		if dept := DeptOf(vd.Event.Source); vd.Event.Source != "" && IdentityOf(dept) != sender {
+			vd.add("/source", schemas.ReasonSource, "source %s is not the sender's: this message was sent by %s, whose source is %s",
+				vd.Event.Source, sender, SourceFor(DeptOfIdentity(sender)))
+		}
+	}
 	for _, k := range sortedHeaderNames(m.Header) {
 		if n := len(HeaderPrefix); len(k) >= n && strings.EqualFold(k[:n], HeaderPrefix) {
 			vd.add("header:"+k, schemas.ReasonAttribute, "header %s is reserved for the hub (%s*), a publisher may not set it", k, HeaderPrefix)

@@ -114,7 +114,51 @@ const (
 	HeaderIntakeSeq = "Anzhi-Intake-Seq" // sequence of the message in the intake stream
 	HeaderReceived  = "Anzhi-Received"   // when the intake stream stored it (RFC 3339, UTC)
 	HeaderKey       = "Anzhi-Key"        // FactKey of source and id (accepted facts)
+	HeaderSender    = "Anzhi-Sender"     // the identity that sent the fact (identities on)
 )
+
+// Senders. With identities on (package identities), a department publishes
+// on its family subjects as always, in a NATS account of its own; the
+// server carries each message into the hub's intake on SenderSubjectPrefix
+// + <identity> + "." + <subject>, a mapping fixed in the account the
+// operator signed, so the intake subject names who sent the message and no
+// client can forge it. An identity is the department as written after
+// /xianyang/ with "/" as "-" (edu, county-610424).
+const SenderSubjectPrefix = "anzhi.in."
+
+// SenderIntakeSubjects are the intake stream's subjects with identities on.
+func SenderIntakeSubjects() []string { return []string{SenderSubjectPrefix + ">"} }
+
+// SenderSubject is the intake subject of a subject sent by identity.
+func SenderSubject(identity, subject string) string { return SenderSubjectPrefix + identity + "." + subject }
+
+// CutSender splits an intake subject into the identity that sent it and the
+// subject it was sent on; ok is false for a subject without a sender (open
+// trial mode).
+func CutSender(subject string) (identity, sent string, ok bool) {
+	rest, ok := strings.CutPrefix(subject, SenderSubjectPrefix)
+	if !ok {
+		return "", subject, false
+	}
+	identity, sent, ok = strings.Cut(rest, ".")
+	if !ok || identity == "" {
+		return "", subject, false
+	}
+	return identity, sent, true
+}
+
+// IdentityOf is the identity name of a department as written after
+// /xianyang/ (county/610424 → county-610424).
+func IdentityOf(dept string) string { return strings.ReplaceAll(dept, "/", "-") }
+
+// DeptOfIdentity is the department of an identity name (county-610424 →
+// county/610424).
+func DeptOfIdentity(identity string) string {
+	if rest, ok := strings.CutPrefix(identity, "county-"); ok {
+		return "county/" + rest
+	}
+	return identity
+}
 
 // The lead-office subscription. The hub materializes the shared view into
 // the JetStream KV bucket ViewBucket, one JSON value a key, and publishes
@@ -134,6 +178,8 @@ const (
 const (
 	// ViewBucket is the KV bucket the hub materializes the view into.
 	ViewBucket = "ANZHI_VIEW"
+	// ViewStream is the JetStream stream that holds the view bucket.
+	ViewStream = "KV_" + ViewBucket
 	// CityKey is the city's key.
 	CityKey = "city"
 	// DigestKey holds the view's digest.

@@ -25,10 +25,13 @@ const MaxRejectionBytes = 256 << 10
 // every reason, and the message itself (ID-card numbers masked, long bodies
 // truncated) so that the department can see and fix it.
 type Rejection struct {
-	IntakeSeq  uint64              `json:"intake_seq"`
-	Received   time.Time           `json:"received"`
-	Subject    string              `json:"subject"`
-	Department string              `json:"department"`
+	IntakeSeq  uint64    `json:"intake_seq"`
+	Received   time.Time `json:"received"`
+	Subject    string    `json:"subject"`
+	Department string    `json:"department"`
+	// Sender is the identity that sent the message (identities on): the
+	// rejection is filed under its department, whatever the source says.
+	Sender     string              `json:"sender,omitempty"`
 	Source     string              `json:"source,omitempty"`
 	ID         string              `json:"id,omitempty"`
 	Type       string              `json:"type,omitempty"`
@@ -69,6 +72,9 @@ func NewRejection(m Message, vd *Verdict, intakeSeq uint64, received time.Time) 
 		Violations: vd.Violations,
 		Size:       m.Size(),
 		IDNumbers:  vd.IDNumbers,
+	}
+	if sender, sent, ok := CutSender(m.Subject); ok {
+		r.Subject, r.Sender, r.Department = sent, sender, DeptOfIdentity(sender)
 	}
 	if r.Department == "" {
 		r.Department = "unknown"

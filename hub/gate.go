@@ -292,7 +292,7 @@ func (g *gate) judge(ctx context.Context, w *logWriter, j *job) error {
 	if err != nil {
 		return fmt.Errorf("encode rejection of intake %d: %w", j.seq, err)
 	}
-	msg := nats.NewMsg(fact.RejectedSubject(vd.Publisher.String()))
+	msg := nats.NewMsg(fact.RejectedSubject(r.Department))
 	msg.Header.Set(fact.HeaderIntakeSeq, strconv.FormatUint(j.seq, 10))
 	msg.Header.Set(fact.HeaderReceived, j.received.UTC().Format(time.RFC3339Nano))
 	msg.Header.Set("Content-Type", "application/json")
@@ -323,6 +323,9 @@ func (g *gate) appendFact(ctx context.Context, w *logWriter, m fact.Message, vd 
 	msg.Header.Set(fact.HeaderIntakeSeq, strconv.FormatUint(intakeSeq, 10))
 	msg.Header.Set(fact.HeaderReceived, received.UTC().Format(time.RFC3339Nano))
 	msg.Header.Set(fact.HeaderKey, strconv.FormatUint(key, 16))
+	if vd.Sender != "" {
+		msg.Header.Set(fact.HeaderSender, vd.Sender)
+	}
 	msg.Data = m.Data
 	e := &logEntry{msg: msg, intakeSeq: intakeSeq, key: key, judges: sub == nil}
 	if err := w.Append(ctx, e); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/identities"
 	"github.com/xianyang/anzhi/schemas"
 	"github.com/xianyang/anzhi/view"
 )
@@ -33,6 +34,11 @@ type Config struct {
 	// NATSOptions are extra options for connections to an external NATS
 	// (credentials, TLS).
 	NATSOptions []nats.Option
+	// Identities make the embedded server enforce every actor's identity
+	// (package identities): each department publishes only its families
+	// and the intake names who sent each message. Without them the hub
+	// runs in open trial mode: it says so, and listens only on loopback.
+	Identities *identities.Set
 	// HTTPAddr is where the HTTP API listens ("" disables it).
 	HTTPAddr string
 	// MaxEventBytes limits one event (default fact.DefaultMaxBytes).
@@ -153,7 +159,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if cfg.NATSURL == "" {
 		h.embedded, err = StartEmbedded(EmbeddedConfig{
 			DataDir: cfg.DataDir, Listen: cfg.NATSListen, SyncAlways: cfg.SyncAlways, Logger: cfg.Logger,
-			HubOnly: fact.HubOnlySubjects(), HubServes: []string{fact.VerdictSubject},
+			HubOnly: fact.HubOnlySubjects(), HubServes: []string{fact.VerdictSubject}, Identities: cfg.Identities,
 		})
 		if err != nil {
 			return nil, err
@@ -180,7 +186,8 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
-	if _, _, err = EnsureStreams(ctx, h.js, cfg.Catalog, StreamOptions{DuplicateWindow: cfg.DuplicateWindow}); err != nil {
+	if _, _, err = EnsureStreams(ctx, h.js, cfg.Catalog, StreamOptions{DuplicateWindow: cfg.DuplicateWindow,
+		SendersBound: cfg.Identities != nil}); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	// The intake is read on its own connection so that reading and

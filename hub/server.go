@@ -13,6 +13,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+
+	"github.com/xianyang/anzhi/identities"
 )
 
 // EmbeddedConfig configures the embedded NATS server.
@@ -36,7 +38,12 @@ type EmbeddedConfig struct {
 	// HubServes lists subjects only the hub may subscribe to (its
 	// request/reply services), applied with HubOnly.
 	HubServes []string
-	Logger    *slog.Logger
+	// Identities, when set, make the server trust their operator: every
+	// client must present one identity's credentials, and each may do only
+	// what its identity allows (package identities). HubOnly and HubServes
+	// are then moot: the accounts already keep those subjects to the hub.
+	Identities *identities.Set
+	Logger     *slog.Logger
 }
 
 // Embedded is a running in-process nats-server with JetStream.
@@ -46,6 +53,8 @@ type Embedded struct {
 	// The hub's own identity when HubOnly is set: an nkey made at start,
 	// never written anywhere.
 	hubKey nkeys.KeyPair
+	// ids are the identities the server enforces (nil: open trial mode).
+	ids *identities.Set
 }
 
 // HubOptions are the connection options of the hub's own connections: in
@@ -53,6 +62,9 @@ type Embedded struct {
 // the hub.
 func (e *Embedded) HubOptions() []nats.Option {
 	opts := []nats.Option{nats.InProcessServer(e.srv)}
+	if e.ids != nil {
+		return append(opts, nats.UserCredentials(e.ids.CredsFile(identities.HubName)))
+	}
 	if e.hubKey != nil {
 		pub, _ := e.hubKey.PublicKey() // a user key pair made by nkeys always has one
 		opts = append(opts, nats.Nkey(pub, e.hubKey.Sign))
@@ -121,7 +133,11 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		opts.MaxPayload = 1 << 20
 	}
 	var hubKey nkeys.KeyPair
-	if len(cfg.HubOnly) > 0 {
+	if cfg.Identities != nil {
+		if err := cfg.Identities.ServerOptions(opts); err != nil {
+			return nil, fmt.Errorf("embedded NATS: %w", err)
+		}
+	} else if len(cfg.HubOnly) > 0 {
 		// A department that publishes on the log's subjects by mistake (a
 		// typo, a client pointed at anzhi.fact.… instead of its family)
 		// must not write into the log, the view or a checkpoint: everyone
@@ -159,7 +175,7 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		return nil, fmt.Errorf("%w after 30s (is %s:%d in use?)", ErrNotReady, host, port)
 	}
 	started = true
-	return &Embedded{srv: srv, lock: lock, hubKey: hubKey}, nil
+	return &Embedded{srv: srv, lock: lock, hubKey: hubKey, ids: cfg.Identities}, nil
 }
 
 // ClientURL is the nats:// URL clients connect to.

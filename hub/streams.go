@@ -19,6 +19,10 @@ const DefaultDuplicateWindow = 2 * time.Minute
 type StreamOptions struct {
 	DuplicateWindow time.Duration
 	Replicas        int
+	// SendersBound takes the intake's messages on the subjects that name
+	// their sender (fact.SenderIntakeSubjects: identities on) instead of the
+	// families' own (open trial mode).
+	SendersBound bool
 }
 
 // EnsureStreams creates or updates the intake and log streams.
@@ -29,10 +33,14 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cat *schemas.Cat
 	if o.Replicas <= 0 {
 		o.Replicas = 1
 	}
+	subjects := fact.IntakeSubjects(cat)
+	if o.SendersBound {
+		subjects = fact.SenderIntakeSubjects()
+	}
 	intake, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        fact.IntakeStream,
 		Description: "anzhi intake: CloudEvents as departments publish them, before validation",
-		Subjects:    fact.IntakeSubjects(cat),
+		Subjects:    subjects,
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		Duplicates:  o.DuplicateWindow,

@@ -23,6 +23,7 @@ import (
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
 	"github.com/xianyang/anzhi/idcard"
+	"github.com/xianyang/anzhi/identities"
 	"github.com/xianyang/anzhi/schemas"
 )
 
@@ -36,6 +37,7 @@ const Patience = 5 * time.Minute
 // Start starts a hub with cfg and connects a client to it; both are closed
 // when the test ends. An empty DataDir becomes a temporary directory and an
 // empty NATSListen a random loopback port; the rest of cfg is used as given.
+// With cfg.Identities the client is the hub's own identity.
 func Start(t testing.TB, cfg hub.Config) (*hub.Hub, *nats.Conn, jetstream.JetStream) {
 	t.Helper()
 	if cfg.DataDir == "" {
@@ -51,7 +53,12 @@ func Start(t testing.TB, cfg hub.Config) (*hub.Hub, *nats.Conn, jetstream.JetStr
 		t.Fatalf("hub.Start: %v", err)
 	}
 	t.Cleanup(func() { _ = h.Close() })
-	nc, err := nats.Connect(h.ClientURL())
+	// With identities on, the tests look at what the hub stored as the hub.
+	var opts []nats.Option
+	if cfg.Identities != nil {
+		opts = append(opts, nats.UserCredentials(cfg.Identities.CredsFile(identities.HubName)))
+	}
+	nc, err := nats.Connect(h.ClientURL(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

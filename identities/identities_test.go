@@ -1,0 +1,286 @@
+package identities_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/hub"
+	"github.com/xianyang/anzhi/identities"
+	"github.com/xianyang/anzhi/internal/hubtest"
+	"github.com/xianyang/anzhi/publishers"
+	"github.com/xianyang/anzhi/schemas"
+)
+
+// world is a hub with identities on, and a way to connect as any of them.
+type world struct {
+	t   *testing.T
+	h   *hub.Hub
+	ids *identities.Set
+	js  jetstream.JetStream // the hub's own identity, to look at what it stored
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "identities")
+	if _, err := identities.Init(dir, schemas.MustLoad()); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := identities.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, js := hubtest.Start(t, hub.Config{Identities: ids, TickEvery: -1})
+	return &world{t: t, h: h, ids: ids, js: js}
+}
+
+// as connects as the identity name; errs collects the server's
+// asynchronous errors (permission violations).
+func (w *world) as(name string) (*nats.Conn, jetstream.JetStream, chan error) {
+	w.t.Helper()
+	opts, err := identities.ClientOptions(w.ids.CredsFile(name))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	errs := make(chan error, 64)
+	opts = append(opts, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		select {
+		case errs <- err:
+		default:
+		}
+	}))
+	nc, err := nats.Connect(w.h.ClientURL(), opts...)
+	if err != nil {
+		w.t.Fatalf("connect as %s: %v", name, err)
+	}
+	w.t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return nc, js, errs
+}
+
+func enrolment(id string) publishers.Fact {
+	return publishers.Fact{Family: "edu.enrolment", ID: id, Time: time.Date(2024, 9, 1, 0, 0, 0, 0, time.UTC),
+		Data: map[string]any{"person_key": strings.Repeat("ab", 32), "household_id": "H610424-000123", "action": "enrolled",
+			"school_id": "SC610424-001", "level": "primary", "effective_on": "2024-09-01"}}
+}
+
+// TestDepartmentPublishesOnlyItsOwn: a department's facts reach the log with
+// its identity recorded; a family of another department's domain, or a
+// county government's fact on another county's token, never reaches the
+// hub (the server refuses it: no route exists from that account).
+func TestDepartmentPublishesOnlyItsOwn(t *testing.T) {
+	w := newWorld(t)
+	nc, _, _ := w.as("edu")
+	p, err := publishers.New(nc, "edu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
+	defer cancel()
+	if _, err := p.Publish(ctx, enrolment("enrol-1")); err != nil {
+		t.Fatalf("edu publishing its own family: %v", err)
+	}
+	if err := w.h.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	logged := hubtest.Read(t, w.js, fact.LogStream, fact.FactSubjectPrefix+"edu.enrolment.>")
+	if len(logged) != 1 || logged[0].Header.Get(fact.HeaderSender) != "edu" {
+		t.Fatalf("log holds %d edu.enrolment facts (sender %v), want 1 sent by edu", len(logged), logged)
+	}
+
+	for _, tt := range []struct{ who, subject string }{
+		{"edu", "police.hukou.610424"},
+		{"edu", "registry.household.610424"},
+		{"police", "edu.enrolment.610424"},
+		{"county-610424", "civil.assistance.610425"},
+	} {
+		nc, js, errs := w.as(tt.who)
+		refused(t, tt.who, "publish on "+tt.subject, errs, func(ctx context.Context) error {
+			msg := nats.NewMsg(tt.subject)
+			msg.Data = []byte(`{}`)
+			_, err := js.PublishMsg(ctx, msg)
+			return err
+		})
+		nc.Close()
+	}
+	if err := w.h.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(hubtest.Read(t, w.js, fact.IntakeStream, ">")); n > 1 {
+		t.Errorf("intake holds %d messages, want only edu's one", n)
+	}
+}
+
+// TestForgedSourceRefused: a department may publish issue.report, as every
+// department may, but not as another one: the hub knows who sent it and
+// refuses the forged source, filing the rejection under the sender.
+func TestForgedSourceRefused(t *testing.T) {
+	w := newWorld(t)
+	nc, js, _ := w.as("police")
+	data, _ := json.Marshal(map[string]any{"report_id": "r-1", "department": "edu", "kind": "problem",
+		"area": "610400", "reported_on": "2024-09-01", "description": "冒名"})
+	msg := nats.NewMsg("issue.report.610400")
+	msg.Header.Set("Content-Type", fact.ContentType)
+	msg.Data = fact.Encode(nil, &fact.Outgoing{ID: "forged-1", Source: fact.SourceFor("edu"), Type: fact.TypeFor("issue.report"),
+		Subject: "r-1", Time: time.Date(2024, 9, 1, 0, 0, 0, 0, time.UTC),
+		DataSchema: fact.DataSchemaBase + "issue.report.json", Data: data})
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
+	defer cancel()
+	if _, err := js.PublishMsg(ctx, msg); err != nil {
+		t.Fatalf("police publishing an issue report: %v", err)
+	}
+	_ = nc
+	if err := w.h.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := hubtest.Read(t, w.js, fact.LogStream, fact.FactSubjectPrefix+">"); len(got) != 0 {
+		t.Fatalf("a forged fact was accepted: %s", got[0].Data)
+	}
+	refused := hubtest.Read(t, w.js, fact.LogStream, fact.RejectedSubject("police"))
+	if len(refused) != 1 {
+		t.Fatalf("police's ledger holds %d rejections, want 1", len(refused))
+	}
+	var r fact.Rejection
+	if err := json.Unmarshal(refused[0].Data, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Sender != "police" || len(r.Violations) == 0 || r.Violations[0].Reason != schemas.ReasonSource {
+		t.Errorf("rejection: sender %q, violations %+v; want sent by police, refused for its source", r.Sender, r.Violations)
+	}
+}
+
+// refused runs op and waits for the server to refuse it: a permissions
+// violation, returned by op or reported on errs.
+func refused(t *testing.T, who, what string, errs chan error, op func(ctx context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- op(ctx) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Errorf("%s could %s", who, what)
+		} else if !strings.Contains(err.Error(), "Permissions Violation") {
+			t.Errorf("%s trying to %s: %v, want a permissions violation", who, what, err)
+		}
+	case e := <-errs:
+		if !strings.Contains(e.Error(), "Permissions Violation") {
+			t.Errorf("%s trying to %s: %v, want a permissions violation", who, what, e)
+		}
+	}
+	cancel()
+	<-done
+	for len(errs) > 0 { // the same operation may be refused more than once
+		<-errs
+	}
+}
+
+// TestOnlyTheHubManagesStreams: no identity but the hub may create, update,
+// delete or purge a stream or read the intake, and departments may not touch
+// JetStream at all; the lead office reads the view, the auditors the log.
+func TestOnlyTheHubManagesStreams(t *testing.T) {
+	w := newWorld(t)
+	for _, who := range []string{"edu", "county-610424", identities.LeadOfficeName, identities.AuditorName} {
+		nc, js, errs := w.as(who)
+		refused(t, who, "create a stream", errs, func(ctx context.Context) error {
+			_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "FORGE", Subjects: []string{"x.>"}})
+			return err
+		})
+		refused(t, who, "add a subject to the log", errs, func(ctx context.Context) error {
+			_, err := js.UpdateStream(ctx, jetstream.StreamConfig{Name: fact.LogStream, Subjects: []string{"anzhi.fact.>", "x.>"}})
+			return err
+		})
+		refused(t, who, "delete the log", errs, func(ctx context.Context) error { return js.DeleteStream(ctx, fact.LogStream) })
+		refused(t, who, "purge the log", errs, func(ctx context.Context) error {
+			_, err := nc.RequestWithContext(ctx, "$JS.API.STREAM.PURGE."+fact.LogStream, nil)
+			return err
+		})
+		refused(t, who, "read the intake", errs, func(ctx context.Context) error {
+			_, err := js.OrderedConsumer(ctx, fact.IntakeStream, jetstream.OrderedConsumerConfig{})
+			return err
+		})
+		refused(t, who, "read an intake message", errs, func(ctx context.Context) error {
+			_, err := nc.RequestWithContext(ctx, "$JS.API.DIRECT.GET."+fact.IntakeStream, []byte(`{"seq":1}`))
+			return err
+		})
+	}
+	for _, who := range []string{"edu", "county-610424"} {
+		_, js, errs := w.as(who)
+		refused(t, who, "read the view", errs, func(ctx context.Context) error {
+			_, err := js.KeyValue(ctx, fact.ViewBucket)
+			return err
+		})
+		refused(t, who, "read the log", errs, func(ctx context.Context) error {
+			_, err := js.OrderedConsumer(ctx, fact.LogStream, jetstream.OrderedConsumerConfig{})
+			return err
+		})
+	}
+	// The lead office reads the view, not the log; the auditors the log.
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
+	defer cancel()
+	_, lead, leadErrs := w.as(identities.LeadOfficeName)
+	kv, err := lead.KeyValue(ctx, fact.ViewBucket)
+	if err != nil {
+		t.Fatalf("lead office opening the view: %v", err)
+	}
+	if _, err := kv.Get(ctx, fact.CityKey); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Errorf("lead office reading the city: %v", err)
+	}
+	refused(t, identities.LeadOfficeName, "read the log", leadErrs, func(ctx context.Context) error {
+		_, err := lead.OrderedConsumer(ctx, fact.LogStream, jetstream.OrderedConsumerConfig{})
+		return err
+	})
+	_, audit, _ := w.as(identities.AuditorName)
+	if _, err := audit.OrderedConsumer(ctx, fact.LogStream, jetstream.OrderedConsumerConfig{}); err != nil {
+		t.Errorf("auditor reading the log: %v", err)
+	}
+}
+
+// TestAnonymousRefused: with identities on, a client without credentials is
+// not let in.
+func TestAnonymousRefused(t *testing.T) {
+	w := newWorld(t)
+	if nc, err := nats.Connect(w.h.ClientURL(), nats.MaxReconnects(0)); err == nil {
+		nc.Close()
+		t.Fatal("an anonymous client connected")
+	}
+}
+
+// TestInitFiles: Init writes one .creds per identity, readable by its owner
+// only, and refuses to overwrite identities that exist.
+func TestInitFiles(t *testing.T) {
+	dir := t.TempDir()
+	plan, err := identities.Init(dir, schemas.MustLoad())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"hub", "lead-office", "auditor", "edu", "drc", "county-610424"} {
+		st, err := os.Stat(filepath.Join(dir, name+".creds"))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s.creds mode %v, want 0600", name, st.Mode().Perm())
+		}
+	}
+	if want := 3 + len(schemas.MustLoad().Departments()) + len(schemas.MustLoad().Counties()); len(plan) != want {
+		t.Errorf("%d identities, want %d", len(plan), want)
+	}
+	if _, err := identities.Init(dir, schemas.MustLoad()); !errors.Is(err, identities.ErrExists) {
+		t.Errorf("second Init: %v, want ErrExists", err)
+	}
+}
