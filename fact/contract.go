@@ -130,7 +130,9 @@ const SenderSubjectPrefix = "anzhi.in."
 func SenderIntakeSubjects() []string { return []string{SenderSubjectPrefix + ">"} }
 
 // SenderSubject is the intake subject of a subject sent by identity.
-func SenderSubject(identity, subject string) string { return SenderSubjectPrefix + identity + "." + subject }
+func SenderSubject(identity, subject string) string {
+	return SenderSubjectPrefix + identity + "." + subject
+}
 
 // CutSender splits an intake subject into the identity that sent it and the
 // subject it was sent on; ok is false for a subject without a sender (open

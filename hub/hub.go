@@ -114,6 +114,42 @@ func (c *Config) setDefaults() error {
 	return nil
 }
 
+// ErrExposed means a hub was asked to listen beyond this machine without
+// what protects that listener.
+var ErrExposed = errors.New("refusing to listen beyond loopback")
+
+// checkExposure refuses listeners other machines can reach where nothing
+// guards them: the embedded NATS server without identities (open trial
+// mode), and the HTTP API, which has no access control yet.
+func checkExposure(cfg Config) error {
+	if cfg.NATSURL == "" && cfg.Identities == nil && !loopback(cfg.NATSListen) {
+		return fmt.Errorf("hub: NATS on %s: %w in open trial mode (anyone could publish as any department); "+
+			"make identities with anzhi identities init and start with --identities DIR, or listen on 127.0.0.1", cfg.NATSListen, ErrExposed)
+	}
+	if cfg.HTTPAddr != "" && !loopback(cfg.HTTPAddr) {
+		return fmt.Errorf("hub: HTTP on %s: %w: the HTTP API has no access control yet; listen on 127.0.0.1 "+
+			"and put an authenticating proxy in front", cfg.HTTPAddr, ErrExposed)
+	}
+	return nil
+}
+
+// loopback reports whether a host:port listens on this machine only ("":
+// the default, 127.0.0.1).
+func loopback(hostport string) bool {
+	if hostport == "" {
+		return true
+	}
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // Hub is a running hub.
 type Hub struct {
 	cfg       Config
@@ -155,6 +191,14 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 			started.Close() // h itself is nil by now
 		}
 	}()
+	if err := checkExposure(cfg); err != nil {
+		return nil, err
+	}
+	if cfg.Identities == nil && cfg.NATSURL == "" {
+		cfg.Logger.Warn("OPEN TRIAL MODE: no identities, so any client that reaches the hub may publish as any department " +
+			"and read everything; it listens on loopback only. For real use make identities (anzhi identities init) " +
+			"and start the hub with them (anzhi hub --identities DIR)")
+	}
 	var opts []nats.Option
 	if cfg.NATSURL == "" {
 		h.embedded, err = StartEmbedded(EmbeddedConfig{

@@ -284,3 +284,21 @@ func TestInitFiles(t *testing.T) {
 		t.Errorf("second Init: %v, want ErrExists", err)
 	}
 }
+
+// TestSecurityTableCurrent: SECURITY.md shows the permission table the
+// registry gives today.
+func TestSecurityTableCurrent(t *testing.T) {
+	b, err := os.ReadFile("../SECURITY.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- identities table: begin -->\n", "<!-- identities table: end -->"
+	s := string(b)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("SECURITY.md has no %q … %q section", begin, end)
+	}
+	if got, want := s[i+len(begin):j], identities.Table(schemas.MustLoad()); got != want {
+		t.Errorf("SECURITY.md's permission table is stale; regenerate it with anzhi identities table")
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
+	"github.com/xianyang/anzhi/identities"
 )
 
 // hubFlags are the flags of anzhi hub.
@@ -25,6 +26,7 @@ type hubFlags struct {
 	readyFile     string
 	syncAlways    bool
 	rebuild       bool
+	identities    string
 }
 
 // readyInfo is what --ready-file holds once the hub serves.
@@ -45,8 +47,9 @@ By default the hub starts an embedded NATS server with JetStream storage in
 --data; with --nats-url it uses an external NATS (cluster) instead. Every
 message departments publish is judged: accepted facts go to the canonical log,
 refused ones to the rejection ledger (see anzhi rejections).`,
-		Example: `  anzhi hub
-  anzhi hub --data /var/lib/anzhi --nats-listen 0.0.0.0:4222 --http 127.0.0.1:8080`,
+		Example: `  anzhi hub                                  # open trial mode, on this machine only
+  anzhi identities init --out /etc/anzhi/identities
+  anzhi hub --data /var/lib/anzhi --identities /etc/anzhi/identities --nats-listen 0.0.0.0:4222`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runHub(cmd, f) },
 	}
@@ -59,6 +62,7 @@ refused ones to the rejection ledger (see anzhi rejections).`,
 	fl.DurationVar(&f.dedupeWindow, "dedupe-window", hub.DefaultDuplicateWindow, "how long the intake remembers event ids (Nats-Msg-Id)")
 	fl.BoolVar(&f.syncAlways, "sync-always", false, "fsync every JetStream write: an acknowledged fact survives a power failure too (slower; by default JetStream syncs every 2 minutes, which survives a process crash)")
 	fl.BoolVar(&f.rebuild, "rebuild", false, "ignore the view's checkpoints and fold the whole log at start")
+	fl.StringVar(&f.identities, "identities", "", "enforce the identities in this directory (anzhi identities init): every client must present its .creds; without it the hub runs in open trial mode on loopback only")
 	fl.StringVar(&f.readyFile, "ready-file", "", "write the NATS and HTTP URLs as JSON to this file once the hub serves")
 	_ = fl.MarkHidden("ready-file")
 	return cmd
@@ -82,6 +86,13 @@ func (a *app) runHub(cmd *cobra.Command, f hubFlags) error {
 		SyncAlways:      f.syncAlways,
 		Rebuild:         f.rebuild,
 		Logger:          a.log,
+	}
+	if f.identities != "" {
+		ids, err := identities.Load(f.identities)
+		if err != nil {
+			return usageErrorf("--identities: %w", err)
+		}
+		cfg.Identities = ids
 	}
 	if f.natsURL != "" {
 		cfg.DataDir = "" // the external NATS keeps the data

@@ -47,7 +47,7 @@ which knows every fact it holds, drops them. Exit 3 if any row was refused,
 1 if any failed to publish.`
 
 // newImportCmd builds anzhi import.
-func newImportCmd() *cobra.Command {
+func newImportCmd(a *app) *cobra.Command {
 	var f importFlags
 	cmd := &cobra.Command{
 		Use:   "import --dept DEPT --family FAMILY --file LEDGER.xlsx|.csv",
@@ -59,7 +59,7 @@ func newImportCmd() *cobra.Command {
   anzhi import --dept civil --family civil.assistance --file 低保.csv --mapping my-mapping.yaml
   anzhi import --family hr.training --show-mapping`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runImport(cmd, f) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runImport(cmd, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.dept, "dept", "", "publishing department as in "+fact.SourcePrefix+"<dept>: hrss, edu, county/610424, ...")
@@ -78,7 +78,7 @@ func newImportCmd() *cobra.Command {
 	return cmd
 }
 
-func runImport(cmd *cobra.Command, f importFlags) (err error) {
+func (a *app) runImport(cmd *cobra.Command, f importFlags) (err error) {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if f.showMapping {
 		b, err := ledger.BuiltinYAML(f.family)
@@ -138,7 +138,7 @@ func runImport(cmd *cobra.Command, f importFlags) (err error) {
 		report = out
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	nc, err := connectIntake(cmd.Context(), f.natsURL, "anzhi-import-"+f.dept)
+	nc, err := a.connectIntake(cmd.Context(), f.natsURL, "anzhi-import-"+f.dept)
 	if err != nil {
 		return err
 	}

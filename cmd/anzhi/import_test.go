@@ -37,14 +37,14 @@ func TestImportCommand(t *testing.T) {
 	ledgerFile := filepath.Join(ledgerDir, "edu-学生入学台账.csv")
 
 	// No key: a clear error before anything is read or sent.
-	_, _, err := execCmd(ctx, newImportCmd(), "--dept", "edu", "--family", "edu.enrolment", "--file", ledgerFile, "--nats-url", h.ClientURL())
+	_, _, err := execCmd(ctx, newImportCmd(&app{}), "--dept", "edu", "--family", "edu.enrolment", "--file", ledgerFile, "--nats-url", h.ClientURL())
 	if err == nil || !strings.Contains(err.Error(), "no person key") {
 		t.Fatalf("without a key: %v", err)
 	}
 
 	// With a key file: good rows published, bad rows in the report, exit 3.
 	report := filepath.Join(dir, "report.txt")
-	stdout, _, err := execCmd(ctx, newImportCmd(), "--dept", "edu", "--family", "edu.enrolment", "--file", ledgerFile,
+	stdout, _, err := execCmd(ctx, newImportCmd(&app{}), "--dept", "edu", "--family", "edu.enrolment", "--file", ledgerFile,
 		"--nats-url", h.ClientURL(), "--key-file", keyFile, "--report", report)
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code != exitRefused {
@@ -64,7 +64,7 @@ func TestImportCommand(t *testing.T) {
 
 	// Again with the key in the environment: nothing new.
 	t.Setenv("ANZHI_PERSON_KEY", "00112233445566778899aabbccddeeff")
-	stdout, _, _ = execCmd(ctx, newImportCmd(), "--dept", "edu", "--family", "edu.enrolment", "--file", ledgerFile,
+	stdout, _, _ = execCmd(ctx, newImportCmd(&app{}), "--dept", "edu", "--family", "edu.enrolment", "--file", ledgerFile,
 		"--nats-url", h.ClientURL(), "--report", report, "--json")
 	if !strings.Contains(stdout, `"published":0,"duplicates":11`) {
 		t.Errorf("re-import summary %s", stdout)
@@ -74,7 +74,7 @@ func TestImportCommand(t *testing.T) {
 func TestImportCommandUsage(t *testing.T) {
 	ctx := testContext(t)
 	t.Setenv("ANZHI_PERSON_KEY", "00112233445566778899aabbccddeeff")
-	out, _, err := execCmd(ctx, newImportCmd(), "--family", "hr.training", "--show-mapping")
+	out, _, err := execCmd(ctx, newImportCmd(&app{}), "--family", "hr.training", "--show-mapping")
 	if err != nil || !strings.Contains(out, "family: hr.training") {
 		t.Fatalf("--show-mapping: %v\n%s", err, out)
 	}
@@ -94,7 +94,7 @@ func TestImportCommandUsage(t *testing.T) {
 		{[]string{"--dept", "hrss", "--family", "hr.training", "--file", "missing.xlsx"}, "missing.xlsx"},
 	}
 	for _, tt := range tests {
-		_, _, err := execCmd(ctx, newImportCmd(), tt.args...)
+		_, _, err := execCmd(ctx, newImportCmd(&app{}), tt.args...)
 		if err == nil || !strings.Contains(err.Error(), tt.withError) {
 			t.Errorf("import %v = %v, want an error with %q", tt.args, err, tt.withError)
 		}

@@ -159,7 +159,7 @@ func (a *app) publishOne(cmd *cobra.Command, cat *schemas.Catalog, f publishFlag
 	if err != nil {
 		return err
 	}
-	nc, err := connectIntake(cmd.Context(), f.natsURL, "anzhi-publish-"+f.dept)
+	nc, err := a.connectIntake(cmd.Context(), f.natsURL, "anzhi-publish-"+f.dept)
 	if err != nil {
 		return err
 	}

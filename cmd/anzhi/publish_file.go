@@ -94,7 +94,7 @@ func (a *app) publishFile(ctx context.Context, cat *schemas.Catalog, who schemas
 			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 	}
 
-	nc, err := connectIntake(ctx, f.natsURL, "anzhi-publish-"+f.dept)
+	nc, err := a.connectIntake(ctx, f.natsURL, "anzhi-publish-"+f.dept)
 	if err != nil {
 		return err
 	}

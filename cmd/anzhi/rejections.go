@@ -78,7 +78,7 @@ func (a *app) runRejections(ctx context.Context, f rejectionsFlags) error {
 	if f.limit < 1 || f.limit > 10000 {
 		return usageErrorf("--limit must be from 1 to 10000, got %d", f.limit)
 	}
-	nc, js, err := connectJS(ctx, f.natsURL, "anzhi-rejections")
+	nc, js, err := a.connectJS(ctx, f.natsURL, "anzhi-rejections")
 	if err != nil {
 		return err
 	}

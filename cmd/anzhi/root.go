@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/identities"
 	"github.com/xianyang/anzhi/schemas"
 )
 
@@ -61,6 +62,10 @@ type app struct {
 	// started is set once cobra has accepted the flags and arguments and a
 	// command's RunE begins; errors before that are usage errors.
 	started bool
+	// creds is the identity clients connect as (--creds, ANZHI_CREDS): a
+	// .creds file made by anzhi identities init; "" connects without one
+	// (a hub in open trial mode).
+	creds string
 }
 
 // catalog returns the embedded event catalog.
@@ -72,17 +77,29 @@ func (a *app) catalog() (*schemas.Catalog, error) {
 	return cat, nil
 }
 
-// connect opens a NATS connection for a client command, after probing that
-// url reaches a NATS server at all (see probeNATS).
-func connect(ctx context.Context, url, name string) (*nats.Conn, error) {
+// connect opens a NATS connection for a client command, as the identity of
+// --creds if given, after probing that url reaches a NATS server at all (see
+// probeNATS).
+func (a *app) connect(ctx context.Context, url, name string) (*nats.Conn, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if err := probeNATS(ctx, url); err != nil {
 		return nil, fmt.Errorf("--nats-url %s: %w", url, err)
 	}
-	nc, err := nats.Connect(url, nats.Name(name), nats.Timeout(5*time.Second))
+	opts := []nats.Option{nats.Name(name), nats.Timeout(5 * time.Second)}
+	if a.creds != "" {
+		idOpts, err := identities.ClientOptions(a.creds)
+		if err != nil {
+			return nil, usageErrorf("--creds: %w", err)
+		}
+		opts = append(opts, idOpts...)
+	}
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
+		if errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) {
+			return nil, fmt.Errorf("connect to NATS at %s: %w (the hub enforces identities: give --creds FILE.creds, or check that it is this hub's)", url, err)
+		}
 		return nil, fmt.Errorf("connect to NATS at %s (is the hub running? see anzhi hub): %w", url, err)
 	}
 	return nc, nil
@@ -101,10 +118,15 @@ func keepErr(errp *error, what string, finish func() error) {
 // connectIntake connects like connect, for the commands that publish, and
 // checks that the server holds a hub's intake: publishing to a NATS where no
 // hub ever ran would otherwise wait out every fact's retries, one by one.
-func connectIntake(ctx context.Context, url, name string) (*nats.Conn, error) {
-	nc, js, err := connectJS(ctx, url, name)
+func (a *app) connectIntake(ctx context.Context, url, name string) (*nats.Conn, error) {
+	nc, js, err := a.connectJS(ctx, url, name)
 	if err != nil {
 		return nil, err
+	}
+	if a.creds != "" {
+		// A department's identity sees no JetStream: its account only
+		// carries its facts to the hub's intake.
+		return nc, nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	_, err = js.Stream(cctx, fact.IntakeStream)
@@ -125,8 +147,8 @@ func connectIntake(ctx context.Context, url, name string) (*nats.Conn, error) {
 
 // connectJS connects like connect and opens JetStream on the connection,
 // for the commands that read the log or the view bucket.
-func connectJS(ctx context.Context, url, name string) (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := connect(ctx, url, name)
+func (a *app) connectJS(ctx context.Context, url, name string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := a.connect(ctx, url, name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -172,8 +194,10 @@ func newRootCmd(a *app) *cobra.Command {
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.PersistentFlags().StringVar(&a.creds, "creds", os.Getenv("ANZHI_CREDS"),
+		"connect to NATS as this identity (a .creds file of anzhi identities init; env ANZHI_CREDS)")
 	root.AddCommand(newHubCmd(a), newPublishCmd(a), newSchemasCmd(a), newRejectionsCmd(a), newVersionCmd(a))
-	root.AddCommand(newImportCmd(), newSimulateCmd(), newDemoCmd(a), newBenchCmd(a))
+	root.AddCommand(newImportCmd(a), newSimulateCmd(a), newDemoCmd(a), newBenchCmd(a), newIdentitiesCmd(a))
 	root.AddCommand(newViewCmd(a))
 	root.AddCommand(newWatchCmd(a))
 	root.AddCommand(newKeysCmd(a))

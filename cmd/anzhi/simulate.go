@@ -54,7 +54,7 @@ plan.* and departments' task.progress. Generation is streamed: the national
 scale is written in bounded memory.`
 
 // newSimulateCmd builds anzhi simulate.
-func newSimulateCmd() *cobra.Command {
+func newSimulateCmd(a *app) *cobra.Command {
 	var f simulateFlags
 	cmd := &cobra.Command{
 		Use:   "simulate [--scale xianyang|shaanxi|national] [--seed N] [-o events.jsonl]",
@@ -65,7 +65,7 @@ func newSimulateCmd() *cobra.Command {
   anzhi simulate --scale national -o national.jsonl
   anzhi simulate --from 2020-01 --to 2021-12 -o - | head`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runSimulate(cmd, f) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runSimulate(cmd, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.scale, "scale", simulate.ScaleXianyang, "xianyang, shaanxi or national")
@@ -81,7 +81,7 @@ func newSimulateCmd() *cobra.Command {
 	return cmd
 }
 
-func runSimulate(cmd *cobra.Command, f simulateFlags) (err error) {
+func (a *app) runSimulate(cmd *cobra.Command, f simulateFlags) (err error) {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	ctx := cmd.Context()
 	if ctx == nil {
@@ -138,7 +138,7 @@ func runSimulate(cmd *cobra.Command, f simulateFlags) (err error) {
 	if f.scale != simulate.ScaleXianyang {
 		return usageErrorf("--scale %s cannot be published to the Xianyang hub (its counties are not in the registry); write it with -o", f.scale)
 	}
-	nc, err := connectIntake(ctx, f.natsURL, "anzhi-simulate")
+	nc, err := a.connectIntake(ctx, f.natsURL, "anzhi-simulate")
 	if err != nil {
 		return err
 	}

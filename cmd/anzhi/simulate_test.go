@@ -15,7 +15,7 @@ func TestSimulateCommandFile(t *testing.T) {
 	var files [2][]byte
 	for i := range files {
 		out := filepath.Join(dir, "events.jsonl")
-		stdout, _, err := execCmd(ctx, newSimulateCmd(), "--persons", "300", "--seed", "5", "--from", "2020-01", "--to", "2021-06", "-o", out)
+		stdout, _, err := execCmd(ctx, newSimulateCmd(&app{}), "--persons", "300", "--seed", "5", "--from", "2020-01", "--to", "2021-06", "-o", out)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +49,7 @@ func TestSimulateCommandFile(t *testing.T) {
 func TestSimulateCommandPublish(t *testing.T) {
 	h := startHub(t)
 	ctx := testContext(t)
-	stdout, _, err := execCmd(ctx, newSimulateCmd(), "--persons", "200", "--from", "2020-01", "--to", "2020-12",
+	stdout, _, err := execCmd(ctx, newSimulateCmd(&app{}), "--persons", "200", "--from", "2020-01", "--to", "2020-12",
 		"--bad-rate", "0", "--nats-url", h.ClientURL())
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func TestSimulateCommandPublish(t *testing.T) {
 		{[]string{"--from", "2020"}, "want YYYY-MM"},
 		{[]string{"--rate", "fast"}, "--rate"},
 	} {
-		if _, _, err := execCmd(ctx, newSimulateCmd(), tt.args...); err == nil || !strings.Contains(err.Error(), tt.withError) {
+		if _, _, err := execCmd(ctx, newSimulateCmd(&app{}), tt.args...); err == nil || !strings.Contains(err.Error(), tt.withError) {
 			t.Errorf("simulate %v = %v, want an error with %q", tt.args, err, tt.withError)
 		}
 	}

@@ -114,7 +114,7 @@ func (a *app) runView(ctx context.Context, f viewFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	nc, js, err := connectJS(ctx, f.natsURL, "anzhi-view")
+	nc, js, err := a.connectJS(ctx, f.natsURL, "anzhi-view")
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func (a *app) runWatch(ctx context.Context, f watchFlags) error {
 		}
 		keys = []string{fact.CountyKey(f.county)}
 	}
-	nc, js, err := connectJS(ctx, f.natsURL, "anzhi-watch")
+	nc, js, err := a.connectJS(ctx, f.natsURL, "anzhi-watch")
 	if err != nil {
 		return err
 	}

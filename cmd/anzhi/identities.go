@@ -1,0 +1,74 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xianyang/anzhi/identities"
+)
+
+const identitiesInitLong = `Make the city's NATS identities in --out: an operator, the hub's account
+(the only one with JetStream) and one account per department and county
+government, and a user per identity with its credentials file: hub.creds,
+lead-office.creds, auditor.creds, edu.creds, county-610424.creds, ... (mode
+0600). Start the hub with them (anzhi hub --identities DIR) and give each
+department its own .creds file; clients connect with --creds FILE.
+
+keys/ holds the operator's and the accounts' seeds: keep it with the hub's
+operators, never hand it out. An existing directory of identities is never
+overwritten: new identities would lock every client out.
+
+See SECURITY.md for what each identity may do (anzhi identities table).`
+
+// newIdentitiesCmd builds anzhi identities and its subcommands.
+func newIdentitiesCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "identities",
+		Short: "Make and show the NATS identities of every department, county, the lead office, the auditors and the hub",
+		Args:  cobra.NoArgs,
+	}
+	var out string
+	initCmd := &cobra.Command{
+		Use:     "init --out DIR",
+		Short:   "Make the city's identities and their .creds files",
+		Long:    identitiesInitLong,
+		Example: "  anzhi identities init --out ./identities\n  anzhi hub --identities ./identities\n  anzhi publish --creds ./identities/edu.creds --dept edu ...",
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if out == "" {
+				return usageErrorf("--out DIR is required: where to write the identities")
+			}
+			cat, err := a.catalog()
+			if err != nil {
+				return err
+			}
+			plan, err := identities.Init(out, cat)
+			if errors.Is(err, identities.ErrExists) {
+				return usageErrorf("%w (delete it first only if no client uses its credentials)", err)
+			}
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(a.stdout, "made %d identities in %s: one .creds file each (mode 0600); keys/ holds the seeds: keep it with the hub\n", len(plan), out)
+			return err
+		},
+	}
+	initCmd.Flags().StringVar(&out, "out", "", "directory to write the identities to (required)")
+	table := &cobra.Command{
+		Use:   "table",
+		Short: "Print what each identity may do, as the Markdown table of SECURITY.md",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			cat, err := a.catalog()
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprint(a.stdout, identities.Table(cat))
+			return err
+		},
+	}
+	cmd.AddCommand(initCmd, table)
+	return cmd
+}

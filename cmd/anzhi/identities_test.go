@@ -1,0 +1,54 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xianyang/anzhi/hub"
+	"github.com/xianyang/anzhi/identities"
+)
+
+// TestIdentitiesCommand: a department publishes through a hub that enforces
+// identities with its own .creds and gets its verdict; without credentials
+// the command says the hub wants them; the table is what SECURITY.md shows.
+func TestIdentitiesCommand(t *testing.T) {
+	ctx := testContext(t)
+	dir := filepath.Join(t.TempDir(), "ids")
+	r := runCLI(ctx, "identities", "init", "--out", dir)
+	if r.code != exitOK || !strings.Contains(r.stdout, "identities in "+dir) {
+		t.Fatalf("init: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(ctx, "identities", "init", "--out", dir); r.code != exitUsage || !strings.Contains(r.stderr, "already exist") {
+		t.Errorf("init again: exit %d, stderr %s; want a usage error saying they exist", r.code, r.stderr)
+	}
+	ids, err := identities.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hub.Start(ctx, hub.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", TickEvery: -1, Identities: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Close() })
+	good, _ := json.Marshal(enrolment(1))
+	base := []string{"publish", "--nats-url", h.ClientURL(), "--dept", "edu", "--family", "edu.enrolment", "--time", "2020-09-01",
+		"--id", "enrol-1", "--data", string(good)}
+	r = runCLI(ctx, append(base, "--creds", filepath.Join(dir, "edu.creds"))...)
+	if r.code != exitOK || !strings.Contains(r.stdout, "accepted: enrol-1 at log seq") {
+		t.Errorf("publishing with edu.creds: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(ctx, base...)
+	if r.code == exitOK || !strings.Contains(r.stderr, "--creds") {
+		t.Errorf("publishing without credentials: exit %d, stderr %s; want an error naming --creds", r.code, r.stderr)
+	}
+	r = runCLI(ctx, "identities", "table")
+	if r.code != exitOK || !strings.Contains(r.stdout, "| county-610424 | county | county-610424 |") {
+		t.Errorf("table: exit %d\n%s", r.code, r.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keys", "operator.nk")); err != nil {
+		t.Errorf("operator seed: %v", err)
+	}
+}
