@@ -302,3 +302,21 @@ func TestSecurityTableCurrent(t *testing.T) {
 		t.Errorf("SECURITY.md's permission table is stale; regenerate it with anzhi identities table")
 	}
 }
+
+// TestPublisherSaysNotPermitted: the department library gives up at once
+// with ErrNotPermitted when the server refuses its subject, instead of
+// retrying a timeout.
+func TestPublisherSaysNotPermitted(t *testing.T) {
+	w := newWorld(t)
+	nc, _, _ := w.as("police")
+	p, err := publishers.New(nc, "edu", publishers.WithRetry(6, 50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
+	defer cancel()
+	_, err = p.Publish(ctx, enrolment("enrol-1"))
+	if !errors.Is(err, publishers.ErrNotPermitted) || !strings.Contains(err.Error(), "edu.enrolment.610424") {
+		t.Fatalf("police publishing edu's family: %v, want ErrNotPermitted naming the subject", err)
+	}
+}

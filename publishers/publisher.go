@@ -388,11 +388,32 @@ func (p *Publisher) PublishMsg(ctx context.Context, msg *nats.Msg) (Receipt, err
 			return Receipt{ID: id, Subject: msg.Subject, Seq: ack.Sequence, Duplicate: ack.Duplicate, p: p}, nil
 		}
 		last = err
+		if refused := p.refusedByServer(msg.Subject); refused != nil {
+			return Receipt{}, fmt.Errorf("publish %s on %s: %w", id, msg.Subject, refused)
+		}
 		if !Transient(err) || ctx.Err() != nil {
 			break
 		}
 	}
 	return Receipt{}, fmt.Errorf("publish %s on %s: %w", id, msg.Subject, last)
+}
+
+// ErrNotPermitted means the NATS server refused a publication: the identity
+// the connection presents may not publish on that subject (identities on: a
+// family outside the department's domains, another county's token). Retrying
+// cannot help.
+var ErrNotPermitted = errors.New("this identity may not publish there (the server refused it: permissions violation)")
+
+// refusedByServer returns ErrNotPermitted, with the server's words, when the
+// connection's last error is a permissions violation on subject. The
+// server reports it asynchronously, so a refused publication otherwise only
+// times out, and would be retried.
+func (p *Publisher) refusedByServer(subject string) error {
+	last := p.nc.LastError()
+	if last == nil || !errors.Is(last, nats.ErrPermissionViolation) || !strings.Contains(last.Error(), `"`+subject+`"`) {
+		return nil
+	}
+	return fmt.Errorf("%w; %v", ErrNotPermitted, last)
 }
 
 // Transient reports whether a publish error may go away on retry: no stream

@@ -112,7 +112,11 @@ func (a *app) runHub(cmd *cobra.Command, f hubFlags) error {
 	if info.HTTPURL != "" {
 		a.log.Info("HTTP API", "url", info.HTTPURL, "health", info.HTTPURL+"/healthz")
 	}
-	a.log.Info("publish a fact with: anzhi publish --nats-url " + info.NATSURL +
+	creds := ""
+	if f.identities != "" {
+		creds = " --creds " + cfg.Identities.CredsFile("edu")
+	}
+	a.log.Info("publish a fact with: anzhi publish --nats-url " + info.NATSURL + creds +
 		` --dept edu --family edu.enrolment --time 2020-09-01 --data @fact.json`)
 	if f.readyFile != "" {
 		if err := writeReadyFile(f.readyFile, info); err != nil {
