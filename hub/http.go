@@ -42,7 +42,7 @@ type route struct {
 // (a test holds them together).
 func (a *api) routes() []route {
 	return []route{
-		{"GET /healthz", nil, a.reply(a.health)},
+		{"GET /healthz", nil, http.HandlerFunc(a.health)},
 		{"GET /readyz", nil, http.HandlerFunc(a.ready)},
 		{"GET /metrics", nil, promhttp.HandlerFor(a.h.metrics.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})},
 		{"GET /api/v1/households/{id}", nil, a.whenReady(a.reply(a.household))},
@@ -313,8 +313,15 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (a *api) health(*http.Request) (any, error) {
-	return map[string]string{"status": "ok"}, nil
+// health answers 200 {"status":"ok"} while the process serves HTTP and its
+// streams are as configured, 503 {"status":"drift","problems":[…]} when
+// they are not (see guard).
+func (a *api) health(w http.ResponseWriter, _ *http.Request) {
+	if problems := a.h.guard.current(); len(problems) > 0 {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "drift", "problems": problems})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // readiness is the body of /readyz.
@@ -333,9 +340,10 @@ func (a *api) ready(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("%w: %v", errUnavailable, err))
 		return
 	}
+	ready := st.CaughtUp() && len(st.Drift) == 0
 	code := http.StatusOK
-	if !st.CaughtUp() {
+	if !ready {
 		code = http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, readiness{Ready: st.CaughtUp(), Status: st})
+	writeJSON(w, code, readiness{Ready: ready, Status: st})
 }

@@ -62,6 +62,9 @@ type Config struct {
 	SnapshotEvery int
 	// Rebuild ignores checkpoints at start and folds the whole log.
 	Rebuild bool
+	// GuardEvery is how often the hub checks its streams for drift from
+	// their configuration (default 30s; it also checks at start).
+	GuardEvery time.Duration
 	// VerdictMemory is how many intake messages the verdict service
 	// (fact.VerdictSubject) remembers the verdict of, 8 bytes each (default
 	// 4Mi: 32 MiB); older ones are answered as unknown.
@@ -107,11 +110,50 @@ func (c *Config) setDefaults() error {
 	if c.VerdictMemory <= 0 {
 		c.VerdictMemory = defaultVerdictMemory
 	}
+	if c.GuardEvery <= 0 {
+		c.GuardEvery = 30 * time.Second
+	}
 	c.Materialize.setDefaults()
 	if c.NATSURL == "" && c.DataDir == "" {
 		return errors.New("hub: a data directory (--data) or an external NATS URL (--nats-url) is required")
 	}
 	return nil
+}
+
+// ErrLostLog means the canonical log is missing while the hub's snapshots
+// say it held entries: it was deleted, and recreating it empty would hide
+// that.
+var ErrLostLog = errors.New("the canonical log is missing")
+
+// refuseLostLog refuses to start when the log is gone but snapshots of a
+// view folded from it remain.
+func (h *Hub) refuseLostLog(ctx context.Context) error {
+	if _, err := h.js.Stream(ctx, fact.LogStream); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil
+	}
+	store, err := h.js.ObjectStore(ctx, fact.SnapshotBucket)
+	if err != nil {
+		return nil // no snapshots: a new hub
+	}
+	objs, err := store.List(ctx)
+	if err != nil || len(objs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("hub: %w: stream %s does not exist, but %d snapshots of a view folded from it do (%s): "+
+		"the log was deleted; restore it from a backup (the hub will not recreate it empty)",
+		ErrLostLog, fact.LogStream, len(objs), fact.SnapshotBucket)
+}
+
+// streamConfigs returns the current configuration of the streams the hub
+// owns that exist.
+func (h *Hub) streamConfigs(ctx context.Context) map[string]jetstream.StreamConfig {
+	out := map[string]jetstream.StreamConfig{}
+	for _, name := range []string{fact.IntakeStream, fact.LogStream} {
+		if s, err := h.js.Stream(ctx, name); err == nil {
+			out[name] = s.CachedInfo().Config
+		}
+	}
+	return out
 }
 
 // ErrExposed means a hub was asked to listen beyond this machine without
@@ -163,6 +205,7 @@ type Hub struct {
 	intake    jetstream.Stream
 	logs      jetstream.Stream
 	gate      *gate
+	guard     *guard
 	view      *view.View
 	proj      *projector
 	mat       *materializer
@@ -230,9 +273,23 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
-	if _, _, err = EnsureStreams(ctx, h.js, cfg.Catalog, StreamOptions{DuplicateWindow: cfg.DuplicateWindow,
-		SendersBound: cfg.Identities != nil}); err != nil {
+	if err := h.refuseLostLog(ctx); err != nil {
+		return nil, err
+	}
+	before := h.streamConfigs(ctx)
+	intakeS, logS, err := EnsureStreams(ctx, h.js, cfg.Catalog, StreamOptions{DuplicateWindow: cfg.DuplicateWindow,
+		SendersBound: cfg.Identities != nil})
+	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
+	}
+	h.guard = &guard{js: h.js, every: cfg.GuardEvery, log: cfg.Logger.With("component", "guard"),
+		expect: []jetstream.StreamConfig{intakeS.CachedInfo().Config, logS.CachedInfo().Config}}
+	for _, want := range h.guard.expect {
+		if old, ok := before[want.Name]; ok {
+			for _, d := range configDrift(want, old) {
+				cfg.Logger.Warn("a stream's configuration had drifted; the hub restored it at start", "stream", want.Name, "was", d)
+			}
+		}
 	}
 	// The intake is read on its own connection so that reading and
 	// appending do not queue behind each other.
@@ -252,6 +309,8 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	h.gate = newGate(&cfg, h.js, h.intake, h.logs, h.metrics, submit,
 		newVerdictIndex(cfg.VerdictMemory, lastIntake, lastSeq == 0),
 		func(e *logEntry) { folds.push(storedEntry{seq: e.seq, msg: e.msg, rejected: e.rejected}) })
+	h.guard.confirmedLog = h.gate.confirmedLog.Load
+	h.guard.check(ctx) // before anything is served: a damaged log shows at once
 	// Restore the newest checkpoint, then catch up with the log's tail.
 	var from uint64
 	var unwritten []view.Change
@@ -318,6 +377,11 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	go func() {
 		defer h.wg.Done()
 		h.runClock(runCtx)
+	}()
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		h.guard.run(runCtx)
 	}()
 	if h.mat != nil {
 		h.wg.Add(1)
@@ -466,6 +530,16 @@ type Status struct {
 	Unerased int `json:"unerased"`
 	// Ready is false while the view catches up with the log at start.
 	Ready bool `json:"ready"`
+	// Drift lists what is wrong with the hub's streams (see guard); the
+	// hub is neither healthy nor ready while it is not empty.
+	Drift []string `json:"drift,omitempty"`
+}
+
+// samePosition reports whether two statuses give the same positions and
+// counts (drift aside).
+func (s Status) samePosition(o Status) bool {
+	return s.IntakeLast == o.IntakeLast && s.Judged == o.Judged && s.Recorded == o.Recorded && s.LogLast == o.LogLast &&
+		s.Appended == o.Appended && s.Folded == o.Folded && s.Pending == o.Pending && s.Unerased == o.Unerased && s.Ready == o.Ready
 }
 
 // CaughtUp reports whether every message in the intake has been judged,
@@ -492,6 +566,7 @@ func (h *Hub) Status(ctx context.Context) (Status, error) {
 		Pending:    h.gate.submit.len() + int(h.gate.writing.Load()) + h.proj.in.len(),
 		Unerased:   h.gate.janitor.backlog(),
 		Ready:      h.ready.Load(),
+		Drift:      h.guard.current(),
 	}, nil
 }
 
@@ -506,7 +581,7 @@ func (h *Hub) WaitIdle(ctx context.Context) error {
 		// Twice the same caught-up status: Status reads its counters one
 		// after another, and a warning change can pass from the projector
 		// through the gate between two reads.
-		if err == nil && st.CaughtUp() && st == prev {
+		if err == nil && st.CaughtUp() && st.samePosition(prev) {
 			return nil
 		}
 		prev = st

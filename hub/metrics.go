@@ -84,6 +84,8 @@ var (
 		"Intake messages not yet judged.", nil, nil)
 	descWarningsOpen = prometheus.NewDesc("anzhi_warnings_open",
 		"Open early warnings, by rule (rules the view evaluates).", []string{"rule"}, nil)
+	descStreamDrift = prometheus.NewDesc("anzhi_stream_drift",
+		"Problems found with the hub's streams (0: as configured; see /healthz).", nil, nil)
 	descRuleEvaluated = prometheus.NewDesc("anzhi_rule_evaluated",
 		"1 for a rule of the rule book the view evaluates, 0 for one pending (it raises no warning yet).", []string{"rule"}, nil)
 	descPersons = prometheus.NewDesc("anzhi_view_persons",
@@ -100,7 +102,7 @@ var (
 type hubCollector struct{ m *metrics }
 
 func (c *hubCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descProjectorLag, descIntakeLag, descWarningsOpen, descRuleEvaluated, descPersons,
+	for _, d := range []*prometheus.Desc{descProjectorLag, descIntakeLag, descWarningsOpen, descRuleEvaluated, descStreamDrift, descPersons,
 		descHouseholds, descSites, descViewSeq} {
 		ch <- d
 	}
@@ -130,6 +132,9 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	} else {
 		h.cfg.Logger.Warn("metrics: no intake position", "err", err)
 		gauge(descProjectorLag, lag(h.gate.confirmedLog.Load(), h.proj.folded.Load()))
+	}
+	if h.guard != nil {
+		gauge(descStreamDrift, float64(len(h.guard.current())))
 	}
 	s := h.view.Stats()
 	gauge(descPersons, float64(s.Persons))

@@ -1,0 +1,174 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/xianyang/anzhi/fact"
+)
+
+// guard watches the streams the hub owns — the intake and the canonical
+// log — for drift from the configuration the hub set: subjects,
+// transforms, retention, limits, the deny flags, sealing, replicas. A
+// change there can forge facts into the log (a subject transform), erase it
+// (retention, limits, a purge) or halt the ingest (sealing). The guard
+// never repairs in silence: it reports every problem in /healthz (not ok),
+// /readyz, /metrics (anzhi_stream_drift) and the log, until an operator
+// puts it right.
+type guard struct {
+	js     jetstream.JetStream
+	every  time.Duration
+	expect []jetstream.StreamConfig
+	log    *slog.Logger
+	// confirmedLog is the last log sequence the hub knows is stored: the
+	// log may never end before it (entries removed from its tail).
+	confirmedLog func() uint64
+
+	mu       sync.Mutex
+	problems []string
+}
+
+// check looks at every stream once and records what is wrong.
+func (g *guard) check(ctx context.Context) []string {
+	var problems []string
+	for _, want := range g.expect {
+		s, err := g.js.Stream(ctx, want.Name)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			problems = append(problems, fmt.Sprintf("stream %s is missing", want.Name))
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return g.current()
+			}
+			problems = append(problems, fmt.Sprintf("stream %s cannot be read: %v", want.Name, err))
+			continue
+		}
+		info := s.CachedInfo()
+		for _, d := range configDrift(want, info.Config) {
+			problems = append(problems, fmt.Sprintf("stream %s: %s", want.Name, d))
+		}
+		if want.Name == fact.LogStream {
+			problems = append(problems, logDrift(info.State, g.confirmedLog())...)
+		}
+	}
+	g.mu.Lock()
+	changed := !slices.Equal(problems, g.problems)
+	g.problems = problems
+	g.mu.Unlock()
+	if changed {
+		if len(problems) == 0 {
+			g.log.Info("the hub's streams are as configured again")
+		}
+		for _, p := range problems {
+			g.log.Error("the hub's streams drifted from their configuration; the hub is not healthy until an operator restores it", "problem", p)
+		}
+	}
+	return problems
+}
+
+// current returns the problems found by the last check.
+func (g *guard) current() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.problems)
+}
+
+// run checks every g.every until ctx ends.
+func (g *guard) run(ctx context.Context) {
+	t := time.NewTicker(g.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c, cancel := context.WithTimeout(ctx, 10*time.Second)
+			g.check(c)
+			cancel()
+		}
+	}
+}
+
+// logDrift names what is wrong with the log's state: entries gone from its
+// head (a purge, limits) or its tail.
+func logDrift(st jetstream.StreamState, confirmed uint64) []string {
+	var out []string
+	if st.Msgs > 0 && st.FirstSeq > 1 {
+		out = append(out, fmt.Sprintf("log %s starts at sequence %d: entries 1–%d are gone", fact.LogStream, st.FirstSeq, st.FirstSeq-1))
+	}
+	if st.NumDeleted > 0 {
+		out = append(out, fmt.Sprintf("log %s has %d deleted entries", fact.LogStream, st.NumDeleted))
+	}
+	if st.LastSeq < confirmed {
+		out = append(out, fmt.Sprintf("log %s ends at sequence %d, before %d which the hub stored", fact.LogStream, st.LastSeq, confirmed))
+	}
+	return out
+}
+
+// configDrift names every way got differs from want in what protects the
+// stream (not its description or placement).
+func configDrift(want, got jetstream.StreamConfig) []string {
+	var out []string
+	diff := func(what string, w, g any) {
+		out = append(out, fmt.Sprintf("%s is %v, want %v", what, g, w))
+	}
+	if !sameSubjects(want.Subjects, got.Subjects) {
+		diff("subjects", want.Subjects, got.Subjects)
+	}
+	if got.SubjectTransform != nil {
+		out = append(out, fmt.Sprintf("has a subject transform %s → %s", got.SubjectTransform.Source, got.SubjectTransform.Destination))
+	}
+	if got.RePublish != nil {
+		out = append(out, fmt.Sprintf("republishes %s → %s", got.RePublish.Source, got.RePublish.Destination))
+	}
+	if got.Mirror != nil || len(got.Sources) > 0 {
+		out = append(out, "takes messages from other streams (mirror or sources)")
+	}
+	if got.Sealed {
+		out = append(out, "is sealed")
+	}
+	for _, c := range []struct {
+		what string
+		w, g any
+	}{
+		{"retention", want.Retention, got.Retention},
+		{"storage", want.Storage, got.Storage},
+		{"deny delete", want.DenyDelete, got.DenyDelete},
+		{"deny purge", want.DenyPurge, got.DenyPurge},
+		{"replicas", max(want.Replicas, 1), max(got.Replicas, 1)},
+		{"duplicate window", want.Duplicates, got.Duplicates},
+		{"max messages", limit(want.MaxMsgs), limit(got.MaxMsgs)},
+		{"max bytes", limit(want.MaxBytes), limit(got.MaxBytes)},
+		{"max age", want.MaxAge, got.MaxAge},
+		{"max messages per subject", limit(want.MaxMsgsPerSubject), limit(got.MaxMsgsPerSubject)},
+		{"discard policy", want.Discard, got.Discard},
+	} {
+		if c.w != c.g {
+			diff(c.what, c.w, c.g)
+		}
+	}
+	return out
+}
+
+// limit reads a stream limit: 0 and -1 both mean none.
+func limit(n int64) int64 {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
+
+func sameSubjects(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
