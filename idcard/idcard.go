@@ -1,5 +1,6 @@
 // Package idcard recognises, masks and pseudonymises the 18-character
-// resident identity numbers of GB 11643-1999 (公民身份号码). anzhi never lets a
+// resident identity numbers of GB 11643-1999 (公民身份号码), and finds the
+// 15-digit first-generation numbers and numbers written in groups too. anzhi never lets a
 // raw number leave a department: ledgers turn it into a person key locally,
 // and the hub refuses and redacts any event that still carries one.
 package idcard
@@ -10,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -120,11 +122,27 @@ func isAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-// Find returns every valid identity number in b that stands on its own: not
+// Find returns every identity number in b that stands on its own: not
 // preceded or followed by an ASCII letter or digit. The boundary rule keeps
 // hex digests (person keys) and longer digit runs from matching, while a
-// number inside Chinese text, quotes, JSON or headers is found.
+// number inside Chinese text, quotes, JSON or headers is found. Found are
+// valid 18-character numbers, written as one run or in groups separated by
+// single spaces or hyphens (110105 19491231 002X, 110105-19491231-002X),
+// and 15-digit first-generation numbers (region, YYMMDD of a 19xx birth
+// date, serial; they have no check digit), in one run or in groups.
 func Find(b []byte) []Match {
+	out := findRuns(b)
+	extra := findGrouped(b, out)
+	if len(extra) == 0 {
+		return out
+	}
+	out = append(out, extra...)
+	slices.SortFunc(out, func(x, y Match) int { return x.Start - y.Start })
+	return out
+}
+
+// findRuns finds the 18-character numbers written as one run.
+func findRuns(b []byte) []Match {
 	var out []Match
 	for i := 0; i+Len <= len(b); {
 		c := b[i]
@@ -152,6 +170,86 @@ func Find(b []byte) []Match {
 	return out
 }
 
+// Len15 is the length of a first-generation (1984–2004) identity number.
+const Len15 = 15
+
+// isSep reports whether c may separate the groups of a number.
+func isSep(c byte) bool { return c == ' ' || c == '-' }
+
+// inRun reports whether c continues a run of characters a grouped or
+// 15-digit number cannot be part of: a letter, a digit, or a masked digit
+// (so that a masked number does not leave a shorter one behind).
+func inRun(c byte) bool { return isAlnum(c) || c == '*' }
+
+// findGrouped finds what findRuns does not: 18-character numbers written in
+// groups, and 15-digit numbers. taken are the runs found already.
+func findGrouped(b []byte, taken []Match) []Match {
+	var out []Match
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c < '1' || c > '8' || i > 0 && inRun(b[i-1]) {
+			continue
+		}
+		// Right after "5 " or "5-" this may be a group of a longer run: only
+		// a number in one run can start here.
+		mayGroup := !(i > 1 && isSep(b[i-1]) && inRun(b[i-2]))
+		var digits [Len]byte
+		n, grouped, j := 0, false, i
+		for j < len(b) && n < Len {
+			switch d := b[j]; {
+			case d >= '0' && d <= '9' || n == Len-1 && (d == 'X' || d == 'x'):
+				digits[n] = d
+				n++
+				j++
+				continue
+			case mayGroup && isSep(d) && n > 0 && j+1 < len(b) && (b[j+1] >= '0' && b[j+1] <= '9' || b[j+1] == 'X' || b[j+1] == 'x'):
+				grouped = true
+				j++
+				continue
+			}
+			break
+		}
+		end := j
+		if end < len(b) && (inRun(b[end]) || grouped && end+1 < len(b) && isSep(b[end]) && inRun(b[end+1])) {
+			continue // the run goes on: a longer number, not an ID
+		}
+		ok := false
+		switch n {
+		case Len:
+			ok = grouped && check(digits[:]) == nil
+		case Len15:
+			ok = valid15(digits[:Len15])
+		}
+		if !ok || overlaps(taken, i, end) {
+			continue
+		}
+		out = append(out, Match{i, end})
+		i = end - 1
+	}
+	return out
+}
+
+// valid15 checks a first-generation number: digits only, a region code, and
+// a plausible birth date 19YYMMDD.
+func valid15(d []byte) bool {
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	date := append([]byte("19"), d[6:12]...)
+	return d[0] >= '1' && d[0] <= '8' && plausibleDate(date)
+}
+
+func overlaps(ms []Match, start, end int) bool {
+	for _, m := range ms {
+		if m.Start < end && start < m.End {
+			return true
+		}
+	}
+	return false
+}
+
 // Contains reports whether b holds at least one identity number.
 func Contains(b []byte) bool { return len(Find(b)) > 0 }
 
@@ -171,9 +269,35 @@ func RedactMatches(b []byte, ms []Match) []byte {
 	}
 	out := append([]byte(nil), b...)
 	for _, m := range ms {
-		copy(out[m.Start+6:m.Start+14], "********")
+		maskBirthDate(out[m.Start:m.End])
 	}
 	return out
+}
+
+// maskBirthDate masks the birth date of the number in b, however it is
+// grouped: characters 7–14 of an 18-character number, 7–12 of a 15-digit
+// one, counted without separators.
+func maskBirthDate(b []byte) {
+	total := 0
+	for _, c := range b {
+		if !isSep(c) {
+			total++
+		}
+	}
+	hi := 14
+	if total == Len15 {
+		hi = 12
+	}
+	n := 0
+	for k, c := range b {
+		if isSep(c) {
+			continue
+		}
+		if n >= 6 && n < hi {
+			b[k] = '*'
+		}
+		n++
+	}
 }
 
 // PersonKey pseudonymises an identity number: the lowercase hex HMAC-SHA256

@@ -53,6 +53,19 @@ func TestFind(t *testing.T) {
 		{"after letter", "ID610424198503151234", 0},
 		{"person key", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 0},
 		{"empty", "", 0},
+		{"grouped with spaces", "身份证号 110105 19491231 002X 已核实", 1},
+		{"grouped with hyphens", `{"note":"110105-19491231-002X"}`, 1},
+		{"grouped in fours", "1101 0519 4912 3100 2X", 1},
+		{"grouped, bad check digit", "110105 19491231 0021", 0},
+		{"grouped, run goes on", "110105-19491231-002X-7", 0},
+		{"15 digits", `{"old_id":"110105491231002"}`, 1},
+		{"15 digits grouped", "110105 491231 002", 1},
+		{"15 digits after a number", "1 110105491231002", 1},
+		{"15 digits, no such date", "110105491331002", 0},
+		{"16 digits", "1101054912310021", 0},
+		{"two grouped", "110105 19491231 002X, 610424 19850315 1234", 2},
+		{"a date", "2020-09-01", 0},
+		{"a phone number", "029-8888 8888", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := len(idcard.Find([]byte(tc.in))); got != tc.want {
@@ -73,6 +86,10 @@ func TestRedact(t *testing.T) {
 	}
 	if len(idcard.Find(out)) != 0 {
 		t.Error("redacted output still holds a number")
+	}
+	out, n = idcard.Redact([]byte("号 110105 19491231 002X 旧号 110105491231002"))
+	if got, want := string(out), "号 110105 ******** 002X 旧号 110105******002"; n != 2 || got != want {
+		t.Errorf("Redact of grouped and 15-digit numbers = %s (%d), want %s", got, n, want)
 	}
 	if got, want := idcard.Mask("11010519491231002X"), "110105********002X"; got != want {
 		t.Errorf("Mask = %s, want %s", got, want)
