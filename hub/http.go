@@ -25,37 +25,42 @@ func (h *Hub) Handler() http.Handler {
 	a := newAPI(h)
 	mux := http.NewServeMux()
 	for _, rt := range a.routes() {
-		mux.Handle(rt.pattern, a.checkQuery(rt))
+		inner := rt
+		inner.handler = a.checkQuery(rt)
+		mux.Handle(rt.pattern, a.guarded(inner))
 	}
 	return a.instrument(mux)
 }
 
 // route is one endpoint of the API: a ServeMux pattern, the query
-// parameters it takes (any other is refused) and its handler.
+// parameters it takes (any other is refused), its handler, and who may use
+// it when identities are on (nil: anyone, without a token).
 type route struct {
 	pattern string
 	query   []string
 	handler http.Handler
+	access  access
 }
 
 // routes lists every endpoint. The OpenAPI file describes exactly these
 // (a test holds them together).
 func (a *api) routes() []route {
 	return []route{
-		{"GET /healthz", nil, http.HandlerFunc(a.health)},
-		{"GET /readyz", nil, http.HandlerFunc(a.ready)},
-		{"GET /metrics", nil, promhttp.HandlerFor(a.h.metrics.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})},
-		{"GET /api/v1/households/{id}", nil, a.whenReady(a.reply(a.household))},
-		{"GET /api/v1/sites/{id}", nil, a.whenReady(a.reply(a.site))},
-		{"GET /api/v1/counties", nil, a.whenReady(a.cached(a.countyList))},
-		{"GET /api/v1/counties/{code}", nil, a.whenReady(a.cached(a.county))},
-		{"GET /api/v1/city", nil, a.whenReady(a.cached(a.city))},
-		{"GET /api/v1/departments/{code...}", nil, a.whenReady(a.reply(a.department))},
-		{"GET /api/v1/warnings", []string{"county", "rule", "state", "dept", "limit", "after"}, a.whenReady(a.reply(a.warnings))},
-		{"GET /api/v1/rejections", []string{"dept", "after", "since", "limit"}, a.reply(a.rejections)},
-		{"GET /api/v1/digest", nil, a.whenReady(a.cached(a.digest))},
-		{"GET /api/v1/rules", nil, a.reply(a.rules)},
-		{"GET /api/v1/openapi.json", nil, http.HandlerFunc(serveOpenAPI)},
+		{"GET /healthz", nil, http.HandlerFunc(a.health), nil},
+		{"GET /readyz", nil, http.HandlerFunc(a.ready), nil},
+		{"GET /metrics", nil, promhttp.HandlerFor(a.h.metrics.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}),
+			overseersOnly("the metrics")},
+		{"GET /api/v1/households/{id}", nil, a.whenReady(a.reply(a.household)), inCounty("household")},
+		{"GET /api/v1/sites/{id}", nil, a.whenReady(a.reply(a.site)), inCounty("site")},
+		{"GET /api/v1/counties", nil, a.whenReady(a.cached(a.countyList)), noCounty("the list of every county")},
+		{"GET /api/v1/counties/{code}", nil, a.whenReady(a.cached(a.county)), inCounty("county")},
+		{"GET /api/v1/city", nil, a.whenReady(a.cached(a.city)), noCounty("the whole city")},
+		{"GET /api/v1/departments/{code...}", nil, a.whenReady(a.reply(a.department)), ownDepartment},
+		{"GET /api/v1/warnings", []string{"county", "rule", "state", "dept", "limit", "after"}, a.whenReady(a.reply(a.warnings)), ownWarnings},
+		{"GET /api/v1/rejections", []string{"dept", "after", "since", "limit"}, a.reply(a.rejections), ownRejections},
+		{"GET /api/v1/digest", nil, a.whenReady(a.cached(a.digest)), overseersOnly("the view's digest")},
+		{"GET /api/v1/rules", nil, a.reply(a.rules), open},
+		{"GET /api/v1/openapi.json", nil, http.HandlerFunc(serveOpenAPI), open},
 	}
 }
 
@@ -81,6 +86,10 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, errMethod):
 		return http.StatusMethodNotAllowed
+	case errors.Is(err, errUnauthenticated):
+		return http.StatusUnauthorized
+	case errors.Is(err, errForbidden):
+		return http.StatusForbidden
 	case errors.Is(err, errUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled):

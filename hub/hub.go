@@ -161,16 +161,16 @@ func (h *Hub) streamConfigs(ctx context.Context) map[string]jetstream.StreamConf
 var ErrExposed = errors.New("refusing to listen beyond loopback")
 
 // checkExposure refuses listeners other machines can reach where nothing
-// guards them: the embedded NATS server without identities (open trial
-// mode), and the HTTP API, which has no access control yet.
+// guards them: the embedded NATS server and the HTTP API without identities
+// (open trial mode).
 func checkExposure(cfg Config) error {
 	if cfg.NATSURL == "" && cfg.Identities == nil && !loopback(cfg.NATSListen) {
 		return fmt.Errorf("hub: NATS on %s: %w in open trial mode (anyone could publish as any department); "+
 			"make identities with anzhi identities init and start with --identities DIR, or listen on 127.0.0.1", cfg.NATSListen, ErrExposed)
 	}
-	if cfg.HTTPAddr != "" && !loopback(cfg.HTTPAddr) {
-		return fmt.Errorf("hub: HTTP on %s: %w: the HTTP API has no access control yet; listen on 127.0.0.1 "+
-			"and put an authenticating proxy in front", cfg.HTTPAddr, ErrExposed)
+	if cfg.HTTPAddr != "" && cfg.Identities == nil && !loopback(cfg.HTTPAddr) {
+		return fmt.Errorf("hub: HTTP on %s: %w in open trial mode (the API would be open to anyone); "+
+			"start with --identities DIR, whose tokens guard it, or listen on 127.0.0.1", cfg.HTTPAddr, ErrExposed)
 	}
 	return nil
 }

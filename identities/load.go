@@ -22,6 +22,7 @@ type Set struct {
 	Identities []Identity
 	operator   *jwt.OperatorClaims
 	accounts   map[string]string // public key → account JWT
+	tokens     tokens            // HTTP tokens (token.go)
 }
 
 // Load reads the identities in dir and checks that every account is signed

@@ -69,6 +69,33 @@ func newIdentitiesCmd(a *app) *cobra.Command {
 			return err
 		},
 	}
-	cmd.AddCommand(initCmd, table)
+	var dir string
+	token := &cobra.Command{
+		Use:   "token NAME --identities DIR",
+		Short: "Issue an HTTP bearer token for an identity (lead-office, auditor, edu, county-610424, ...)",
+		Long: `Issue a new HTTP bearer token for the identity NAME and print it. Only its
+hash is kept (DIR/tokens.json); the token is shown once. A hub started with
+--identities DIR accepts it at once: send it as Authorization: Bearer TOKEN.
+What each role may read is in SECURITY.md.`,
+		Example: "  TOKEN=$(anzhi identities token lead-office --identities ./identities)\n" +
+			`  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/api/v1/city`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if dir == "" {
+				return usageErrorf("--identities DIR is required: the identities the token belongs to")
+			}
+			tok, err := identities.IssueToken(dir, args[0])
+			if errors.Is(err, identities.ErrUnknownIdentity) || errors.Is(err, identities.ErrNone) {
+				return usageErrorf("%w", err)
+			}
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(a.stdout, tok)
+			return err
+		},
+	}
+	token.Flags().StringVar(&dir, "identities", "", "directory of the identities (anzhi identities init)")
+	cmd.AddCommand(initCmd, table, token)
 	return cmd
 }

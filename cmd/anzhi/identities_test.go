@@ -48,6 +48,14 @@ func TestIdentitiesCommand(t *testing.T) {
 	if r.code != exitOK || !strings.Contains(r.stdout, "| county-610424 | county | county-610424 |") {
 		t.Errorf("table: exit %d\n%s", r.code, r.stdout)
 	}
+	if r := runCLI(ctx, "identities", "token", "lead-office", "--identities", dir); r.code != exitOK || !strings.HasPrefix(r.stdout, "anzhi_") {
+		t.Errorf("token: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	} else if _, ok := ids.TokenIdentity(strings.TrimSpace(r.stdout)); !ok {
+		t.Errorf("the token printed is not recognised")
+	}
+	if r := runCLI(ctx, "identities", "token", "nobody", "--identities", dir); r.code != exitUsage {
+		t.Errorf("token for an unknown identity: exit %d, want %d", r.code, exitUsage)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "keys", "operator.nk")); err != nil {
 		t.Errorf("operator seed: %v", err)
 	}

@@ -8,10 +8,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/identities"
 	"github.com/xianyang/anzhi/publishers"
 )
 
@@ -206,6 +209,41 @@ func Publish(ctx context.Context, nc *nats.Conn, items []Item) error {
 		p := pubs[it.Dept]
 		if p == nil {
 			var err error
+			if p, err = publishers.New(nc, it.Dept); err != nil {
+				return err
+			}
+			pubs[it.Dept] = p
+		}
+		if _, err := p.Publish(ctx, it.Fact); err != nil {
+			return fmt.Errorf("%s %s: %w", it.Dept, it.Fact.Family, err)
+		}
+	}
+	return nil
+}
+
+// PublishAs publishes items to the hub at url as the departments send them
+// with identities on: each department connected with its own credentials
+// from the identities directory dir.
+func PublishAs(ctx context.Context, url, dir string, items []Item) error {
+	conns := map[string]*nats.Conn{}
+	defer func() {
+		for _, nc := range conns {
+			nc.Close()
+		}
+	}()
+	pubs := map[string]*publishers.Publisher{}
+	for _, it := range items {
+		p := pubs[it.Dept]
+		if p == nil {
+			opts, err := identities.ClientOptions(filepath.Join(dir, fact.IdentityOf(it.Dept)+".creds"))
+			if err != nil {
+				return err
+			}
+			nc, err := nats.Connect(url, opts...)
+			if err != nil {
+				return fmt.Errorf("connect as %s: %w", it.Dept, err)
+			}
+			conns[it.Dept] = nc
 			if p, err = publishers.New(nc, it.Dept); err != nil {
 				return err
 			}

@@ -1,0 +1,166 @@
+package hub
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/xianyang/anzhi/identities"
+	"github.com/xianyang/anzhi/schemas"
+)
+
+// Access control of the HTTP API, with identities on. Every request but
+// /healthz and /readyz carries an identity's bearer token (anzhi identities
+// token NAME); what the identity may read depends on its role:
+//
+//	lead office, auditors  everything (the API only reads; auditors change nothing anywhere)
+//	county government      its own county only: its county, sites and households, the
+//	                       warnings and rejections of its county, its own department page
+//	department             aggregates (city, counties, sites), its own department page,
+//	                       the warnings it is responsible for, its own rejections;
+//	                       no household (personal data)
+//
+// Without identities (open trial mode) the API is open, on loopback only.
+
+// Errors of access control (statusOf maps them to 401 and 403).
+var (
+	errUnauthenticated = errors.New("unauthenticated")
+	errForbidden       = errors.New("forbidden")
+)
+
+// access is what a route lets an identity see: nil to allow, an error
+// wrapping errForbidden to refuse. It may narrow the request (a county's
+// warnings) by editing its query.
+type access func(id identities.Identity, r *http.Request) error
+
+// open lets every authenticated identity in.
+func open(identities.Identity, *http.Request) error { return nil }
+
+// overseers are the roles that read everything.
+func overseer(id identities.Identity) bool {
+	return id.Role == identities.RoleLeadOffice || id.Role == identities.RoleAuditor
+}
+
+// countyOf is the county code of a county government's identity.
+func countyOf(id identities.Identity) string { return strings.TrimPrefix(id.Dept, "county/") }
+
+func forbidden(id identities.Identity, format string, args ...any) error {
+	return fmt.Errorf("%w: %s (%s) %s", errForbidden, id.Name, id.Role, fmt.Sprintf(format, args...))
+}
+
+// overseersOnly lets the lead office and the auditors in.
+func overseersOnly(what string) access {
+	return func(id identities.Identity, _ *http.Request) error {
+		if overseer(id) {
+			return nil
+		}
+		return forbidden(id, "may not read %s", what)
+	}
+}
+
+// noCounty keeps county governments out of what shows other counties.
+func noCounty(what string) access {
+	return func(id identities.Identity, _ *http.Request) error {
+		if id.Role == identities.RoleCounty {
+			return forbidden(id, "sees only its own county, not %s", what)
+		}
+		return nil
+	}
+}
+
+// inCounty lets a county government see an entity of its own county (the
+// county in the id: H610424-…, S610424-…, 610424); departments see sites
+// and counties but no household.
+func inCounty(kind string) access {
+	return func(id identities.Identity, r *http.Request) error {
+		switch {
+		case overseer(id):
+			return nil
+		case id.Role == identities.RoleCounty:
+			key := r.PathValue("id")
+			if key == "" {
+				key = r.PathValue("code")
+			}
+			code, _ := schemas.CountyOfID(key)
+			if kind == "county" {
+				code = key
+			}
+			if code != countyOf(id) {
+				return forbidden(id, "sees only its own county %s, not %s %s", countyOf(id), kind, key)
+			}
+			return nil
+		case kind == "household":
+			return forbidden(id, "may not read households (personal data): the county governments and the lead office do")
+		}
+		return nil
+	}
+}
+
+// ownDepartment lets a department or county government read its own page.
+func ownDepartment(id identities.Identity, r *http.Request) error {
+	if overseer(id) || r.PathValue("code") == id.Dept {
+		return nil
+	}
+	return forbidden(id, "may read only its own department page (%s)", id.Dept)
+}
+
+// narrowTo sets a query parameter to the identity's own value, refusing
+// another one.
+func narrowTo(r *http.Request, name, own string, id identities.Identity) error {
+	q := r.URL.Query()
+	if v := q.Get(name); v != "" && v != own {
+		return forbidden(id, "may not ask for %s=%s (only its own, %s)", name, v, own)
+	}
+	q.Set(name, own)
+	r.URL.RawQuery = q.Encode()
+	return nil
+}
+
+// ownWarnings narrows the warnings to a county's own, or to those a
+// department is responsible for.
+func ownWarnings(id identities.Identity, r *http.Request) error {
+	switch id.Role {
+	case identities.RoleCounty:
+		return narrowTo(r, "county", countyOf(id), id)
+	case identities.RoleDepartment:
+		return narrowTo(r, "dept", id.Dept, id)
+	}
+	return nil
+}
+
+// ownRejections narrows the rejection ledger to the identity's own.
+func ownRejections(id identities.Identity, r *http.Request) error {
+	if overseer(id) {
+		return nil
+	}
+	return narrowTo(r, "dept", id.Dept, id)
+}
+
+// guarded wraps a route's handler with authentication and its access rule
+// when identities are on.
+func (a *api) guarded(rt route) http.Handler {
+	ids := a.h.cfg.Identities
+	if ids == nil || rt.access == nil {
+		return rt.handler
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="anzhi"`)
+			writeError(w, fmt.Errorf("%w: this hub enforces identities; send Authorization: Bearer <token> (anzhi identities token NAME)", errUnauthenticated))
+			return
+		}
+		id, ok := ids.TokenIdentity(strings.TrimSpace(token))
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="anzhi", error="invalid_token"`)
+			writeError(w, fmt.Errorf("%w: the token is not one of this hub's identities", errUnauthenticated))
+			return
+		}
+		if err := rt.access(id, r); err != nil {
+			writeError(w, err)
+			return
+		}
+		rt.handler.ServeHTTP(w, r)
+	})
+}
