@@ -651,6 +651,28 @@ func TestHTTPRejections(t *testing.T) {
 	if len(since.Items) != 0 {
 		t.Errorf("since an hour from now: %d items", len(since.Items))
 	}
+
+	// Reading pages leaves no consumer behind on the log (each used to stay
+	// until the server's limit was full and nobody could read the ledger).
+	logs, err := js.Stream(ctx, fact.LogStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := logs.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		var p rejPage
+		getJSON(t, base+"/api/v1/rejections?limit=1", http.StatusOK, &p)
+	}
+	after, err := logs.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.State.Consumers > before.State.Consumers {
+		t.Errorf("50 pages left %d consumers on the log (%d before)", after.State.Consumers, before.State.Consumers)
+	}
 }
 
 // TestHTTPWarningsPagination pages through many warnings of several rules

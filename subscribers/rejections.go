@@ -50,6 +50,9 @@ func Rejections(ctx context.Context, js jetstream.JetStream, q RejectionQuery) (
 	if err != nil {
 		return nil, 0, fmt.Errorf("read rejection ledger: %w", err)
 	}
+	// A page leaves no consumer behind: many readers (every HTTP request
+	// is one) would otherwise fill the server's consumer limit.
+	defer dropConsumer(js, cons)
 	if startsLater(q) {
 		return nil, 0, nil // nothing is recorded in the future
 	}
@@ -97,7 +100,7 @@ func ledgerConsumer(ctx context.Context, js jetstream.JetStream, q RejectionQuer
 	if q.Department != "" {
 		filter = fact.RejectedSubject(q.Department)
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}, InactiveThreshold: pageIdle}
 	switch {
 	case q.After > 0:
 		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
@@ -114,6 +117,21 @@ func ledgerConsumer(ctx context.Context, js jetstream.JetStream, q RejectionQuer
 		cfg.OptStartTime = &t
 	}
 	return js.OrderedConsumer(ctx, fact.LogStream, cfg)
+}
+
+// pageIdle is how long the server keeps a page's consumer once nobody reads
+// it, should the explicit delete not reach it.
+const pageIdle = 10 * time.Second
+
+// dropConsumer deletes the consumer of a page read.
+func dropConsumer(js jetstream.JetStream, cons jetstream.Consumer) {
+	info := cons.CachedInfo()
+	if info == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = js.DeleteConsumer(ctx, fact.LogStream, info.Name) // if it fails, pageIdle removes it
 }
 
 // startsLater reports whether the query starts at a time still to come.
