@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -13,8 +15,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
+	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
+	"github.com/xianyang/anzhi/identities"
 	"github.com/xianyang/anzhi/publishers/simulate"
+	"github.com/xianyang/anzhi/schemas"
 	"github.com/xianyang/anzhi/subscribers"
 	"github.com/xianyang/anzhi/view"
 )
@@ -82,10 +87,30 @@ func (a *app) runDemo(cmd *cobra.Command, f demoFlags) error {
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
+	// Every department, county, the lead office and the auditors get an
+	// identity, as in a real deployment: each department publishes with its
+	// own credentials, and the HTTP API wants the lead office's token.
+	idDir := filepath.Join(dir, "identities")
+	ids, err := identities.Load(idDir)
+	if errors.Is(err, identities.ErrNone) {
+		var cat *schemas.Catalog
+		if cat, err = a.catalog(); err == nil {
+			if _, err = identities.Init(idDir, cat); err == nil {
+				ids, err = identities.Load(idDir)
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("demo: identities: %w", err)
+	}
+	token, err := identities.IssueToken(idDir, identities.LeadOfficeName)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	// The demo drives the hub's clock itself: the facts are of 2019-2025,
 	// and the rules judge them as of the end of that period.
 	h, err := hub.Start(ctx, hub.Config{DataDir: dir, NATSListen: f.natsListen, HTTPAddr: f.httpAddr,
-		TickEvery: -1, Logger: a.log})
+		TickEvery: -1, Logger: a.log, Identities: ids})
 	if err != nil {
 		return fmt.Errorf("demo: start the hub: %w", err)
 	}
@@ -93,13 +118,21 @@ func (a *app) runDemo(cmd *cobra.Command, f demoFlags) error {
 	sites, persons := sim.Sites()
 	a.log.Info("demo hub started", "data", dir, "nats", h.ClientURL(), "http", "http://"+h.HTTPAddr())
 	fmt.Fprintf(a.stderr, "simulating Xianyang: %d sites, %d persons, 14 counties; publishing every department's facts…\n", sites, persons)
-	nc, err := nats.Connect(h.ClientURL(), nats.Name("anzhi-demo"))
+	// The summary reads the log and the view as the hub does.
+	nc, err := nats.Connect(h.ClientURL(), nats.Name("anzhi-demo"), nats.UserCredentials(ids.CredsFile(identities.HubName)))
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer nc.Close()
+	connect := func(dept string) (*nats.Conn, error) {
+		opts, err := identities.ClientOptions(ids.CredsFile(fact.IdentityOf(dept)))
+		if err != nil {
+			return nil, err
+		}
+		return nats.Connect(h.ClientURL(), opts...)
+	}
 	start := time.Now()
-	sum, err := simulate.Publish(ctx, nc, sim, simulate.PublishOptions{Logger: a.log})
+	sum, err := simulate.Publish(ctx, nc, sim, simulate.PublishOptions{Logger: a.log, Connect: connect})
 	if err != nil {
 		return fmt.Errorf("demo: simulate: %w", err)
 	}
@@ -108,11 +141,12 @@ func (a *app) runDemo(cmd *cobra.Command, f demoFlags) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	took := time.Since(start)
-	if err := a.printDemoSummary(ctx, a.stdout, h, nc, sum, took); err != nil {
+	if err := a.printDemoSummary(ctx, a.stdout, h, nc, sum, took, ids, token); err != nil {
 		return err
 	}
 	if f.readyFile != "" {
-		if err := writeReadyFile(f.readyFile, readyInfo{NATSURL: h.ClientURL(), HTTPURL: "http://" + h.HTTPAddr(), PID: os.Getpid()}); err != nil {
+		if err := writeReadyFile(f.readyFile, readyInfo{NATSURL: h.ClientURL(), HTTPURL: "http://" + h.HTTPAddr(), PID: os.Getpid(),
+			Token: token}); err != nil {
 			return err
 		}
 	}
@@ -125,7 +159,8 @@ func (a *app) runDemo(cmd *cobra.Command, f demoFlags) error {
 	return nil
 }
 
-func (a *app) printDemoSummary(ctx context.Context, w io.Writer, h *hub.Hub, nc *nats.Conn, sum simulate.PublishSummary, took time.Duration) error {
+func (a *app) printDemoSummary(ctx context.Context, w io.Writer, h *hub.Hub, nc *nats.Conn, sum simulate.PublishSummary, took time.Duration,
+	ids *identities.Set, token string) error {
 	st, err := h.Status(ctx)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -174,7 +209,9 @@ func (a *app) printDemoSummary(ctx context.Context, w io.Writer, h *hub.Hub, nc 
 	fmt.Fprintf(w, "  (%d escalated to the lead office)\n\n", escalated)
 	fmt.Fprintf(w, "HTTP API   %s/api/v1/city   (OpenAPI: %s/api/v1/openapi.json)\n", base, base)
 	fmt.Fprintf(w, "warnings   %s/api/v1/warnings?rule=R4\n", base)
-	fmt.Fprintf(w, "NATS       %s   (anzhi watch --nats-url %s)\n", h.ClientURL(), h.ClientURL())
+	fmt.Fprintf(w, "token      %s   (the lead office's: curl -H \"Authorization: Bearer %s\" %s/api/v1/city)\n", token, token, base)
+	fmt.Fprintf(w, "NATS       %s   (anzhi watch --nats-url %s --creds %s)\n", h.ClientURL(), h.ClientURL(), ids.CredsFile(identities.LeadOfficeName))
+	fmt.Fprintf(w, "identities %s   (every department's .creds; anzhi publish --creds %s ...)\n", ids.Dir, ids.CredsFile("edu"))
 	return nil
 }
 
@@ -183,12 +220,7 @@ func sortedRules(m map[string]int) []string {
 	for id := range m {
 		ids = append(ids, id)
 	}
-	sort.Slice(ids, func(i, j int) bool {
-		var a, b int
-		fmt.Sscanf(ids[i], "R%d", &a)
-		fmt.Sscanf(ids[j], "R%d", &b)
-		return a < b
-	})
+	sort.Slice(ids, func(i, j int) bool { return view.CompareRules(ids[i], ids[j]) < 0 })
 	return ids
 }
 

@@ -13,8 +13,10 @@ import (
 	"testing"
 )
 
-// TestDemo runs the demo on a small simulated Xianyang: it loads, prints the
-// summary, answers /api/v1/city, and stops cleanly when interrupted.
+// TestDemo runs the demo on a small simulated Xianyang, with identities on
+// as in a real deployment: it loads, prints the summary, answers
+// /api/v1/city to the lead office's token (and nobody without one), and
+// stops cleanly when interrupted.
 func TestDemo(t *testing.T) {
 	ctx, cancel := context.WithCancel(testContext(t))
 	defer cancel()
@@ -27,12 +29,23 @@ func TestDemo(t *testing.T) {
 	}()
 	info := waitReady(t, ready, "the demo", done, &stderr)
 	out := stdout.String()
-	for _, want := range []string{"accepted into the log", "rejected (ledger)", "early warnings open", "R4", "/api/v1/city"} {
+	for _, want := range []string{"accepted into the log", "rejected (ledger)", "early warnings open", "R4", "/api/v1/city",
+		"token      " + info.Token, "lead-office.creds"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
 	}
-	resp, err := http.Get(info.HTTPURL + "/api/v1/city")
+	if resp, err := http.Get(info.HTTPURL + "/api/v1/city"); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /api/v1/city without a token: %d, want 401", resp.StatusCode)
+	}
+	if info.Token == "" {
+		t.Fatal("the ready file has no lead office token")
+	}
+	req, _ := http.NewRequest(http.MethodGet, info.HTTPURL+"/api/v1/city", nil)
+	req.Header.Set("Authorization", "Bearer "+info.Token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +111,9 @@ func TestDemoStopsOnSIGINT(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	info := waitReady(t, ready, "the demo process", done, &stderr)
-	resp, err := http.Get(info.HTTPURL + "/api/v1/city")
+	req, _ := http.NewRequest(http.MethodGet, info.HTTPURL+"/api/v1/city", nil)
+	req.Header.Set("Authorization", "Bearer "+info.Token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

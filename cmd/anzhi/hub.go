@@ -34,6 +34,8 @@ type readyInfo struct {
 	NATSURL string `json:"nats_url"`
 	HTTPURL string `json:"http_url,omitempty"`
 	PID     int    `json:"pid"`
+	// Token is the lead office's HTTP token (anzhi demo).
+	Token string `json:"lead_office_token,omitempty"`
 }
 
 func newHubCmd(a *app) *cobra.Command {

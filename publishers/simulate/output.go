@@ -60,6 +60,10 @@ type PublishOptions struct {
 	Options []publishers.Option
 	// OnEvent, when set, is called for each event before it is sent.
 	OnEvent func(Event)
+	// Connect, when set, gives each department a connection of its own
+	// (with identities on, its own credentials; see package identities);
+	// Publish closes them. Without it every department publishes on nc.
+	Connect func(dept string) (*nats.Conn, error)
 }
 
 // PublishSummary counts what Publish sent.
@@ -98,11 +102,26 @@ func Publish(ctx context.Context, nc *nats.Conn, s *Sim, o PublishOptions) (Publ
 	}
 	depts := map[string]*dept{}
 	var order []string
+	var own []*nats.Conn // connections made by o.Connect
+	defer func() {
+		for _, c := range own {
+			c.Close()
+		}
+	}()
 	get := func(code string) (*dept, error) {
 		if d, ok := depts[code]; ok {
 			return d, nil
 		}
-		pub, err := publishers.New(nc, code, append([]publishers.Option{publishers.WithCatalog(s.cat)}, o.Options...)...)
+		conn := nc
+		if o.Connect != nil {
+			c, err := o.Connect(code)
+			if err != nil {
+				return nil, fmt.Errorf("simulate: connect as %s: %w", code, err)
+			}
+			own = append(own, c)
+			conn = c
+		}
+		pub, err := publishers.New(conn, code, append([]publishers.Option{publishers.WithCatalog(s.cat)}, o.Options...)...)
 		if err != nil {
 			return nil, fmt.Errorf("simulate: publisher %s: %w", code, err)
 		}
