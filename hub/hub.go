@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -39,6 +40,10 @@ type Config struct {
 	// and the intake names who sent each message. Without them the hub
 	// runs in open trial mode: it says so, and listens only on loopback.
 	Identities *identities.Set
+	// TLSCert and TLSKey, when set, make the embedded NATS server and the
+	// HTTP API speak TLS only (PEM files; identities.InitCA makes a trial
+	// pair).
+	TLSCert, TLSKey string
 	// HTTPAddr is where the HTTP API listens ("" disables it).
 	HTTPAddr string
 	// MaxEventBytes limits one event (default fact.DefaultMaxBytes).
@@ -196,7 +201,8 @@ func loopback(hostport string) bool {
 type Hub struct {
 	cfg       Config
 	embedded  *Embedded
-	url       string
+	url       string // where clients connect
+	ownURL    string // where the hub's own connections do (in process: no TLS)
 	ncRead    *nats.Conn
 	ncWrite   *nats.Conn
 	ncVerdict *nats.Conn
@@ -247,21 +253,22 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		h.embedded, err = StartEmbedded(EmbeddedConfig{
 			DataDir: cfg.DataDir, Listen: cfg.NATSListen, SyncAlways: cfg.SyncAlways, Logger: cfg.Logger,
 			HubOnly: fact.HubOnlySubjects(), HubServes: []string{fact.VerdictSubject}, Identities: cfg.Identities,
+			TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey,
 		})
 		if err != nil {
 			return nil, err
 		}
-		h.url = h.embedded.ClientURL()
+		h.url, h.ownURL = h.embedded.ClientURL(), h.embedded.inProcessURL()
 		opts = append(opts, h.embedded.HubOptions()...)
 	} else {
-		h.url = cfg.NATSURL
+		h.url, h.ownURL = cfg.NATSURL, cfg.NATSURL
 		opts = append(opts, cfg.NATSOptions...)
 	}
 	opts = append(opts, nats.MaxReconnects(-1), nats.ReconnectBufSize(64<<20))
-	if h.ncRead, err = nats.Connect(h.url, append(opts, nats.Name("anzhi-hub-intake"))...); err != nil {
+	if h.ncRead, err = nats.Connect(h.ownURL, append(opts, nats.Name("anzhi-hub-intake"))...); err != nil {
 		return nil, fmt.Errorf("hub: connect to NATS at %s: %w", h.url, err)
 	}
-	if h.ncWrite, err = nats.Connect(h.url, append(opts, nats.Name("anzhi-hub-log"))...); err != nil {
+	if h.ncWrite, err = nats.Connect(h.ownURL, append(opts, nats.Name("anzhi-hub-log"))...); err != nil {
 		return nil, fmt.Errorf("hub: connect to NATS at %s: %w", h.url, err)
 	}
 	jsRead, err := jetstream.New(h.ncRead)
@@ -349,7 +356,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		cfg.Logger.Info("view caught up with the log", "from", from+1, "to", lastSeq, "took", time.Since(start).Round(time.Millisecond))
 	}
 	if cfg.Materialize.Every > 0 {
-		nc, err := nats.Connect(h.url, append(opts, nats.Name("anzhi-hub-view"))...)
+		nc, err := nats.Connect(h.ownURL, append(opts, nats.Name("anzhi-hub-view"))...)
 		if err != nil {
 			return nil, fmt.Errorf("hub: connect to NATS at %s: %w", h.url, err)
 		}
@@ -420,7 +427,7 @@ func (h *Hub) startVerdicts(ctx context.Context, opts []nats.Option, lastSeq uin
 			h.cfg.Logger.Info("verdicts read back from the log", "entries", lastSeq-from+1, "took", time.Since(start).Round(time.Millisecond))
 		}
 	}()
-	nc, err := nats.Connect(h.url, append(opts, nats.Name("anzhi-hub-verdict"))...)
+	nc, err := nats.Connect(h.ownURL, append(opts, nats.Name("anzhi-hub-verdict"))...)
 	if err != nil {
 		return fmt.Errorf("hub: connect to NATS at %s: %w", h.url, err)
 	}
@@ -446,10 +453,20 @@ func (h *Hub) startHTTP() error {
 		}
 		h.httpAddr = ln.Addr().String()
 		h.http = &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		serve := func() error { return h.http.Serve(ln) }
+		if cfg.TLSCert != "" {
+			cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+			if err != nil {
+				ln.Close()
+				return fmt.Errorf("hub: HTTP TLS: %w", err)
+			}
+			h.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			serve = func() error { return h.http.ServeTLS(ln, "", "") }
+		}
 		h.wg.Add(1)
 		go func() {
 			defer h.wg.Done()
-			if err := h.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				cfg.Logger.Error("HTTP server stopped", "err", err)
 			}
 		}()

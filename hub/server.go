@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -43,7 +44,10 @@ type EmbeddedConfig struct {
 	// what its identity allows (package identities). HubOnly and HubServes
 	// are then moot: the accounts already keep those subjects to the hub.
 	Identities *identities.Set
-	Logger     *slog.Logger
+	// TLSCert and TLSKey make the server speak TLS only to clients over the
+	// network (the hub's own in-process connections need none).
+	TLSCert, TLSKey string
+	Logger          *slog.Logger
 }
 
 // Embedded is a running in-process nats-server with JetStream.
@@ -162,6 +166,13 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		}
 		opts.NoAuthUser = department
 	}
+	if cfg.TLSCert != "" {
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey})
+		if err != nil {
+			return nil, fmt.Errorf("embedded NATS: TLS: %w", err)
+		}
+		opts.TLSConfig, opts.TLS, opts.TLSTimeout = tc, true, 5
+	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded NATS: %w", err)
@@ -178,8 +189,19 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	return &Embedded{srv: srv, lock: lock, hubKey: hubKey, ids: cfg.Identities}, nil
 }
 
-// ClientURL is the nats:// URL clients connect to.
+// ClientURL is the URL clients connect to (tls:// when the server speaks
+// TLS only).
 func (e *Embedded) ClientURL() string { return e.srv.ClientURL() }
+
+// inProcessURL is the URL of the hub's own, in-process connections: never
+// tls://, since they do not go through the network.
+func (e *Embedded) inProcessURL() string {
+	u := e.srv.ClientURL()
+	if rest, ok := strings.CutPrefix(u, "tls://"); ok {
+		return "nats://" + rest
+	}
+	return u
+}
 
 // Shutdown stops the server and waits for it to finish.
 func (e *Embedded) Shutdown() {

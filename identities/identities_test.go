@@ -2,8 +2,11 @@ package identities_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -318,5 +321,65 @@ func TestPublisherSaysNotPermitted(t *testing.T) {
 	_, err = p.Publish(ctx, enrolment("enrol-1"))
 	if !errors.Is(err, publishers.ErrNotPermitted) || !strings.Contains(err.Error(), "edu.enrolment.610424") {
 		t.Fatalf("police publishing edu's family: %v, want ErrNotPermitted naming the subject", err)
+	}
+}
+
+// TestTLS: with the trial CA's certificate the hub speaks TLS only, on NATS
+// and HTTP; a client that trusts the CA connects, one that does not fails.
+func TestTLS(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "identities")
+	if _, err := identities.Init(dir, schemas.MustLoad()); err != nil {
+		t.Fatal(err)
+	}
+	files, err := identities.InitCA(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := identities.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, _ := hubtest.Start(t, hub.Config{Identities: ids, TickEvery: -1, HTTPAddr: "127.0.0.1:0", TLSCert: files.Cert, TLSKey: files.Key})
+	opts, err := identities.ClientOptions(ids.CredsFile("edu"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(h.ClientURL(), append(opts, nats.RootCAs(files.CA))...)
+	if err != nil {
+		t.Fatalf("a client trusting the CA: %v", err)
+	}
+	if !nc.TLSRequired() {
+		t.Error("the connection is not TLS")
+	}
+	nc.Close()
+	if nc, err := nats.Connect(h.ClientURL(), append(opts, nats.MaxReconnects(0))...); err == nil {
+		nc.Close()
+		t.Error("a client that does not trust the CA connected")
+	}
+	pem, err := os.ReadFile(files.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	trusting := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	r, err := trusting.Get("https://" + h.HTTPAddr() + "/healthz")
+	if err != nil {
+		t.Fatalf("HTTPS with the CA: %v", err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK {
+		t.Errorf("HTTPS /healthz: %d", r.StatusCode)
+	}
+	if r, err := http.Get("https://" + h.HTTPAddr() + "/healthz"); err == nil {
+		r.Body.Close()
+		t.Error("HTTPS without trusting the CA succeeded")
+	}
+	if r, err := http.Get("http://" + h.HTTPAddr() + "/healthz"); err == nil && r.StatusCode == http.StatusOK {
+		r.Body.Close()
+		t.Error("plain HTTP was served")
+	}
+	if _, err := identities.InitCA(dir, nil); !errors.Is(err, identities.ErrExists) {
+		t.Errorf("a second CA: %v, want ErrExists", err)
 	}
 }

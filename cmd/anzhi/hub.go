@@ -27,6 +27,8 @@ type hubFlags struct {
 	syncAlways    bool
 	rebuild       bool
 	identities    string
+	tlsCert       string
+	tlsKey        string
 }
 
 // readyInfo is what --ready-file holds once the hub serves.
@@ -65,6 +67,8 @@ refused ones to the rejection ledger (see anzhi rejections).`,
 	fl.BoolVar(&f.syncAlways, "sync-always", false, "fsync every JetStream write: an acknowledged fact survives a power failure too (slower; by default JetStream syncs every 2 minutes, which survives a process crash)")
 	fl.BoolVar(&f.rebuild, "rebuild", false, "ignore the view's checkpoints and fold the whole log at start")
 	fl.StringVar(&f.identities, "identities", "", "enforce the identities in this directory (anzhi identities init): every client must present its .creds; without it the hub runs in open trial mode on loopback only")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "speak TLS only, on NATS and HTTP, with this certificate (PEM; anzhi identities init --ca makes a trial one)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
 	fl.StringVar(&f.readyFile, "ready-file", "", "write the NATS and HTTP URLs as JSON to this file once the hub serves")
 	_ = fl.MarkHidden("ready-file")
 	return cmd
@@ -89,6 +93,10 @@ func (a *app) runHub(cmd *cobra.Command, f hubFlags) error {
 		Rebuild:         f.rebuild,
 		Logger:          a.log,
 	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return usageErrorf("--tls-cert and --tls-key go together")
+	}
+	cfg.TLSCert, cfg.TLSKey = f.tlsCert, f.tlsKey
 	if f.identities != "" {
 		ids, err := identities.Load(f.identities)
 		if err != nil {
@@ -109,6 +117,9 @@ func (a *app) runHub(cmd *cobra.Command, f hubFlags) error {
 	info := readyInfo{NATSURL: h.ClientURL(), PID: os.Getpid()}
 	if addr := h.HTTPAddr(); addr != "" {
 		info.HTTPURL = "http://" + addr
+		if f.tlsCert != "" {
+			info.HTTPURL = "https://" + addr
+		}
 	}
 	a.log.Info("NATS: departments publish here", "url", info.NATSURL)
 	if info.HTTPURL != "" {

@@ -30,6 +30,8 @@ func newIdentitiesCmd(a *app) *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	var out string
+	var withCA bool
+	var hosts []string
 	initCmd := &cobra.Command{
 		Use:     "init --out DIR",
 		Short:   "Make the city's identities and their .creds files",
@@ -51,11 +53,24 @@ func newIdentitiesCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(a.stdout, "made %d identities in %s: one .creds file each (mode 0600); keys/ holds the seeds: keep it with the hub\n", len(plan), out)
+			if _, err = fmt.Fprintf(a.stdout, "made %d identities in %s: one .creds file each (mode 0600); keys/ holds the seeds: keep it with the hub\n", len(plan), out); err != nil {
+				return err
+			}
+			if !withCA {
+				return nil
+			}
+			files, err := identities.InitCA(out, hosts)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(a.stdout, "made a trial CA %s and the hub's certificate %s (key %s): anzhi hub --tls-cert %s --tls-key %s; clients --tls-ca %s\n",
+				files.CA, files.Cert, files.Key, files.Cert, files.Key, files.CA)
 			return err
 		},
 	}
 	initCmd.Flags().StringVar(&out, "out", "", "directory to write the identities to (required)")
+	initCmd.Flags().BoolVar(&withCA, "ca", false, "also make a local certificate authority and a certificate for the hub, for trials of TLS")
+	initCmd.Flags().StringSliceVar(&hosts, "host", nil, "a name or address the hub's certificate must cover besides localhost (repeatable)")
 	table := &cobra.Command{
 		Use:   "table",
 		Short: "Print what each identity may do, as the Markdown table of SECURITY.md",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,6 +67,9 @@ type app struct {
 	// .creds file made by anzhi identities init; "" connects without one
 	// (a hub in open trial mode).
 	creds string
+	// tlsCA is the certificate authority clients trust for a hub that
+	// speaks TLS (--tls-ca, ANZHI_TLS_CA).
+	tlsCA string
 }
 
 // catalog returns the embedded event catalog.
@@ -95,8 +99,15 @@ func (a *app) connect(ctx context.Context, url, name string) (*nats.Conn, error)
 		}
 		opts = append(opts, idOpts...)
 	}
+	if a.tlsCA != "" {
+		opts = append(opts, nats.RootCAs(a.tlsCA))
+	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
+		var unknownCA x509.UnknownAuthorityError
+		if errors.As(err, &unknownCA) || errors.Is(err, nats.ErrSecureConnWanted) {
+			return nil, fmt.Errorf("connect to NATS at %s: %w (the hub speaks TLS: give --tls-ca CA.pem, the authority its certificate is signed by)", url, err)
+		}
 		if errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) {
 			return nil, fmt.Errorf("connect to NATS at %s: %w (the hub enforces identities: give --creds FILE.creds, or check that it is this hub's)", url, err)
 		}
@@ -196,6 +207,8 @@ func newRootCmd(a *app) *cobra.Command {
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&a.creds, "creds", os.Getenv("ANZHI_CREDS"),
 		"connect to NATS as this identity (a .creds file of anzhi identities init; env ANZHI_CREDS)")
+	root.PersistentFlags().StringVar(&a.tlsCA, "tls-ca", os.Getenv("ANZHI_TLS_CA"),
+		"trust this certificate authority (PEM) for a hub that speaks TLS (env ANZHI_TLS_CA)")
 	root.AddCommand(newHubCmd(a), newPublishCmd(a), newSchemasCmd(a), newRejectionsCmd(a), newVersionCmd(a))
 	root.AddCommand(newImportCmd(a), newSimulateCmd(a), newDemoCmd(a), newBenchCmd(a), newIdentitiesCmd(a))
 	root.AddCommand(newViewCmd(a))

@@ -58,6 +58,9 @@ func Start(t testing.TB, cfg hub.Config) (*hub.Hub, *nats.Conn, jetstream.JetStr
 	if cfg.Identities != nil {
 		opts = append(opts, nats.UserCredentials(cfg.Identities.CredsFile(identities.HubName)))
 	}
+	if cfg.TLSCert != "" {
+		opts = append(opts, nats.RootCAs(cfg.TLSCert)) // the server's own certificate, trusted as it is
+	}
 	nc, err := nats.Connect(h.ClientURL(), opts...)
 	if err != nil {
 		t.Fatal(err)
