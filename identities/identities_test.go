@@ -383,3 +383,50 @@ func TestTLS(t *testing.T) {
 		t.Errorf("a second CA: %v, want ErrExists", err)
 	}
 }
+
+// TestPreemptedIDCannotHideAFact: a department that sends, first, a message
+// carrying the Nats-Msg-Id of another department's coming fact (in a domain
+// both publish in) is refused for its source — and the real fact is not lost
+// as a "duplicate": the publisher sees the id was taken by a refused message
+// and sends its fact again under a fresh id.
+func TestPreemptedIDCannotHideAFact(t *testing.T) {
+	w := newWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
+	defer cancel()
+	eduNC, _, _ := w.as("edu")
+	edu, err := publishers.New(eduNC, "edu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := publishers.Fact{Family: "issue.report", ID: "report-1", Time: time.Date(2024, 9, 1, 0, 0, 0, 0, time.UTC),
+		Data: map[string]any{"report_id": "r-1", "department": "edu", "kind": "problem", "area": "610400",
+			"reported_on": "2024-09-01", "description": "校舍不足"}}
+	real, err := edu.Build(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// police learns (or guesses) the id and sends something else with it.
+	_, policeJS, _ := w.as("police")
+	forged := nats.NewMsg(real.Subject)
+	for k, vs := range real.Header {
+		forged.Header[k] = append([]string(nil), vs...)
+	}
+	forged.Data = real.Data
+	if _, err := policeJS.PublishMsg(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.h.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := edu.Publish(ctx, report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := rec.Verdict(ctx)
+	if err != nil || !v.Accepted {
+		t.Fatalf("edu's report after the pre-emption: receipt %+v, verdict %+v, %v; want it accepted", rec, v, err)
+	}
+	if got := hubtest.Read(t, w.js, fact.LogStream, fact.FactSubjectPrefix+"issue.report.>"); len(got) != 1 || got[0].Header.Get(fact.HeaderSender) != "edu" {
+		t.Errorf("log holds %d issue reports, want edu's one", len(got))
+	}
+}

@@ -200,6 +200,13 @@ func (b *Batch) collect() {
 	for pa := range b.acks {
 		select {
 		case ack := <-pa.fut.Ok():
+			if ack.Duplicate && b.p.preempted(b.ctx, ack.Sequence) {
+				// The id was taken by another sender's refused message:
+				// the synchronous path sends the fact again under a fresh id.
+				r, err := b.p.PublishMsg(b.ctx, pa.msg)
+				b.finish(BatchResult{Index: pa.index, Receipt: r, Err: err})
+				continue
+			}
 			b.finish(BatchResult{Index: pa.index, Receipt: Receipt{
 				ID: eventID(pa.msg), Subject: pa.msg.Subject, Seq: ack.Sequence, Duplicate: ack.Duplicate, p: b.p}})
 		case err := <-pa.fut.Err():

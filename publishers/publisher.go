@@ -384,6 +384,14 @@ func (p *Publisher) PublishMsg(ctx context.Context, msg *nats.Msg) (Receipt, err
 		// "no responders" (2 × 250ms) would stretch every attempt.
 		ack, err := p.js.PublishMsg(actx, msg, jetstream.WithRetryAttempts(0))
 		cancel()
+		if err == nil && ack.Duplicate && p.preempted(ctx, ack.Sequence) && !preemptRetried(msg) {
+			// Someone else sent a message with this fact's Nats-Msg-Id
+			// first, and the hub refused it for its source: ours was
+			// never judged. Send it again under a fresh id.
+			msg.Header.Set(jetstream.MsgIDHeader, msg.Header.Get(jetstream.MsgIDHeader)+preemptSuffix)
+			attempt--
+			continue
+		}
 		if err == nil {
 			return Receipt{ID: id, Subject: msg.Subject, Seq: ack.Sequence, Duplicate: ack.Duplicate, p: p}, nil
 		}
@@ -396,6 +404,38 @@ func (p *Publisher) PublishMsg(ctx context.Context, msg *nats.Msg) (Receipt, err
 		}
 	}
 	return Receipt{}, fmt.Errorf("publish %s on %s: %w", id, msg.Subject, last)
+}
+
+// preemptSuffix marks the Nats-Msg-Id of a fact sent again because another
+// sender's message had taken its id (see preempted).
+const preemptSuffix = ":again"
+
+func preemptRetried(msg *nats.Msg) bool {
+	return strings.HasSuffix(msg.Header.Get(jetstream.MsgIDHeader), preemptSuffix)
+}
+
+// preempted reports whether the message JetStream took a publication for
+// a duplicate of (intake sequence seq) was refused by the hub for its
+// source: a message from another sender that used this fact's Nats-Msg-Id
+// to have ours dropped. An honest publisher's own message is never refused
+// for its source (it only builds its own), so a real duplicate is never
+// sent twice. When the hub cannot tell in a few seconds, the duplicate
+// stands.
+func (p *Publisher) preempted(ctx context.Context, seq uint64) bool {
+	// One request, no retries: no hub answering (none runs, or it
+	// restarts) leaves the duplicate as it is.
+	vctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	reply, err := p.askVerdicts(vctx, []uint64{seq})
+	if err != nil || reply.Verdicts[0].Status != fact.VerdictRefused {
+		return false
+	}
+	for _, r := range reply.Verdicts[0].Reasons {
+		if r.Reason == schemas.ReasonSource {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrNotPermitted means the NATS server refused a publication: the identity
