@@ -50,7 +50,7 @@ func (a *api) routes() []route {
 		{"GET /readyz", nil, http.HandlerFunc(a.ready), nil},
 		{"GET /metrics", nil, promhttp.HandlerFor(a.h.metrics.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}),
 			overseersOnly("the metrics")},
-		{"GET /api/v1/households/{id}", nil, a.whenReady(a.reply(a.household)), inCounty("household")},
+		{"GET /api/v1/households/{id}", nil, a.whenReady(a.reply(a.household)), a.recorded("household", inCounty("household"))},
 		{"GET /api/v1/sites/{id}", nil, a.whenReady(a.reply(a.site)), inCounty("site")},
 		{"GET /api/v1/counties", nil, a.whenReady(a.cached(a.countyList)), noCounty("the list of every county")},
 		{"GET /api/v1/counties/{code}", nil, a.whenReady(a.cached(a.county)), inCounty("county")},

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
 	"github.com/xianyang/anzhi/identities"
 	"github.com/xianyang/anzhi/internal/hubtest"
@@ -28,7 +29,7 @@ func TestHTTPAccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _, _ := hubtest.Start(t, hub.Config{Identities: ids, HTTPAddr: "127.0.0.1:0", TickEvery: -1})
+	h, _, js := hubtest.Start(t, hub.Config{Identities: ids, HTTPAddr: "127.0.0.1:0", TickEvery: -1})
 	// Facts arrive as the departments send them: each with its identity.
 	if err := scenario.PublishAs(t.Context(), h.ClientURL(), dir, scenario.Village(2021)); err != nil {
 		t.Fatal(err)
@@ -109,5 +110,23 @@ func TestHTTPAccess(t *testing.T) {
 	// A county's warnings are its own, whatever it asks.
 	if _, body := get(county, "/api/v1/warnings"); strings.Contains(body, `"area": "610425"`) {
 		t.Errorf("county 610424's warnings hold another county's: %s", body)
+	}
+
+	// Every read of a household by someone other than the lead office is in
+	// the log for the auditors: the county's one read; not the lead
+	// office's; not the refused ones.
+	waitIdle(t, h)
+	var reads []map[string]any
+	for _, m := range hubtest.Read(t, js, fact.LogStream, fact.FactSubjectPrefix+"hub.access.>") {
+		var ev struct {
+			Data map[string]any `json:"data"`
+		}
+		if err := json.Unmarshal(m.Data, &ev); err != nil {
+			t.Fatal(err)
+		}
+		reads = append(reads, ev.Data)
+	}
+	if len(reads) != 1 || reads[0]["identity"] != "county-610424" || reads[0]["entity_id"] != hh || reads[0]["role"] != "county" {
+		t.Errorf("reads recorded: %v, want county 610424's one read of %s", reads, hh)
 	}
 }

@@ -71,4 +71,5 @@ func foldTable() map[string]entryFold {
 var notFolded = map[string]string{
 	"audit.finding":   "audit findings are kept in the log for the auditors; no view shows them yet",
 	"inspect.finding": "inspection findings wait for the counties' assessment (R19)",
+	"hub.access":      "records of who read a household's personal data, kept in the log for the auditors; not part of the shared view",
 }
