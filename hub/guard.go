@@ -172,3 +172,39 @@ func sameSubjects(a, b []string) bool {
 	slices.Sort(b)
 	return slices.Equal(a, b)
 }
+
+// ErrLostLog means the canonical log is missing while the hub's snapshots
+// say it held entries: it was deleted, and recreating it empty would hide
+// that.
+var ErrLostLog = errors.New("the canonical log is missing")
+
+// refuseLostLog refuses to start when the log is gone but snapshots of a
+// view folded from it remain.
+func (h *Hub) refuseLostLog(ctx context.Context) error {
+	if _, err := h.js.Stream(ctx, fact.LogStream); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil
+	}
+	store, err := h.js.ObjectStore(ctx, fact.SnapshotBucket)
+	if err != nil {
+		return nil // no snapshots: a new hub
+	}
+	objs, err := store.List(ctx)
+	if err != nil || len(objs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("hub: %w: stream %s does not exist, but %d snapshots of a view folded from it do (%s): "+
+		"the log was deleted; restore it from a backup (the hub will not recreate it empty)",
+		ErrLostLog, fact.LogStream, len(objs), fact.SnapshotBucket)
+}
+
+// streamConfigs returns the current configuration of the streams the hub
+// owns that exist.
+func (h *Hub) streamConfigs(ctx context.Context) map[string]jetstream.StreamConfig {
+	out := map[string]jetstream.StreamConfig{}
+	for _, name := range []string{fact.IntakeStream, fact.LogStream} {
+		if s, err := h.js.Stream(ctx, name); err == nil {
+			out[name] = s.CachedInfo().Config
+		}
+	}
+	return out
+}
