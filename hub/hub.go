@@ -252,8 +252,23 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if h.view, from, unwritten, err = h.loadSnapshot(ctx); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
-	h.proj = &projector{v: h.view, in: folds, submit: submit,
-		log: cfg.Logger.With("component", "projector"), pending: h.gate.pending}
+	// The lead office's bucket is written from what the projector folds: the
+	// materializer is made first and handed to it.
+	if cfg.Materialize.Every > 0 {
+		nc, err := nats.Connect(h.ownURL, append(opts, nats.Name("anzhi-hub-view"))...)
+		if err != nil {
+			return nil, fmt.Errorf("hub: connect to NATS at %s: %w", h.url, err)
+		}
+		if h.mat, err = newMaterializer(ctx, cfg.Materialize, nc, h.view, cfg.Catalog, cfg.Logger.With("component", "view"), lastSeq); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("hub: %w", err)
+		}
+	}
+	var onFold func(uint64, *view.Touched)
+	if h.mat != nil {
+		onFold = h.mat.folded
+	}
+	h.proj = newProjector(h.view, folds, submit, h.gate.pending, cfg.Logger.With("component", "projector"), onFold)
 	if err := h.startHTTP(); err != nil {
 		return nil, err
 	}
@@ -282,17 +297,6 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	}
 	if lastSeq > from {
 		cfg.Logger.Info("view caught up with the log", "from", from+1, "to", lastSeq, "took", time.Since(start).Round(time.Millisecond))
-	}
-	if cfg.Materialize.Every > 0 {
-		nc, err := nats.Connect(h.ownURL, append(opts, nats.Name("anzhi-hub-view"))...)
-		if err != nil {
-			return nil, fmt.Errorf("hub: connect to NATS at %s: %w", h.url, err)
-		}
-		if h.mat, err = newMaterializer(ctx, cfg.Materialize, nc, h.view, cfg.Catalog, cfg.Logger.With("component", "view"), lastSeq); err != nil {
-			nc.Close()
-			return nil, fmt.Errorf("hub: %w", err)
-		}
-		h.proj.onFold = h.mat.folded
 	}
 	h.ready.Store(true)
 

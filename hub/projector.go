@@ -39,6 +39,14 @@ type projector struct {
 	pending *pendingChanges
 }
 
+// newProjector makes the projector of v: it folds what the writer stores
+// (in), hands warning changes to the gate (submit, recorded as pending), and
+// tells onFold (nil: nobody) what each folded batch touched.
+func newProjector(v *view.View, in *queue[storedEntry], submit *queue[submission], pending *pendingChanges,
+	log *slog.Logger, onFold func(seq uint64, t *view.Touched)) *projector {
+	return &projector{v: v, in: in, submit: submit, pending: pending, log: log, onFold: onFold}
+}
+
 // storedEntry is a log entry as the writer stored it.
 type storedEntry struct {
 	seq      uint64
