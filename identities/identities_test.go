@@ -246,6 +246,12 @@ func TestOnlyTheHubManagesStreams(t *testing.T) {
 		_, err := lead.OrderedConsumer(ctx, fact.LogStream, jetstream.OrderedConsumerConfig{})
 		return err
 	})
+	ledger, err := lead.OrderedConsumer(ctx, fact.LogStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{fact.RejectedSubjectPrefix + ">"}})
+	if err != nil {
+		t.Errorf("lead office reading the rejection ledger: %v", err)
+	} else if _, err := ledger.FetchNoWait(1); err != nil {
+		t.Errorf("lead office reading the rejection ledger: %v", err)
+	}
 	_, audit, _ := w.as(identities.AuditorName)
 	if _, err := audit.OrderedConsumer(ctx, fact.LogStream, jetstream.OrderedConsumerConfig{}); err != nil {
 		t.Errorf("auditor reading the log: %v", err)

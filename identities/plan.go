@@ -104,6 +104,20 @@ func readStream(stream string) []string {
 	}
 }
 
+// readLedger is what the lead office needs to read the rejection ledger
+// (anzhi rejections) and nothing else of the log: consumers whose filter —
+// part of the subject that creates them — is the ledger's.
+func readLedger() []string {
+	log := fact.LogStream
+	return []string{
+		jsAPI + "STREAM.INFO." + log,
+		jsAPI + "CONSUMER.CREATE." + log + ".*." + fact.RejectedSubjectPrefix + ">",
+		jsAPI + "CONSUMER.INFO." + log + ".*",
+		jsAPI + "CONSUMER.DELETE." + log + ".*",
+		jsAPI + "CONSUMER.MSG.NEXT." + log + ".*",
+	}
+}
+
 // inbox is the inbox prefix of an identity in HUB.
 func inbox(name string) string { return "_INBOX_" + strings.ReplaceAll(name, "-", "_") }
 
@@ -114,7 +128,7 @@ func Plan(cat *schemas.Catalog) []Identity {
 	out := []Identity{
 		{Name: HubName, Role: RoleHub, Account: HubAccount, Publish: []string{">"}, Subscribe: []string{">"}, InboxPrefix: "_INBOX"},
 		{Name: LeadOfficeName, Role: RoleLeadOffice, Account: HubAccount,
-			Publish:     readStream(fact.ViewStream),
+			Publish:     append(readStream(fact.ViewStream), readLedger()...),
 			Subscribe:   []string{InboxPrefixOf(LeadOfficeName) + ".>", fact.ViewSubjects},
 			InboxPrefix: InboxPrefixOf(LeadOfficeName)},
 		{Name: AuditorName, Role: RoleAuditor, Account: HubAccount,
