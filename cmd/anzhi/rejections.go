@@ -90,13 +90,13 @@ func (a *app) runRejections(ctx context.Context, f rejectionsFlags) error {
 			return a.printRejection(r, f.asJSON)
 		})
 		if err != nil {
-			return fmt.Errorf("%w (has a hub run on this NATS?)", err)
+			return explainRefusal(nc, fmt.Errorf("%w (has a hub run on this NATS?)", err))
 		}
 		return nil
 	}
 	items, next, err := subscribers.Rejections(ctx, js, q)
 	if err != nil {
-		return fmt.Errorf("read the rejection ledger (has a hub run on this NATS?): %w", err)
+		return explainRefusal(nc, fmt.Errorf("read the rejection ledger (has a hub run on this NATS?): %w", err))
 	}
 	for _, r := range items {
 		if err := a.printRejection(r, f.asJSON); err != nil {

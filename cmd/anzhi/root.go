@@ -116,6 +116,16 @@ func (a *app) connect(ctx context.Context, url, name string) (*nats.Conn, error)
 	return nc, nil
 }
 
+// explainRefusal adds to err the server's refusal when the connection's
+// identity was refused what the command asked (a permissions violation
+// arrives on its own, and the request only times out).
+func explainRefusal(nc *nats.Conn, err error) error {
+	if last := nc.LastError(); last != nil && errors.Is(last, nats.ErrPermissionViolation) {
+		return fmt.Errorf("%w; the hub refused this identity (--creds) what it asked: %v", err, last)
+	}
+	return err
+}
+
 // keepErr runs finish (a Close or a Flush of an output file) and, when the
 // command has not failed otherwise, makes its error the command's: output
 // cut short by a full disk must not end in exit 0. Defer it with the address

@@ -128,7 +128,7 @@ func (a *app) runView(ctx context.Context, f viewFlags, args []string) error {
 		return fmt.Errorf("%s not found in the view (no key %q in %s; try: anzhi view city)", what, key, fact.ViewBucket)
 	}
 	if err != nil {
-		return err
+		return explainRefusal(nc, err)
 	}
 	if f.asJSON || kind == "key" {
 		var out bytes.Buffer
