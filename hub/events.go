@@ -22,6 +22,23 @@ const hubSource = fact.SourcePrefix + "hub"
 type submission struct {
 	msg    *nats.Msg
 	change *view.Change
+	// stored, when set, is closed once the event is stored in the log (or
+	// found there already); an event the gate cannot write never closes it.
+	stored chan struct{}
+}
+
+// closeStored tells a submission's waiter its event is in the log. Only the
+// writer's goroutine and the gate's call it, one after the other for an
+// event, so a check suffices against closing twice.
+func closeStored(ch chan struct{}) {
+	if ch == nil {
+		return
+	}
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
 }
 
 // write appends one of the hub's own events, after the same checks as a
@@ -52,6 +69,7 @@ func (g *gate) write(ctx context.Context, w *logWriter, s submission) error {
 	}
 	key := fact.Key(vd.Event.Source, vd.Event.ID)
 	if g.keys.seen(key) {
+		closeStored(s.stored)
 		return nil // already in the log (a replay re-derived it)
 	}
 	pos := g.position.Load()

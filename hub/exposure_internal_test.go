@@ -25,7 +25,8 @@ func TestExposure(t *testing.T) {
 		{"identities on every interface", Config{NATSListen: "0.0.0.0:4222", Identities: ids}, false},
 		{"an external NATS guards itself", Config{NATSURL: "nats://nats.example:4222", NATSListen: "0.0.0.0:4222"}, false},
 		{"HTTP on every interface in open trial mode", Config{HTTPAddr: "0.0.0.0:8080"}, true},
-		{"HTTP on every interface with identities (tokens)", Config{HTTPAddr: "0.0.0.0:8080", Identities: ids}, false},
+		{"HTTP on every interface with identities but no TLS", Config{HTTPAddr: "0.0.0.0:8080", Identities: ids}, true},
+		{"HTTP on every interface with identities and TLS", Config{HTTPAddr: "0.0.0.0:8080", Identities: ids, TLSCert: "c.pem", TLSKey: "k.pem"}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := checkExposure(tt.cfg)

@@ -234,6 +234,7 @@ func (g *gate) check(m fact.Message) (vd *fact.Verdict) {
 // onStored runs on the writer's goroutine for every entry stored in the log,
 // in log order.
 func (g *gate) onStored(e *logEntry) {
+	defer closeStored(e.stored)
 	if e.erase {
 		g.janitor.enqueue(e.intakeSeq) // never blocks: the writer must not wait for the janitor
 	}
@@ -328,6 +329,9 @@ func (g *gate) appendFact(ctx context.Context, w *logWriter, m fact.Message, vd 
 	}
 	msg.Data = m.Data
 	e := &logEntry{msg: msg, intakeSeq: intakeSeq, key: key, judges: sub == nil}
+	if sub != nil {
+		e.stored = sub.stored
+	}
 	if err := w.Append(ctx, e); err != nil {
 		return err
 	}

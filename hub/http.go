@@ -34,33 +34,35 @@ func (h *Hub) Handler() http.Handler {
 
 // route is one endpoint of the API: a ServeMux pattern, the query
 // parameters it takes (any other is refused), its handler, and who may use
-// it when identities are on (nil: anyone, without a token).
+// it when identities are on: public routes anyone, without a token; the
+// others whom access lets in — a route with neither serves no one.
 type route struct {
 	pattern string
 	query   []string
 	handler http.Handler
 	access  access
+	public  bool
 }
 
 // routes lists every endpoint. The OpenAPI file describes exactly these
 // (a test holds them together).
 func (a *api) routes() []route {
 	return []route{
-		{"GET /healthz", nil, http.HandlerFunc(a.health), nil},
-		{"GET /readyz", nil, http.HandlerFunc(a.ready), nil},
+		{"GET /healthz", nil, http.HandlerFunc(a.health), nil, true},
+		{"GET /readyz", nil, http.HandlerFunc(a.ready), nil, true},
 		{"GET /metrics", nil, promhttp.HandlerFor(a.h.metrics.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}),
-			overseersOnly("the metrics")},
-		{"GET /api/v1/households/{id}", nil, a.whenReady(a.reply(a.household)), a.recorded("household", inCounty("household"))},
-		{"GET /api/v1/sites/{id}", nil, a.whenReady(a.reply(a.site)), inCounty("site")},
-		{"GET /api/v1/counties", nil, a.whenReady(a.cached(a.countyList)), noCounty("the list of every county")},
-		{"GET /api/v1/counties/{code}", nil, a.whenReady(a.cached(a.county)), inCounty("county")},
-		{"GET /api/v1/city", nil, a.whenReady(a.cached(a.city)), noCounty("the whole city")},
-		{"GET /api/v1/departments/{code...}", nil, a.whenReady(a.reply(a.department)), ownDepartment},
-		{"GET /api/v1/warnings", []string{"county", "rule", "state", "dept", "limit", "after"}, a.whenReady(a.reply(a.warnings)), ownWarnings},
-		{"GET /api/v1/rejections", []string{"dept", "after", "since", "limit"}, a.reply(a.rejections), ownRejections},
-		{"GET /api/v1/digest", nil, a.whenReady(a.cached(a.digest)), overseersOnly("the view's digest")},
-		{"GET /api/v1/rules", nil, a.reply(a.rules), open},
-		{"GET /api/v1/openapi.json", nil, http.HandlerFunc(serveOpenAPI), open},
+			overseersOnly("the metrics"), false},
+		{"GET /api/v1/households/{id}", nil, a.whenReady(a.reply(a.household)), a.recorded("household", inCounty("household")), false},
+		{"GET /api/v1/sites/{id}", nil, a.whenReady(a.reply(a.site)), inCounty("site"), false},
+		{"GET /api/v1/counties", nil, a.whenReady(a.cached(a.countyList)), noCounty("the list of every county"), false},
+		{"GET /api/v1/counties/{code}", nil, a.whenReady(a.cached(a.county)), inCounty("county"), false},
+		{"GET /api/v1/city", nil, a.whenReady(a.cached(a.city)), noCounty("the whole city"), false},
+		{"GET /api/v1/departments/{code...}", nil, a.whenReady(a.reply(a.department)), ownDepartment, false},
+		{"GET /api/v1/warnings", []string{"county", "rule", "state", "dept", "limit", "after"}, a.whenReady(a.reply(a.warnings)), ownWarnings, false},
+		{"GET /api/v1/rejections", []string{"dept", "after", "since", "limit"}, a.reply(a.rejections), ownRejections, false},
+		{"GET /api/v1/digest", nil, a.whenReady(a.cached(a.digest)), overseersOnly("the view's digest"), false},
+		{"GET /api/v1/rules", nil, a.reply(a.rules), open, false},
+		{"GET /api/v1/openapi.json", nil, http.HandlerFunc(serveOpenAPI), open, false},
 	}
 }
 
@@ -90,6 +92,8 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case errors.Is(err, errForbidden):
 		return http.StatusForbidden
+	case errors.Is(err, errTooMany):
+		return http.StatusTooManyRequests
 	case errors.Is(err, errUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled):

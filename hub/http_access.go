@@ -1,13 +1,16 @@
 package hub
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nuid"
+	"golang.org/x/time/rate"
 
 	"github.com/xianyang/anzhi/identities"
 	"github.com/xianyang/anzhi/schemas"
@@ -45,8 +48,14 @@ func overseer(id identities.Identity) bool {
 	return id.Role == identities.RoleLeadOffice || id.Role == identities.RoleAuditor
 }
 
-// countyOf is the county code of a county government's identity.
-func countyOf(id identities.Identity) string { return strings.TrimPrefix(id.Dept, "county/") }
+// countyOf is the county code of a county government's identity ("" for
+// any other: it then matches no county).
+func countyOf(id identities.Identity) string {
+	if id.Role != identities.RoleCounty {
+		return ""
+	}
+	return strings.TrimPrefix(id.Dept, "county/")
+}
 
 func forbidden(id identities.Identity, format string, args ...any) error {
 	return fmt.Errorf("%w: %s (%s) %s", errForbidden, id.Name, id.Role, fmt.Sprintf(format, args...))
@@ -112,6 +121,9 @@ func ownDepartment(id identities.Identity, r *http.Request) error {
 // another one.
 func narrowTo(r *http.Request, name, own string, id identities.Identity) error {
 	q := r.URL.Query()
+	if len(q[name]) > 1 {
+		return badParam(name, "", "given %d times; give it once", len(q[name]))
+	}
 	if v := q.Get(name); v != "" && v != own {
 		return forbidden(id, "may not ask for %s=%s (only its own, %s)", name, v, own)
 	}
@@ -141,20 +153,62 @@ func ownRejections(id identities.Identity, r *http.Request) error {
 }
 
 // recorded is access that also records, as a hub.access event in the log,
-// every read of personal data it lets through by an identity other than the
-// lead office (for the auditors: who read which household, when).
+// every read of a household it lets through by an identity other than the
+// lead office (for the auditors: who read which household, when). The
+// record is stored before the household is served; a read that cannot be
+// recorded in time is not served (503), and an identity reading faster than
+// readRate is told to slow down (429).
 func (a *api) recorded(kind string, inner access) access {
 	return func(id identities.Identity, r *http.Request) error {
-		if err := inner(id, r); err != nil {
+		if err := inner(id, r); err != nil || id.Role == identities.RoleLeadOffice {
 			return err
 		}
-		if id.Role != identities.RoleLeadOffice {
-			if err := a.h.recordRead(id, kind, r.PathValue("id"), r.URL.Path); err != nil {
-				return fmt.Errorf("%w: the read could not be recorded, so it is not served: %v", errUnavailable, err)
-			}
+		if !a.h.ready.Load() {
+			return fmt.Errorf("%w: the view is catching up with the log; see /readyz", errUnavailable)
+		}
+		hv, err := a.h.view.Household(r.PathValue("id"))
+		if err != nil {
+			return nil // nothing is read: the handler answers not found
+		}
+		if !a.reads.allow(id.Name) {
+			return fmt.Errorf("%w: %s reads households faster than %v a second; every read is recorded, so slow down",
+				errTooMany, id.Name, readRate)
+		}
+		if err := a.h.recordRead(r.Context(), id, kind, hv.HouseholdID); err != nil {
+			return fmt.Errorf("%w: the read could not be recorded, so it is not served: %v", errUnavailable, err)
 		}
 		return nil
 	}
+}
+
+// errTooMany marks an identity over its rate (statusOf: 429).
+var errTooMany = errors.New("too many requests")
+
+// readRate bounds how fast one identity may read households (each read is
+// a record in the log), with a burst of readBurst.
+const (
+	readRate  = 20
+	readBurst = 100
+)
+
+// readLimits holds a limiter per identity.
+type readLimits struct {
+	mu sync.Mutex
+	by map[string]*rate.Limiter
+}
+
+func (l *readLimits) allow(name string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.by == nil {
+		l.by = map[string]*rate.Limiter{}
+	}
+	lim := l.by[name]
+	if lim == nil {
+		lim = rate.NewLimiter(readRate, readBurst)
+		l.by[name] = lim
+	}
+	return lim.Allow()
 }
 
 // accessRecord is the data of a hub.access event
@@ -168,25 +222,44 @@ type accessRecord struct {
 	Role       string `json:"role"`
 }
 
-// recordRead hands the gate a hub.access event for the log.
-func (h *Hub) recordRead(id identities.Identity, kind, entity, path string) error {
+// recordWait bounds how long a read waits for its record to be stored.
+const recordWait = 10 * time.Second
+
+// recordRead has the gate write a hub.access event to the log and waits
+// until it is stored.
+func (h *Hub) recordRead(ctx context.Context, id identities.Identity, kind, household string) error {
 	at := time.Now().UTC()
 	eventID := "access-" + nuid.Next()
 	msg, err := h.gate.hubEvent("hub.access", h.cfg.Catalog.City.Code, eventID, id.Name, at, accessRecord{
-		Identity: id.Name, Role: id.Role, EntityKind: kind, EntityID: entity, Path: path, At: at.Format(time.RFC3339Nano)})
+		Identity: id.Name, Role: id.Role, EntityKind: kind, EntityID: household,
+		Path: "/api/v1/households/" + household, At: at.Format(time.RFC3339Nano)})
 	if err != nil {
 		return err
 	}
-	h.gate.submit.push(submission{msg: msg})
-	return nil
+	stored := make(chan struct{})
+	h.gate.submit.push(submission{msg: msg, stored: stored})
+	select {
+	case <-stored:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(recordWait):
+		return fmt.Errorf("not stored in the log within %s", recordWait)
+	}
 }
 
 // guarded wraps a route's handler with authentication and its access rule
 // when identities are on.
 func (a *api) guarded(rt route) http.Handler {
 	ids := a.h.cfg.Identities
-	if ids == nil || rt.access == nil {
+	if ids == nil || rt.public {
 		return rt.handler
+	}
+	if rt.access == nil {
+		// Fail closed: a route added without a rule serves no one.
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			writeError(w, fmt.Errorf("%w: %s has no access rule, so the hub serves it to no one", errForbidden, rt.pattern))
+		})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
@@ -30,8 +31,21 @@ func TestHTTPAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, _, js := hubtest.Start(t, hub.Config{Identities: ids, HTTPAddr: "127.0.0.1:0", TickEvery: -1})
-	// Facts arrive as the departments send them: each with its identity.
-	if err := scenario.PublishAs(t.Context(), h.ClientURL(), dir, scenario.Village(2021)); err != nil {
+	// Facts arrive as the departments send them: each with its identity. A
+	// person of each county lets the insurance lapse, so that each county
+	// has a warning (R7) of its own.
+	const otherHH, otherSite = "H610425-000001", "S610425-0001"
+	items := append(scenario.Village(2021), scenario.Site(otherSite, "610425", 1, 1))
+	items = append(items, scenario.Household(otherHH, otherSite, 2021, []scenario.Member{{Key: scenario.Person(9), Born: 1970, Labour: "full"}})...)
+	for _, it := range append(scenario.Covered(scenario.Person(0), scenario.VillageHousehold, 2021, "lapsed"),
+		scenario.Covered(scenario.Person(9), otherHH, 2021, "lapsed")...) {
+		it.Fact.Time = scenario.Day("2021-03-01")
+		items = append(items, it)
+	}
+	if err := scenario.PublishAs(t.Context(), h.ClientURL(), dir, items); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Tick(t.Context(), time.Date(2021, 6, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	waitIdle(t, h)
@@ -42,7 +56,7 @@ func TestHTTPAccess(t *testing.T) {
 		}
 		return tok
 	}
-	lead, county, other, edu := token("lead-office"), token("county-610424"), token("county-610425"), token("edu")
+	lead, county, other, edu, auditor := token("lead-office"), token("county-610424"), token("county-610425"), token("edu"), token("auditor")
 	get := func(tok, path string) (int, string) {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+h.HTTPAddr()+path, nil)
 		if tok != "" {
@@ -81,6 +95,12 @@ func TestHTTPAccess(t *testing.T) {
 		{"county 610424", county, "/api/v1/warnings?county=610425", 403},
 		{"county 610424", county, "/api/v1/rejections?dept=edu", 403},
 		{"county 610424", county, "/metrics", 403},
+		{"county 610424", county, "/api/v1/warnings?county=610424&county=610425", 400},
+		{"county 610424", county, "/api/v1/warnings?County=610425", 400},
+		{"county 610424", county, "/api/v1/rejections?dept=county/610425", 403},
+		{"auditor", auditor, "/api/v1/households/" + hh, 200},
+		{"auditor", auditor, "/api/v1/rejections?dept=edu", 200},
+		{"auditor", auditor, "/metrics", 200},
 		{"county 610425", other, "/api/v1/households/" + hh, 403},
 		{"county 610425", other, "/api/v1/sites/" + site, 403},
 		{"edu", edu, "/api/v1/city", 200},
@@ -107,15 +127,43 @@ func TestHTTPAccess(t *testing.T) {
 			}
 		}
 	}
-	// A county's warnings are its own, whatever it asks.
-	if _, body := get(county, "/api/v1/warnings"); strings.Contains(body, `"area": "610425"`) {
-		t.Errorf("county 610424's warnings hold another county's: %s", body)
+	// A county's warnings are its own, whatever it asks: the same page the
+	// lead office gets for that county, every item in it.
+	page := func(tok, path string) []map[string]any {
+		code, body := get(tok, path)
+		var p struct {
+			Items []map[string]any `json:"items"`
+		}
+		if err := json.Unmarshal([]byte(body), &p); err != nil || code != 200 {
+			t.Fatalf("GET %s: %d %s", path, code, body)
+		}
+		return p.Items
+	}
+	own, all := page(county, "/api/v1/warnings"), page(lead, "/api/v1/warnings")
+	if want := page(lead, "/api/v1/warnings?county=610424"); len(own) != len(want) || len(want) == 0 || len(all) <= len(want) {
+		t.Errorf("county 610424 sees %d warnings, the lead office %d for its county (%d in all)", len(own), len(want), len(all))
+	}
+	for _, w := range own {
+		if w["area"] != "610424" {
+			t.Errorf("county 610424 sees a warning of %v", w["area"])
+		}
 	}
 
 	// Every read of a household by someone other than the lead office is in
-	// the log for the auditors: the county's one read; not the lead
-	// office's; not the refused ones.
+	// the log for the auditors: the county's and the auditor's reads; not
+	// the lead office's; not the refused ones. Reading changes nothing in
+	// the view.
+	version := h.View().Version()
+	if code, _ := get(county, "/api/v1/households/"+strings.ToLower(hh)); code != 404 {
+		t.Errorf("a household id the view does not know: %d", code)
+	}
+	if code, _ := get(county, "/api/v1/households/"+hh); code != 200 {
+		t.Errorf("county's second read: %d", code)
+	}
 	waitIdle(t, h)
+	if got := h.View().Version(); got != version {
+		t.Errorf("reading a household changed the view (version %d → %d)", version, got)
+	}
 	var reads []map[string]any
 	for _, m := range hubtest.Read(t, js, fact.LogStream, fact.FactSubjectPrefix+"hub.access.>") {
 		var ev struct {
@@ -126,7 +174,13 @@ func TestHTTPAccess(t *testing.T) {
 		}
 		reads = append(reads, ev.Data)
 	}
-	if len(reads) != 1 || reads[0]["identity"] != "county-610424" || reads[0]["entity_id"] != hh || reads[0]["role"] != "county" {
-		t.Errorf("reads recorded: %v, want county 610424's one read of %s", reads, hh)
+	want := []string{"county-610424", "auditor", "county-610424"}
+	if len(reads) != len(want) {
+		t.Fatalf("reads recorded: %v, want %v's reads of %s", reads, want, hh)
+	}
+	for i, r := range reads {
+		if r["identity"] != want[i] || r["entity_id"] != hh || r["path"] != "/api/v1/households/"+hh {
+			t.Errorf("read %d recorded as %v, want %s reading %s", i, r, want[i], hh)
+		}
 	}
 }

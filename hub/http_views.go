@@ -26,6 +26,7 @@ type api struct {
 	countiesC cache
 	counties  map[string]*cache // fixed: the catalog's counties
 	digestC   cache
+	reads     readLimits // households read per identity (identities on)
 }
 
 func newAPI(h *Hub) *api {

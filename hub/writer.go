@@ -21,11 +21,12 @@ var errWriterFailed = errors.New("log append failed")
 type logEntry struct {
 	msg       *nats.Msg
 	intakeSeq uint64
-	seq       uint64 // log sequence it must get
-	key       uint64 // fact key for accepted facts, 0 otherwise
-	erase     bool   // erase the intake message once this entry is stored
-	rejected  string // department of a rejection entry
-	judges    bool   // the verdict on intake message intakeSeq (a department's fact or its rejection)
+	seq       uint64        // log sequence it must get
+	key       uint64        // fact key for accepted facts, 0 otherwise
+	erase     bool          // erase the intake message once this entry is stored
+	rejected  string        // department of a rejection entry
+	judges    bool          // the verdict on intake message intakeSeq (a department's fact or its rejection)
+	stored    chan struct{} // closed once stored (a submission's; see submission.stored)
 }
 
 // logWriter appends to the log with many appends in flight, while keeping

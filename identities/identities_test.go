@@ -249,12 +249,26 @@ func TestOnlyTheHubManagesStreams(t *testing.T) {
 	ledger, err := lead.OrderedConsumer(ctx, fact.LogStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{fact.RejectedSubjectPrefix + ">"}})
 	if err != nil {
 		t.Errorf("lead office reading the rejection ledger: %v", err)
-	} else if _, err := ledger.FetchNoWait(1); err != nil {
+	} else if b, err := ledger.FetchNoWait(1); err != nil {
 		t.Errorf("lead office reading the rejection ledger: %v", err)
+	} else {
+		for range b.Messages() {
+		}
+		if err := b.Error(); err != nil {
+			t.Errorf("lead office reading the rejection ledger: %v", err)
+		}
 	}
 	_, audit, _ := w.as(identities.AuditorName)
-	if _, err := audit.OrderedConsumer(ctx, fact.LogStream, jetstream.OrderedConsumerConfig{}); err != nil {
+	if c, err := audit.OrderedConsumer(ctx, fact.LogStream, jetstream.OrderedConsumerConfig{}); err != nil {
 		t.Errorf("auditor reading the log: %v", err)
+	} else if b, err := c.FetchNoWait(1); err != nil {
+		t.Errorf("auditor reading the log: %v", err)
+	} else {
+		for range b.Messages() {
+		}
+		if err := b.Error(); err != nil {
+			t.Errorf("auditor reading the log: %v", err)
+		}
 	}
 }
 
@@ -421,6 +435,16 @@ func TestPreemptedIDCannotHideAFact(t *testing.T) {
 	if _, err := policeJS.PublishMsg(ctx, forged); err != nil {
 		t.Fatal(err)
 	}
+	// And the id a naive retry would use.
+	again := nats.NewMsg(real.Subject)
+	for k, vs := range forged.Header {
+		again.Header[k] = append([]string(nil), vs...)
+	}
+	again.Header.Set(jetstream.MsgIDHeader, forged.Header.Get(jetstream.MsgIDHeader)+":again")
+	again.Data = real.Data
+	if _, err := policeJS.PublishMsg(ctx, again); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.h.WaitIdle(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -434,5 +458,49 @@ func TestPreemptedIDCannotHideAFact(t *testing.T) {
 	}
 	if got := hubtest.Read(t, w.js, fact.LogStream, fact.FactSubjectPrefix+"issue.report.>"); len(got) != 1 || got[0].Header.Get(fact.HeaderSender) != "edu" {
 		t.Errorf("log holds %d issue reports, want edu's one", len(got))
+	}
+}
+
+// TestTokens: a token issued is recognised at once, an unknown one is not,
+// and deleting tokens.json revokes every token.
+func TestTokens(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "identities")
+	if _, err := identities.Init(dir, schemas.MustLoad()); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := identities.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := identities.IssueToken(dir, "county-610424")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, ok := ids.TokenIdentity(tok); !ok || id.Name != "county-610424" || id.Role != identities.RoleCounty {
+		t.Fatalf("token identity %+v, %v", id, ok)
+	}
+	second, err := identities.IssueToken(dir, "edu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", "anzhi_", tok + "x", strings.TrimPrefix(tok, "anzhi_")} {
+		if _, ok := ids.TokenIdentity(bad); ok {
+			t.Errorf("token %q recognised", bad)
+		}
+	}
+	if id, ok := ids.TokenIdentity(second); !ok || id.Name != "edu" {
+		t.Errorf("second token: %+v, %v", id, ok)
+	}
+	if _, err := identities.IssueToken(dir, "hub"); err == nil {
+		t.Error("the hub got an HTTP token")
+	}
+	if _, err := identities.IssueToken(dir, "nobody"); !errors.Is(err, identities.ErrUnknownIdentity) {
+		t.Errorf("token for nobody: %v", err)
+	}
+	if err := os.Remove(filepath.Join(dir, "tokens.json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ids.TokenIdentity(tok); ok {
+		t.Error("a token still works after tokens.json was deleted")
 	}
 }

@@ -37,8 +37,13 @@ type tokenRecord struct {
 type tokens struct {
 	mu      sync.Mutex
 	modTime time.Time
+	size    int64
 	byHash  map[string]string
 }
+
+// issuing serialises IssueToken within a process (two at once would each
+// write the file without the other's token).
+var issuing sync.Mutex
 
 func hashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
@@ -60,6 +65,8 @@ func IssueToken(dir, name string) (string, error) {
 	if id.Role == RoleHub {
 		return "", fmt.Errorf("identities: the hub has no HTTP token: it serves the API")
 	}
+	issuing.Lock()
+	defer issuing.Unlock()
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", fmt.Errorf("identities: token: %w", err)
@@ -79,11 +86,19 @@ func IssueToken(dir, name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("identities: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+	f, err := os.CreateTemp(dir, ".tokens-*")
+	if err != nil {
 		return "", fmt.Errorf("identities: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	_, err = f.Write(append(b, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
 		return "", fmt.Errorf("identities: %w", err)
 	}
 	return token, nil
@@ -102,18 +117,24 @@ func (s *Set) TokenIdentity(token string) (Identity, bool) {
 }
 
 // lookup finds a token's identity by hash, reading the file again when it
-// changed since the last read.
+// changed (time or size) since the last read. A missing or unreadable file
+// accepts no token: deleting it revokes them all.
 func (t *tokens) lookup(path, hash string) (string, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if st, err := os.Stat(path); err == nil && !st.ModTime().Equal(t.modTime) {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		t.byHash, t.modTime, t.size = nil, time.Time{}, 0
+	case !st.ModTime().Equal(t.modTime) || st.Size() != t.size:
+		t.byHash = nil
 		var records []tokenRecord
 		if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &records) == nil {
 			t.byHash = make(map[string]string, len(records))
 			for _, r := range records {
 				t.byHash[r.SHA256] = r.Identity
 			}
-			t.modTime = st.ModTime()
+			t.modTime, t.size = st.ModTime(), st.Size()
 		}
 	}
 	name, ok := t.byHash[hash]

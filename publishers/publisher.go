@@ -26,6 +26,7 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/schemas"
@@ -384,11 +385,12 @@ func (p *Publisher) PublishMsg(ctx context.Context, msg *nats.Msg) (Receipt, err
 		// "no responders" (2 × 250ms) would stretch every attempt.
 		ack, err := p.js.PublishMsg(actx, msg, jetstream.WithRetryAttempts(0))
 		cancel()
-		if err == nil && ack.Duplicate && p.preempted(ctx, ack.Sequence) && !preemptRetried(msg) {
+		if err == nil && ack.Duplicate && !preemptRetried(msg) && p.preempted(ctx, ack.Sequence) {
 			// Someone else sent a message with this fact's Nats-Msg-Id
 			// first, and the hub refused it for its source: ours was
-			// never judged. Send it again under a fresh id.
-			msg.Header.Set(jetstream.MsgIDHeader, msg.Header.Get(jetstream.MsgIDHeader)+preemptSuffix)
+			// never judged. Send a copy again under an id nobody can
+			// guess (the caller's message is left as it is).
+			msg = withFreshMsgID(msg)
 			attempt--
 			continue
 		}
@@ -406,12 +408,24 @@ func (p *Publisher) PublishMsg(ctx context.Context, msg *nats.Msg) (Receipt, err
 	return Receipt{}, fmt.Errorf("publish %s on %s: %w", id, msg.Subject, last)
 }
 
-// preemptSuffix marks the Nats-Msg-Id of a fact sent again because another
-// sender's message had taken its id (see preempted).
-const preemptSuffix = ":again"
+// preemptMark starts the random tail of the Nats-Msg-Id of a fact sent
+// again because another sender's message had taken its id (see preempted).
+const preemptMark = ":again-"
 
 func preemptRetried(msg *nats.Msg) bool {
-	return strings.HasSuffix(msg.Header.Get(jetstream.MsgIDHeader), preemptSuffix)
+	return strings.Contains(msg.Header.Get(jetstream.MsgIDHeader), preemptMark)
+}
+
+// withFreshMsgID returns a copy of msg whose Nats-Msg-Id has an
+// unpredictable tail, so that no one can have taken it first too.
+func withFreshMsgID(msg *nats.Msg) *nats.Msg {
+	c := nats.NewMsg(msg.Subject)
+	for k, vs := range msg.Header {
+		c.Header[k] = append([]string(nil), vs...)
+	}
+	c.Data = msg.Data
+	c.Header.Set(jetstream.MsgIDHeader, msg.Header.Get(jetstream.MsgIDHeader)+preemptMark+nuid.Next())
+	return c
 }
 
 // preempted reports whether the message JetStream took a publication for

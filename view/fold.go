@@ -6,6 +6,11 @@ import "github.com/xianyang/anzhi/fact"
 // rules (see tick).
 const clockFamily = "hub.tick"
 
+// accessFamily is the hub's record of a read of personal data
+// (hub.access): kept in the log for the auditors, and not even counted in
+// the view, so that reading a household changes nothing anyone reads.
+const accessFamily = "hub.access"
+
 // entryFold folds one log entry of a family into the view.
 type entryFold func(v *View, e *fact.Entry)
 

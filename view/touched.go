@@ -106,6 +106,9 @@ func (v *View) Touches(es []LogEntry, t *Touched) {
 }
 
 func (v *View) touches(e *fact.Entry) {
+	if e.Family == accessFamily {
+		return
+	}
 	v.touched.city = true
 	v.markCounty(e.Area)
 	if e.Family == clockFamily {

@@ -139,6 +139,9 @@ func (v *View) apply(e *fact.Entry) []Change {
 	if e.Seq != 0 {
 		v.seq = e.Seq
 	}
+	if e.Family == accessFamily {
+		return nil // the auditors' record of a read: it changes nothing here
+	}
 	v.version++
 	v.facts++
 	d := v.dept(e.Dept())
