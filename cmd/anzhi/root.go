@@ -220,7 +220,7 @@ func newRootCmd(a *app) *cobra.Command {
 	root.PersistentFlags().StringVar(&a.tlsCA, "tls-ca", os.Getenv("ANZHI_TLS_CA"),
 		"trust this certificate authority (PEM) for a hub that speaks TLS (env ANZHI_TLS_CA)")
 	root.AddCommand(newHubCmd(a), newPublishCmd(a), newSchemasCmd(a), newRejectionsCmd(a), newVersionCmd(a))
-	root.AddCommand(newImportCmd(a), newSimulateCmd(a), newDemoCmd(a), newBenchCmd(a), newIdentitiesCmd(a))
+	root.AddCommand(newImportCmd(a), newSimulateCmd(a), newDemoCmd(a), newBenchCmd(a), newIdentitiesCmd(a), newReplayCmd(a))
 	root.AddCommand(newViewCmd(a))
 	root.AddCommand(newWatchCmd(a))
 	root.AddCommand(newKeysCmd(a))

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/subscribers"
+	"github.com/xianyang/anzhi/view"
+)
+
+// replayFlags are the flags of anzhi replay.
+type replayFlags struct {
+	natsURL                     string
+	since, until                string
+	family, county, dept        string
+	entity                      string
+	includeRejected, includeHub bool
+	output                      string
+}
+
+const replayLong = `Replay the canonical log for an audit: every entry, in log order, as it is
+stored — a department's CloudEvent exactly as sent (structured, or binary-mode
+data with its ce- headers), the hub's own events with --include-hub, and the
+rejection ledger's records with --include-rejected — each with its log
+sequence and the time the log recorded it.
+
+--family and --county narrow by JetStream subject filter (the server sends
+nothing else); --dept and --entity (a household, site or person id) are
+checked on each entry. --since and --until take a date (China time; --until
+includes the whole day), an RFC 3339 time, or a log sequence.
+
+The output is JSON lines on stdout, or -o FILE: .jsonl, or .csv (one row an
+entry: sequence, recorded, kind, subject, source, id, time, data), with a
+progress count on stderr. It reads up to the log's end when it started.`
+
+func newReplayCmd(a *app) *cobra.Command {
+	var f replayFlags
+	cmd := &cobra.Command{
+		Use:   "replay",
+		Short: "Replay the canonical log (auditors): entries in log order, filtered, as JSON lines or CSV",
+		Long:  replayLong,
+		Example: `  anzhi replay --creds auditor.creds --family edu.enrolment --county 610424 -o enrolment.jsonl
+  anzhi replay --entity H610424-000123 --include-hub
+  anzhi replay --since 2024-05-01 --until 2024-05-31 --include-rejected -o may.csv`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runReplay(cmd.Context(), f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.natsURL, "nats-url", natsURLDefault(), "NATS URL of the hub (env ANZHI_NATS_URL)")
+	fl.StringVar(&f.since, "since", "", "from this date, RFC 3339 time, or log sequence")
+	fl.StringVar(&f.until, "until", "", "up to this date (inclusive), RFC 3339 time, or log sequence")
+	fl.StringVar(&f.family, "family", "", "only facts of this family (edu.enrolment)")
+	fl.StringVar(&f.county, "county", "", "only facts on this county's token (610424)")
+	fl.StringVar(&f.dept, "dept", "", "only this department's facts and rejections (edu, county/610424)")
+	fl.StringVar(&f.entity, "entity", "", "only facts about this household, site or person (its id or person_key)")
+	fl.BoolVar(&f.includeRejected, "include-rejected", false, "add the rejection ledger's records")
+	fl.BoolVar(&f.includeHub, "include-hub", false, "add the hub's own events (clock, warnings, read records)")
+	fl.StringVarP(&f.output, "output", "o", "", "write to this file (.jsonl or .csv) instead of stdout")
+	return cmd
+}
+
+// replayBound reads a --since/--until value: a log sequence, a date (its
+// start, or with end its last instant), or an RFC 3339 time.
+func replayBound(flag, s string, end bool) (seq uint64, t time.Time, err error) {
+	if s == "" {
+		return 0, time.Time{}, nil
+	}
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil && n > 0 {
+		return n, time.Time{}, nil
+	}
+	if d, err := time.ParseInLocation(time.DateOnly, s, view.ChinaTime()); err == nil {
+		if end {
+			d = d.AddDate(0, 0, 1).Add(-time.Nanosecond)
+		}
+		return 0, d, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return 0, t, nil
+	}
+	return 0, time.Time{}, usageErrorf("--%s %q: want a date (2006-01-02), an RFC 3339 time or a log sequence", flag, s)
+}
+
+func (a *app) runReplay(ctx context.Context, f replayFlags) (err error) {
+	q := subscribers.ReplayQuery{Family: f.family, County: f.county, Dept: f.dept, Entity: f.entity,
+		IncludeRejected: f.includeRejected, IncludeHub: f.includeHub}
+	if q.FromSeq, q.Since, err = replayBound("since", f.since, false); err != nil {
+		return err
+	}
+	if q.ToSeq, q.Until, err = replayBound("until", f.until, true); err != nil {
+		return err
+	}
+	cat, err := a.catalog()
+	if err != nil {
+		return err
+	}
+	if f.family != "" {
+		if _, ok := cat.Family(f.family); !ok {
+			return usageErrorf("--family %q is not a family of the catalog (anzhi schemas list)", f.family)
+		}
+	}
+	if f.county != "" && !cat.ValidArea(f.county) {
+		return usageErrorf("--county %q is not a county of %s", f.county, cat.City.Name)
+	}
+	out := io.Writer(a.stdout)
+	csvOut := false
+	var bar *progressbar.ProgressBar
+	if f.output != "" {
+		switch strings.ToLower(filepath.Ext(f.output)) {
+		case ".jsonl", ".ndjson":
+		case ".csv":
+			csvOut = true
+		default:
+			return usageErrorf("-o %s: write .jsonl or .csv", f.output)
+		}
+		file, err := os.Create(f.output)
+		if err != nil {
+			return fmt.Errorf("-o: %w", err)
+		}
+		defer keepErr(&err, "-o "+f.output, file.Close)
+		out = file
+		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription("replaying"),
+			progressbar.OptionShowCount(), progressbar.OptionSetItsString("entries"), progressbar.OptionClearOnFinish())
+	}
+	nc, js, err := a.connectJS(ctx, f.natsURL, "anzhi-replay")
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	write := replayJSONL(out)
+	var cw *csv.Writer
+	if csvOut {
+		cw = csv.NewWriter(out)
+		write = replayCSV(cw)
+		if err := cw.Write([]string{"log_seq", "recorded", "kind", "subject", "source", "id", "time", "data"}); err != nil {
+			return err
+		}
+	}
+	n, err := subscribers.Replay(ctx, js, q, func(e subscribers.ReplayedEntry) error {
+		if bar != nil {
+			_ = bar.Add(1)
+		}
+		return write(e)
+	})
+	if cw != nil {
+		cw.Flush()
+		err = cmp.Or(err, cw.Error())
+	}
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if err != nil {
+		return explainRefusal(nc, fmt.Errorf("replay: %w", err))
+	}
+	if f.output != "" {
+		fmt.Fprintf(a.stderr, "replayed %d entries to %s\n", n, f.output)
+	}
+	return nil
+}
+
+// replayJSONL writes an entry as one JSON line.
+func replayJSONL(w io.Writer) func(subscribers.ReplayedEntry) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return func(e subscribers.ReplayedEntry) error { return enc.Encode(e) }
+}
+
+// replayCSV writes an entry as one CSV row: a fact's attributes read from
+// its CloudEvent, a rejection's body as its data.
+func replayCSV(w *csv.Writer) func(subscribers.ReplayedEntry) error {
+	return func(e subscribers.ReplayedEntry) error {
+		row := []string{strconv.FormatUint(e.Seq, 10), e.Recorded.Format(time.RFC3339Nano), e.Kind, e.Subject, "", "", "", string(e.Body)}
+		if e.Kind != "rejection" {
+			if entry, err := fact.DecodeEntry(e.Seq, e.Subject, e.Header, e.Body); err == nil {
+				row[4], row[5], row[7] = entry.Source, entry.ID, string(entry.Data)
+				if !entry.Time.IsZero() {
+					row[6] = entry.Time.Format(time.RFC3339)
+				}
+			}
+		}
+		return w.Write(row)
+	}
+}
