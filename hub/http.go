@@ -60,6 +60,8 @@ func (a *api) routes() []route {
 		{"GET /api/v1/departments/{code...}", nil, a.whenReady(a.reply(a.department)), ownDepartment, false},
 		{"GET /api/v1/warnings", []string{"county", "rule", "state", "dept", "limit", "after"}, a.whenReady(a.reply(a.warnings)), ownWarnings, false},
 		{"GET /api/v1/rejections", []string{"dept", "after", "since", "limit"}, a.reply(a.rejections), ownRejections, false},
+		{"GET /api/v1/events", []string{"family", "county", "dept", "entity", "include_rejected", "include_hub", "after", "until", "since", "limit"},
+			http.HandlerFunc(a.events), overseersOnly("the log"), false},
 		{"GET /api/v1/digest", nil, a.whenReady(a.cached(a.digest)), overseersOnly("the view's digest"), false},
 		{"GET /api/v1/rules", nil, a.reply(a.rules), open, false},
 		{"GET /api/v1/openapi.json", nil, http.HandlerFunc(serveOpenAPI), open, false},

@@ -30,6 +30,8 @@ type ReplayQuery struct {
 	// recorded time (when the log stored the entry).
 	FromSeq, ToSeq uint64
 	Since, Until   time.Time
+	// Limit stops after this many entries (0: no limit).
+	Limit int
 }
 
 // ReplayedEntry is one entry of the log as it is stored.
@@ -105,7 +107,7 @@ func Replay(ctx context.Context, js jetstream.JetStream, q ReplayQuery, fn func(
 				return n, err
 			}
 			n++
-			if seq == last {
+			if seq == last || q.Limit > 0 && n >= q.Limit {
 				return n, nil
 			}
 		}
