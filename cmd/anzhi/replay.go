@@ -15,6 +15,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/subscribers"
@@ -42,9 +43,9 @@ nothing else); --dept and --entity (a household, site or person id) are
 checked on each entry. --since and --until take a date (China time; --until
 includes the whole day), an RFC 3339 time, or a log sequence.
 
-The output is JSON lines on stdout, or -o FILE: .jsonl, or .csv (one row an
-entry: sequence, recorded, kind, subject, source, id, time, data), with a
-progress count on stderr. It reads up to the log's end when it started.`
+The output is JSON lines on stdout, or -o FILE: .jsonl, .csv or .xlsx (one
+row an entry: sequence, recorded, kind, subject, source, id, time, data),
+with a progress count on stderr. It reads up to the log's end when it started.`
 
 func newReplayCmd(a *app) *cobra.Command {
 	var f replayFlags
@@ -122,8 +123,10 @@ func (a *app) runReplay(ctx context.Context, f replayFlags) (err error) {
 		case ".jsonl", ".ndjson":
 		case ".csv":
 			csvOut = true
+		case ".xlsx":
+			return a.replayXLSX(ctx, f, q)
 		default:
-			return usageErrorf("-o %s: write .jsonl or .csv", f.output)
+			return usageErrorf("-o %s: write .jsonl, .csv or .xlsx", f.output)
 		}
 		file, err := os.Create(f.output)
 		if err != nil {
@@ -144,7 +147,7 @@ func (a *app) runReplay(ctx context.Context, f replayFlags) (err error) {
 	if csvOut {
 		cw = csv.NewWriter(out)
 		write = replayCSV(cw)
-		if err := cw.Write([]string{"log_seq", "recorded", "kind", "subject", "source", "id", "time", "data"}); err != nil {
+		if err := cw.Write(replayColumns); err != nil {
 			return err
 		}
 	}
@@ -177,19 +180,81 @@ func replayJSONL(w io.Writer) func(subscribers.ReplayedEntry) error {
 	return func(e subscribers.ReplayedEntry) error { return enc.Encode(e) }
 }
 
-// replayCSV writes an entry as one CSV row: a fact's attributes read from
-// its CloudEvent, a rejection's body as its data.
-func replayCSV(w *csv.Writer) func(subscribers.ReplayedEntry) error {
-	return func(e subscribers.ReplayedEntry) error {
-		row := []string{strconv.FormatUint(e.Seq, 10), e.Recorded.Format(time.RFC3339Nano), e.Kind, e.Subject, "", "", "", string(e.Body)}
-		if e.Kind != "rejection" {
-			if entry, err := fact.DecodeEntry(e.Seq, e.Subject, e.Header, e.Body); err == nil {
-				row[4], row[5], row[7] = entry.Source, entry.ID, string(entry.Data)
-				if !entry.Time.IsZero() {
-					row[6] = entry.Time.Format(time.RFC3339)
-				}
+// replayColumns are the columns of a replay written as a table.
+var replayColumns = []string{"log_seq", "recorded", "kind", "subject", "source", "id", "time", "data"}
+
+// replayRow is an entry as a table row: a fact's attributes read from its
+// CloudEvent, a rejection's body as its data.
+func replayRow(e subscribers.ReplayedEntry) []string {
+	row := []string{strconv.FormatUint(e.Seq, 10), e.Recorded.Format(time.RFC3339Nano), e.Kind, e.Subject, "", "", "", string(e.Body)}
+	if e.Kind != "rejection" {
+		if entry, err := fact.DecodeEntry(e.Seq, e.Subject, e.Header, e.Body); err == nil {
+			row[4], row[5], row[7] = entry.Source, entry.ID, string(entry.Data)
+			if !entry.Time.IsZero() {
+				row[6] = entry.Time.Format(time.RFC3339)
 			}
 		}
-		return w.Write(row)
 	}
+	return row
+}
+
+// replayCSV writes an entry as one CSV row.
+func replayCSV(w *csv.Writer) func(subscribers.ReplayedEntry) error {
+	return func(e subscribers.ReplayedEntry) error { return w.Write(replayRow(e)) }
+}
+
+// replayXLSX writes the replay to an XLSX workbook, one row an entry, with
+// a streaming writer (a year of the log does not have to fit in memory).
+func (a *app) replayXLSX(ctx context.Context, f replayFlags, q subscribers.ReplayQuery) (err error) {
+	nc, js, err := a.connectJS(ctx, f.natsURL, "anzhi-replay")
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	book := excelize.NewFile()
+	defer book.Close()
+	const sheet = "log"
+	if err := book.SetSheetName("Sheet1", sheet); err != nil {
+		return err
+	}
+	sw, err := book.NewStreamWriter(sheet)
+	if err != nil {
+		return err
+	}
+	header := make([]any, len(replayColumns))
+	for i, c := range replayColumns {
+		header[i] = c
+	}
+	if err := sw.SetRow("A1", header); err != nil {
+		return err
+	}
+	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription("replaying"),
+		progressbar.OptionShowCount(), progressbar.OptionSetItsString("entries"), progressbar.OptionClearOnFinish())
+	rowNum := 1
+	n, err := subscribers.Replay(ctx, js, q, func(e subscribers.ReplayedEntry) error {
+		_ = bar.Add(1)
+		rowNum++
+		cell, err := excelize.CoordinatesToCellName(1, rowNum)
+		if err != nil {
+			return err
+		}
+		row := replayRow(e)
+		vals := make([]any, len(row))
+		for i, v := range row {
+			vals[i] = v
+		}
+		return sw.SetRow(cell, vals)
+	})
+	_ = bar.Finish()
+	if err != nil {
+		return explainRefusal(nc, fmt.Errorf("replay: %w", err))
+	}
+	if err := sw.Flush(); err != nil {
+		return fmt.Errorf("-o %s: %w", f.output, err)
+	}
+	if err := book.SaveAs(f.output); err != nil {
+		return fmt.Errorf("-o %s: %w", f.output, err)
+	}
+	fmt.Fprintf(a.stderr, "replayed %d entries to %s\n", n, f.output)
+	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/xianyang/anzhi/subscribers"
 )
 
@@ -91,6 +93,22 @@ func TestReplay(t *testing.T) {
 	}
 	if len(rows) != 4 || rows[0][0] != "log_seq" || rows[1][5] != "e1" || rows[3][2] != "rejection" {
 		t.Errorf("CSV rows: %v", rows)
+	}
+	book := filepath.Join(t.TempDir(), "replay.xlsx")
+	if r := runCLI(ctx, "replay", "--nats-url", h.ClientURL(), "--include-rejected", "-o", book); r.code != exitOK {
+		t.Fatalf("replay -o xlsx: exit %d: %s", r.code, r.stderr)
+	}
+	x, err := excelize.OpenFile(book)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	xrows, err := x.GetRows("log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(xrows) != len(rows) || xrows[1][5] != "e1" || xrows[3][2] != "rejection" {
+		t.Errorf("XLSX rows %v, want the CSV's %v", xrows, rows)
 	}
 	if r := runCLI(ctx, "replay", "--nats-url", h.ClientURL(), "--since", "yesterday"); r.code != exitUsage {
 		t.Errorf("--since yesterday: exit %d, want %d", r.code, exitUsage)
