@@ -99,6 +99,9 @@ func Replay(ctx context.Context, js jetstream.JetStream, q ReplayQuery, fn func(
 			if seq > last || !q.Until.IsZero() && md.Timestamp.After(q.Until) {
 				return n, nil
 			}
+			if !q.Since.IsZero() && md.Timestamp.Before(q.Since) {
+				continue // started by sequence: the time bound still holds
+			}
 			e, ok := q.pick(seq, md.Timestamp, m)
 			if !ok {
 				continue

@@ -78,6 +78,12 @@ func TestReplay(t *testing.T) {
 	if got := lines("--since", "2100-01-01"); len(got) != 0 {
 		t.Errorf("--since 2100-01-01: %d entries", len(got))
 	}
+	if got := lines("--since", "2", "--until", "2100-01-01", "--family", "edu.enrolment"); len(got) != 1 || got[0].Seq != 2 {
+		t.Errorf("--since 2 --until 2100-01-01: %+v", got)
+	}
+	if got := lines("--since", "2100-01-01", "--family", "edu.enrolment"); len(got) != 0 {
+		t.Errorf("--since 2100-01-01: %d entries", len(got))
+	}
 	out := filepath.Join(t.TempDir(), "replay.csv")
 	if r := runCLI(ctx, "replay", "--nats-url", h.ClientURL(), "--include-rejected", "-o", out); r.code != exitOK {
 		t.Fatalf("replay -o csv: exit %d: %s", r.code, r.stderr)
