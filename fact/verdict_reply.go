@@ -63,6 +63,10 @@ const (
 type IntakeVerdict struct {
 	IntakeSeq uint64        `json:"intake_seq"`
 	Status    VerdictStatus `json:"status"`
+	// NotYours is set (identities on) when the message was sent by another
+	// identity than the one asking: its reasons and log sequence are then
+	// withheld, as they speak of another's data.
+	NotYours bool `json:"not_yours,omitempty"`
 	// LogSeq is the entry of the canonical log holding the fact (accepted,
 	// duplicate) or its rejection record (refused).
 	LogSeq uint64 `json:"log_seq,omitempty"`

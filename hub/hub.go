@@ -365,6 +365,9 @@ func (h *Hub) startVerdicts(ctx context.Context, opts []nats.Option, lastSeq uin
 	}
 	h.ncVerdict = nc
 	h.verdicts = &verdictService{index: x, logs: h.logs, intake: h.intake, log: h.cfg.Logger.With("component", "verdicts")}
+	if h.cfg.Identities != nil {
+		h.verdicts.askerOf = h.cfg.Identities.AccountIdentity
+	}
 	if _, err := h.verdicts.serve(ctx, nc); err != nil {
 		return fmt.Errorf("hub: verdict service on %s: %w", fact.VerdictSubject, err)
 	}

@@ -33,6 +33,10 @@ type verdictService struct {
 	// maxReply bounds a reply (the server's largest message): reasons are
 	// left out past it.
 	maxReply int
+	// askerOf names the publisher identity of a requester's account (the
+	// server stamps it on requests that come through an account import);
+	// nil without identities.
+	askerOf func(account string) (string, bool)
 
 	mu      sync.Mutex
 	stopped bool
@@ -64,7 +68,7 @@ func (s *verdictService) serve(ctx context.Context, nc *nats.Conn) (*nats.Subscr
 		go func() {
 			defer s.wg.Done()
 			defer func() { <-s.slots }()
-			s.respond(m, s.answer(ctx, m.Data))
+			s.respond(m, s.answer(ctx, m.Data, s.asker(m)))
 		}()
 	})
 }
@@ -88,8 +92,29 @@ func (s *verdictService) respond(m *nats.Msg, r fact.VerdictReply) {
 	}
 }
 
-// answer decodes a request and judges its sequences.
-func (s *verdictService) answer(ctx context.Context, data []byte) fact.VerdictReply {
+// requestInfoHeader is where the NATS server says who sent a request that
+// crossed accounts (set by the server; a client's own is replaced).
+const requestInfoHeader = "Nats-Request-Info"
+
+// asker returns the publisher identity that sent a request through its
+// account's import ("" for the hub's own account, or without identities).
+func (s *verdictService) asker(m *nats.Msg) string {
+	if s.askerOf == nil || m.Header == nil {
+		return ""
+	}
+	var ci struct {
+		Account string `json:"acc"`
+	}
+	if json.Unmarshal([]byte(m.Header.Get(requestInfoHeader)), &ci) != nil {
+		return ""
+	}
+	name, _ := s.askerOf(ci.Account)
+	return name
+}
+
+// answer decodes a request and judges its sequences. A publisher identity
+// (asker) learns the verdicts on its own messages only.
+func (s *verdictService) answer(ctx context.Context, data []byte, asker string) fact.VerdictReply {
 	var req fact.VerdictRequest
 	if err := json.Unmarshal(data, &req); err != nil {
 		return fact.VerdictReply{Error: fmt.Sprintf("not a verdict request (JSON {\"intake_seqs\": [...], \"wait_ms\": N}): %v", err)}
@@ -111,6 +136,16 @@ func (s *verdictService) answer(ctx context.Context, data []byte) fact.VerdictRe
 	budget := s.maxReply - 512*len(verdicts) - 4096
 	for i := range verdicts {
 		v := &verdicts[i]
+		if asker != "" && v.LogSeq != 0 {
+			if sender := s.senderAt(ctx, v.LogSeq); sender != asker {
+				*v = fact.IntakeVerdict{IntakeSeq: v.IntakeSeq, Status: v.Status, NotYours: true,
+					Note: "this intake message was sent by another identity; its verdict is its sender's to read"}
+				if v.Status == fact.VerdictDuplicate || v.Status == fact.VerdictAccepted {
+					v.Status = fact.VerdictUnknown
+				}
+				continue
+			}
+		}
 		if v.Status != fact.VerdictRefused {
 			continue
 		}
@@ -124,6 +159,24 @@ func (s *verdictService) answer(ctx context.Context, data []byte) fact.VerdictRe
 		}
 	}
 	return fact.VerdictReply{Verdicts: verdicts}
+}
+
+// senderAt returns the identity that sent the entry at log sequence seq (an
+// accepted fact's Anzhi-Sender, a rejection record's sender; "" when it
+// cannot be read).
+func (s *verdictService) senderAt(ctx context.Context, seq uint64) string {
+	raw, err := s.logs.GetMsg(ctx, seq)
+	if err != nil {
+		return ""
+	}
+	if strings.HasPrefix(raw.Subject, fact.RejectedSubjectPrefix) {
+		var r struct {
+			Sender string `json:"sender"`
+		}
+		_ = json.Unmarshal(raw.Data, &r)
+		return r.Sender
+	}
+	return raw.Header.Get(fact.HeaderSender)
 }
 
 // reasonsSize is the encoded size of a refusal's reasons.

@@ -125,7 +125,7 @@ func TestVerdictReplyFitsOneMessage(t *testing.T) {
 	maxReply := 512*n + 4096 + 600
 	s := &verdictService{index: h.gate.verdicts, logs: h.logs, intake: h.intake, log: h.cfg.Logger, maxReply: maxReply}
 	req, _ := json.Marshal(fact.VerdictRequest{IntakeSeqs: seqs, WaitMillis: 30_000})
-	reply := s.answer(ctx, req)
+	reply := s.answer(ctx, req, "") // the hub's own account: every verdict
 	if len(reply.Verdicts) != n {
 		t.Fatalf("reply %+v", reply)
 	}

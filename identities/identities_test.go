@@ -504,3 +504,57 @@ func TestTokens(t *testing.T) {
 		t.Error("a token still works after tokens.json was deleted")
 	}
 }
+
+// TestVerdictsOnlyForTheSender: with identities on, a department learns the
+// hub's verdicts on its own messages only; asked about another's, the hub
+// says it is not the asker's and gives neither reasons nor log sequence.
+func TestVerdictsOnlyForTheSender(t *testing.T) {
+	w := newWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
+	defer cancel()
+	eduNC, _, _ := w.as("edu")
+	edu, err := publishers.New(eduNC, "edu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := edu.Publish(ctx, enrolment("enrol-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	badFact := enrolment("enrol-2")
+	badFact.Data.(map[string]any)["level"] = "university"
+	badMsg, err := edu.BuildUnchecked(badFact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := edu.PublishMsg(ctx, badMsg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := good.Verdict(ctx); err != nil || !v.Accepted {
+		t.Fatalf("edu's own accepted fact: %+v, %v", v, err)
+	}
+	if v, err := bad.Verdict(ctx); err != nil || v.Status != fact.VerdictRefused || len(v.Reasons) == 0 {
+		t.Fatalf("edu's own refused fact: %+v, %v", v, err)
+	}
+	policeNC, _, _ := w.as("police")
+	ask := func(seq uint64) fact.IntakeVerdict {
+		t.Helper()
+		body, _ := json.Marshal(fact.VerdictRequest{Source: "/xianyang/police", IntakeSeqs: []uint64{seq}, WaitMillis: 1000})
+		m, err := policeNC.RequestWithContext(ctx, fact.VerdictSubject, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r fact.VerdictReply
+		if err := json.Unmarshal(m.Data, &r); err != nil || len(r.Verdicts) != 1 {
+			t.Fatalf("reply %s: %v", m.Data, err)
+		}
+		return r.Verdicts[0]
+	}
+	if v := ask(good.Seq); !v.NotYours || v.Status != fact.VerdictUnknown || v.LogSeq != 0 {
+		t.Errorf("police asking about edu's accepted fact: %+v, want not yours, unknown, no log sequence", v)
+	}
+	if v := ask(bad.Seq); !v.NotYours || len(v.Reasons) != 0 || v.LogSeq != 0 {
+		t.Errorf("police asking about edu's refused fact: %+v, want not yours, no reasons", v)
+	}
+}

@@ -88,6 +88,21 @@ func (s *Set) ServerOptions(opts *server.Options) error {
 	return nil
 }
 
+// AccountIdentity returns the publisher identity whose account has the
+// public key pub (a department's or a county's); false for the hub's account
+// and for keys it does not know.
+func (s *Set) AccountIdentity(pub string) (string, bool) {
+	tok, ok := s.accounts[pub]
+	if !ok {
+		return "", false
+	}
+	ac, err := jwt.DecodeAccountClaims(tok)
+	if err != nil || ac.Name == HubAccount || ac.Name == SystemAccount {
+		return "", false
+	}
+	return ac.Name, true
+}
+
 // Identity returns the identity named name.
 func (s *Set) Identity(name string) (Identity, bool) {
 	for _, id := range s.Identities {

@@ -444,6 +444,9 @@ func (p *Publisher) preempted(ctx context.Context, seq uint64) bool {
 	if err != nil || reply.Verdicts[0].Status != fact.VerdictRefused {
 		return false
 	}
+	if reply.Verdicts[0].NotYours {
+		return true // refused, and sent by another identity than ours
+	}
 	for _, r := range reply.Verdicts[0].Reasons {
 		if r.Reason == schemas.ReasonSource {
 			return true
