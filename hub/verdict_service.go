@@ -136,20 +136,28 @@ func (s *verdictService) answer(ctx context.Context, data []byte, asker string) 
 	budget := s.maxReply - 512*len(verdicts) - 4096
 	for i := range verdicts {
 		v := &verdicts[i]
-		if asker != "" && v.LogSeq != 0 {
-			if sender := s.senderAt(ctx, v.LogSeq); sender != asker {
-				*v = fact.IntakeVerdict{IntakeSeq: v.IntakeSeq, Status: v.Status, NotYours: true,
-					Note: "this intake message was sent by another identity; its verdict is its sender's to read"}
-				if v.Status == fact.VerdictDuplicate || v.Status == fact.VerdictAccepted {
-					v.Status = fact.VerdictUnknown
-				}
-				continue
-			}
-		}
-		if v.Status != fact.VerdictRefused {
+		refused := v.Status == fact.VerdictRefused
+		if v.LogSeq == 0 || !refused && asker == "" {
 			continue
 		}
-		s.reasons(ctx, v)
+		// The log entry says who sent it and, for a refusal, why: read once.
+		raw, err := s.logs.GetMsg(ctx, v.LogSeq)
+		if asker != "" && (err != nil || senderOf(raw) != asker) {
+			*v = fact.IntakeVerdict{IntakeSeq: v.IntakeSeq, Status: v.Status, NotYours: true,
+				Note: "this intake message was sent by another identity; its verdict is its sender's to read"}
+			if !refused {
+				v.Status = fact.VerdictUnknown
+			}
+			continue
+		}
+		if !refused {
+			continue
+		}
+		if err != nil {
+			v.Note = fmt.Sprintf("the rejection record at log sequence %d could not be read: %v", v.LogSeq, err)
+			continue
+		}
+		reasonsFrom(raw, v)
 		if size := reasonsSize(v.Reasons); size > budget {
 			v.OmittedReasons += len(v.Reasons)
 			v.Reasons = nil
@@ -161,14 +169,9 @@ func (s *verdictService) answer(ctx context.Context, data []byte, asker string) 
 	return fact.VerdictReply{Verdicts: verdicts}
 }
 
-// senderAt returns the identity that sent the entry at log sequence seq (an
-// accepted fact's Anzhi-Sender, a rejection record's sender; "" when it
-// cannot be read).
-func (s *verdictService) senderAt(ctx context.Context, seq uint64) string {
-	raw, err := s.logs.GetMsg(ctx, seq)
-	if err != nil {
-		return ""
-	}
+// senderOf returns the identity that sent a log entry (an accepted fact's
+// Anzhi-Sender, a rejection record's sender; "" without identities).
+func senderOf(raw *jetstream.RawStreamMsg) string {
 	if strings.HasPrefix(raw.Subject, fact.RejectedSubjectPrefix) {
 		var r struct {
 			Sender string `json:"sender"`
@@ -206,13 +209,8 @@ func (s *verdictService) lastIntake(ctx context.Context, seqs []uint64) uint64 {
 	return info.State.LastSeq
 }
 
-// reasons fills a refusal's reasons from its rejection record.
-func (s *verdictService) reasons(ctx context.Context, v *fact.IntakeVerdict) {
-	raw, err := s.logs.GetMsg(ctx, v.LogSeq)
-	if err != nil {
-		v.Note = fmt.Sprintf("the rejection record at log sequence %d could not be read: %v", v.LogSeq, err)
-		return
-	}
+// reasonsFrom fills a refusal's reasons from its rejection record.
+func reasonsFrom(raw *jetstream.RawStreamMsg, v *fact.IntakeVerdict) {
 	var r fact.Rejection
 	if err := json.Unmarshal(raw.Data, &r); err != nil {
 		v.Note = fmt.Sprintf("the rejection record at log sequence %d could not be decoded: %v", v.LogSeq, err)
