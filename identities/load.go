@@ -22,6 +22,7 @@ type Set struct {
 	Identities []Identity
 	operator   *jwt.OperatorClaims
 	accounts   map[string]string // public key → account JWT
+	publishers map[string]string // public key → name, of the publishers' accounts
 	tokens     tokens            // HTTP tokens (token.go)
 }
 
@@ -39,7 +40,7 @@ func Load(dir string) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identities: %s: %w", operatorFile, err)
 	}
-	s := &Set{Dir: dir, operator: oc, accounts: map[string]string{}}
+	s := &Set{Dir: dir, operator: oc, accounts: map[string]string{}, publishers: map[string]string{}}
 	files, err := filepath.Glob(filepath.Join(dir, accountsDir, "*.jwt"))
 	if err != nil {
 		return nil, fmt.Errorf("identities: %w", err)
@@ -58,6 +59,9 @@ func Load(dir string) (*Set, error) {
 			return nil, fmt.Errorf("identities: %s is not signed by the operator %s", filepath.Base(f), oc.Subject)
 		}
 		s.accounts[ac.Subject] = tok
+		if ac.Name != HubAccount && ac.Name != SystemAccount {
+			s.publishers[ac.Subject] = ac.Name
+		}
 	}
 	if _, ok := s.accounts[oc.SystemAccount]; !ok {
 		return nil, fmt.Errorf("identities: the system account %s has no JWT in %s", oc.SystemAccount, accountsDir)
@@ -92,15 +96,8 @@ func (s *Set) ServerOptions(opts *server.Options) error {
 // public key pub (a department's or a county's); false for the hub's account
 // and for keys it does not know.
 func (s *Set) AccountIdentity(pub string) (string, bool) {
-	tok, ok := s.accounts[pub]
-	if !ok {
-		return "", false
-	}
-	ac, err := jwt.DecodeAccountClaims(tok)
-	if err != nil || ac.Name == HubAccount || ac.Name == SystemAccount {
-		return "", false
-	}
-	return ac.Name, true
+	name, ok := s.publishers[pub]
+	return name, ok
 }
 
 // Identity returns the identity named name.
