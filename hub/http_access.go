@@ -166,15 +166,15 @@ func (a *api) recorded(kind string, inner access) access {
 		if !a.h.ready.Load() {
 			return fmt.Errorf("%w: the view is catching up with the log; see /readyz", errUnavailable)
 		}
-		hv, err := a.h.view.Household(r.PathValue("id"))
-		if err != nil {
+		household, known := a.h.view.HouseholdID(r.PathValue("id"))
+		if !known {
 			return nil // nothing is read: the handler answers not found
 		}
 		if !a.reads.allow(id.Name) {
 			return fmt.Errorf("%w: %s reads households faster than %v a second; every read is recorded, so slow down",
 				errTooMany, id.Name, readRate)
 		}
-		if err := a.h.recordRead(r.Context(), id, kind, hv.HouseholdID); err != nil {
+		if err := a.h.recordRead(r.Context(), id, kind, household); err != nil {
 			return fmt.Errorf("%w: the read could not be recorded, so it is not served: %v", errUnavailable, err)
 		}
 		return nil

@@ -66,6 +66,22 @@ type HouseholdView struct {
 	Notes []string `json:"notes,omitempty"`
 }
 
+// HouseholdID returns the id of a household the view knows, as the view
+// writes it (H610424-000001 for H610424-1), without building its view.
+func (v *View) HouseholdID(id string) (string, bool) {
+	k, ok := householdKey(id)
+	if !ok {
+		return "", false
+	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	hi, ok := v.hhIdx[k]
+	if !ok {
+		return "", false
+	}
+	return householdID(v.households.at(hi).key), true
+}
+
 // Household returns a household by id (H610424-000123).
 func (v *View) Household(id string) (*HouseholdView, error) {
 	k, ok := householdKey(id)
