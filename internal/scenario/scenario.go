@@ -204,46 +204,44 @@ func Alive(depts []string, t time.Time) []Item {
 // Publish publishes items through the publisher library, one publisher per
 // department, in order.
 func Publish(ctx context.Context, nc *nats.Conn, items []Item) error {
-	pubs := map[string]*publishers.Publisher{}
-	for _, it := range items {
-		p := pubs[it.Dept]
-		if p == nil {
-			var err error
-			if p, err = publishers.New(nc, it.Dept); err != nil {
-				return err
-			}
-			pubs[it.Dept] = p
-		}
-		if _, err := p.Publish(ctx, it.Fact); err != nil {
-			return fmt.Errorf("%s %s: %w", it.Dept, it.Fact.Family, err)
-		}
-	}
-	return nil
+	return publishEach(ctx, items, func(string) (*nats.Conn, error) { return nc, nil })
 }
 
 // PublishAs publishes items to the hub at url as the departments send them
 // with identities on: each department connected with its own credentials
 // from the identities directory dir.
 func PublishAs(ctx context.Context, url, dir string, items []Item) error {
-	conns := map[string]*nats.Conn{}
+	var conns []*nats.Conn
 	defer func() {
 		for _, nc := range conns {
 			nc.Close()
 		}
 	}()
+	return publishEach(ctx, items, func(dept string) (*nats.Conn, error) {
+		opts, err := identities.ClientOptions(filepath.Join(dir, fact.IdentityOf(dept)+".creds"))
+		if err != nil {
+			return nil, err
+		}
+		nc, err := nats.Connect(url, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("connect as %s: %w", dept, err)
+		}
+		conns = append(conns, nc)
+		return nc, nil
+	})
+}
+
+// publishEach publishes items in order, each department through a
+// publisher of its own on the connection connect gives it.
+func publishEach(ctx context.Context, items []Item, connect func(dept string) (*nats.Conn, error)) error {
 	pubs := map[string]*publishers.Publisher{}
 	for _, it := range items {
 		p := pubs[it.Dept]
 		if p == nil {
-			opts, err := identities.ClientOptions(filepath.Join(dir, fact.IdentityOf(it.Dept)+".creds"))
+			nc, err := connect(it.Dept)
 			if err != nil {
 				return err
 			}
-			nc, err := nats.Connect(url, opts...)
-			if err != nil {
-				return fmt.Errorf("connect as %s: %w", it.Dept, err)
-			}
-			conns[it.Dept] = nc
 			if p, err = publishers.New(nc, it.Dept); err != nil {
 				return err
 			}
