@@ -115,54 +115,32 @@ func (a *app) runReplay(ctx context.Context, f replayFlags) (err error) {
 	if f.county != "" && !cat.ValidArea(f.county) {
 		return usageErrorf("--county %q is not a county of %s", f.county, cat.City.Name)
 	}
-	out := io.Writer(a.stdout)
-	csvOut := false
+	sink, err := a.replaySink(f.output)
+	if err != nil {
+		return err
+	}
 	var bar *progressbar.ProgressBar
 	if f.output != "" {
-		switch strings.ToLower(filepath.Ext(f.output)) {
-		case ".jsonl", ".ndjson":
-		case ".csv":
-			csvOut = true
-		case ".xlsx":
-			return a.replayXLSX(ctx, f, q)
-		default:
-			return usageErrorf("-o %s: write .jsonl, .csv or .xlsx", f.output)
-		}
-		file, err := os.Create(f.output)
-		if err != nil {
-			return fmt.Errorf("-o: %w", err)
-		}
-		defer keepErr(&err, "-o "+f.output, file.Close)
-		out = file
 		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription("replaying"),
 			progressbar.OptionShowCount(), progressbar.OptionSetItsString("entries"), progressbar.OptionClearOnFinish())
 	}
 	nc, js, err := a.connectJS(ctx, f.natsURL, "anzhi-replay")
 	if err != nil {
+		_ = sink.close(false)
 		return err
 	}
 	defer nc.Close()
-	write := replayJSONL(out)
-	var cw *csv.Writer
-	if csvOut {
-		cw = csv.NewWriter(out)
-		write = replayCSV(cw)
-		if err := cw.Write(replayColumns); err != nil {
-			return err
-		}
-	}
 	n, err := subscribers.Replay(ctx, js, q, func(e subscribers.ReplayedEntry) error {
 		if bar != nil {
 			_ = bar.Add(1)
 		}
-		return write(e)
+		return sink.write(e)
 	})
-	if cw != nil {
-		cw.Flush()
-		err = cmp.Or(err, cw.Error())
-	}
 	if bar != nil {
 		_ = bar.Finish()
+	}
+	if cerr := sink.close(err == nil); err == nil && cerr != nil {
+		return fmt.Errorf("-o %s: %w", f.output, cerr)
 	}
 	if err != nil {
 		return explainRefusal(nc, fmt.Errorf("replay: %w", err))
@@ -171,6 +149,46 @@ func (a *app) runReplay(ctx context.Context, f replayFlags) (err error) {
 		fmt.Fprintf(a.stderr, "replayed %d entries to %s\n", n, f.output)
 	}
 	return nil
+}
+
+// replayOut is where a replay goes: write takes each entry, close flushes
+// and closes the output (a text file keeps what was written; a workbook is
+// saved only when complete).
+type replayOut struct {
+	write func(subscribers.ReplayedEntry) error
+	close func(complete bool) error
+}
+
+// replaySink opens the output a replay writes: JSON lines on stdout, or the
+// file by its extension (.jsonl, .csv, .xlsx).
+func (a *app) replaySink(path string) (replayOut, error) {
+	if path == "" {
+		return replayOut{write: replayJSONL(a.stdout), close: func(bool) error { return nil }}, nil
+	}
+	ext := strings.ToLower(filepath.Ext(path))
+	switch ext {
+	case ".jsonl", ".ndjson", ".csv":
+	case ".xlsx":
+		return replayXLSX(path)
+	default:
+		return replayOut{}, usageErrorf("-o %s: write .jsonl, .csv or .xlsx", path)
+	}
+	file, err := os.Create(path)
+	if err != nil {
+		return replayOut{}, fmt.Errorf("-o: %w", err)
+	}
+	if ext != ".csv" {
+		return replayOut{write: replayJSONL(file), close: func(bool) error { return file.Close() }}, nil
+	}
+	cw := csv.NewWriter(file)
+	if err := cw.Write(replayColumns); err != nil {
+		file.Close()
+		return replayOut{}, fmt.Errorf("-o %s: %w", path, err)
+	}
+	return replayOut{write: replayCSV(cw), close: func(bool) error {
+		cw.Flush()
+		return cmp.Or(cw.Error(), file.Close())
+	}}, nil
 }
 
 // replayJSONL writes an entry as one JSON line.
@@ -205,56 +223,49 @@ func replayCSV(w *csv.Writer) func(subscribers.ReplayedEntry) error {
 
 // replayXLSX writes the replay to an XLSX workbook, one row an entry, with
 // a streaming writer (a year of the log does not have to fit in memory).
-func (a *app) replayXLSX(ctx context.Context, f replayFlags, q subscribers.ReplayQuery) (err error) {
-	nc, js, err := a.connectJS(ctx, f.natsURL, "anzhi-replay")
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
+func replayXLSX(path string) (replayOut, error) {
 	book := excelize.NewFile()
-	defer book.Close()
 	const sheet = "log"
+	fail := func(err error) (replayOut, error) {
+		book.Close()
+		return replayOut{}, fmt.Errorf("-o %s: %w", path, err)
+	}
 	if err := book.SetSheetName("Sheet1", sheet); err != nil {
-		return err
+		return fail(err)
 	}
 	sw, err := book.NewStreamWriter(sheet)
 	if err != nil {
-		return err
+		return fail(err)
 	}
-	header := make([]any, len(replayColumns))
-	for i, c := range replayColumns {
-		header[i] = c
-	}
-	if err := sw.SetRow("A1", header); err != nil {
-		return err
-	}
-	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription("replaying"),
-		progressbar.OptionShowCount(), progressbar.OptionSetItsString("entries"), progressbar.OptionClearOnFinish())
-	rowNum := 1
-	n, err := subscribers.Replay(ctx, js, q, func(e subscribers.ReplayedEntry) error {
-		_ = bar.Add(1)
-		rowNum++
-		cell, err := excelize.CoordinatesToCellName(1, rowNum)
-		if err != nil {
-			return err
-		}
-		row := replayRow(e)
+	cells := func(row []string) []any {
 		vals := make([]any, len(row))
 		for i, v := range row {
 			vals[i] = v
 		}
-		return sw.SetRow(cell, vals)
-	})
-	_ = bar.Finish()
-	if err != nil {
-		return explainRefusal(nc, fmt.Errorf("replay: %w", err))
+		return vals
 	}
-	if err := sw.Flush(); err != nil {
-		return fmt.Errorf("-o %s: %w", f.output, err)
+	if err := sw.SetRow("A1", cells(replayColumns)); err != nil {
+		return fail(err)
 	}
-	if err := book.SaveAs(f.output); err != nil {
-		return fmt.Errorf("-o %s: %w", f.output, err)
-	}
-	fmt.Fprintf(a.stderr, "replayed %d entries to %s\n", n, f.output)
-	return nil
+	rowNum := 1
+	return replayOut{
+		write: func(e subscribers.ReplayedEntry) error {
+			rowNum++
+			cell, err := excelize.CoordinatesToCellName(1, rowNum)
+			if err != nil {
+				return err
+			}
+			return sw.SetRow(cell, cells(replayRow(e)))
+		},
+		close: func(complete bool) error {
+			defer book.Close()
+			if !complete {
+				return nil
+			}
+			if err := sw.Flush(); err != nil {
+				return err
+			}
+			return book.SaveAs(path)
+		},
+	}, nil
 }
