@@ -246,30 +246,29 @@ func TestOnlyTheHubManagesStreams(t *testing.T) {
 		_, err := lead.OrderedConsumer(ctx, fact.LogStream, jetstream.OrderedConsumerConfig{})
 		return err
 	})
-	ledger, err := lead.OrderedConsumer(ctx, fact.LogStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{fact.RejectedSubjectPrefix + ">"}})
-	if err != nil {
+	if err := readLog(ctx, lead, fact.RejectedSubjectPrefix+">"); err != nil {
 		t.Errorf("lead office reading the rejection ledger: %v", err)
-	} else if b, err := ledger.FetchNoWait(1); err != nil {
-		t.Errorf("lead office reading the rejection ledger: %v", err)
-	} else {
-		for range b.Messages() {
-		}
-		if err := b.Error(); err != nil {
-			t.Errorf("lead office reading the rejection ledger: %v", err)
-		}
 	}
 	_, audit, _ := w.as(identities.AuditorName)
-	if c, err := audit.OrderedConsumer(ctx, fact.LogStream, jetstream.OrderedConsumerConfig{}); err != nil {
+	if err := readLog(ctx, audit); err != nil {
 		t.Errorf("auditor reading the log: %v", err)
-	} else if b, err := c.FetchNoWait(1); err != nil {
-		t.Errorf("auditor reading the log: %v", err)
-	} else {
-		for range b.Messages() {
-		}
-		if err := b.Error(); err != nil {
-			t.Errorf("auditor reading the log: %v", err)
-		}
 	}
+}
+
+// readLog makes a consumer of the log (on filters, when given) and fetches
+// from it: any error on the way, the fetch's own included.
+func readLog(ctx context.Context, js jetstream.JetStream, filters ...string) error {
+	c, err := js.OrderedConsumer(ctx, fact.LogStream, jetstream.OrderedConsumerConfig{FilterSubjects: filters})
+	if err != nil {
+		return err
+	}
+	b, err := c.FetchNoWait(1)
+	if err != nil {
+		return err
+	}
+	for range b.Messages() {
+	}
+	return b.Error()
 }
 
 // TestAnonymousRefused: with identities on, a client without credentials is
