@@ -76,6 +76,11 @@ const (
 	// Only the hub reads it; it is purged once the hub has recorded a
 	// verdict, and a message carrying a raw ID-card number is erased.
 	IntakeStream = "ANZHI_INTAKE"
+	// SenderIntakePrefix begins the name of each publishing identity's own
+	// intake stream with identities on (SenderIntakeStream): one stream a
+	// sender, so that each has its own limits and the hub judges them in
+	// turn, and a flood from one never queues another's facts behind it.
+	SenderIntakePrefix = "ANZHI_INTAKE_"
 	// LogStream is the canonical log: accepted facts (anzhi.fact.>) and the
 	// rejection ledger (anzhi.rejected.>) in the order the hub judged them.
 	// It is never rewritten: deletes and purges are denied.
@@ -115,6 +120,14 @@ const (
 	HeaderReceived  = "Anzhi-Received"   // when the intake stream stored it (RFC 3339, UTC)
 	HeaderKey       = "Anzhi-Key"        // FactKey of source and id (accepted facts)
 	HeaderSender    = "Anzhi-Sender"     // the identity that sent the fact (identities on)
+	// HeaderIntakeStream names the intake stream of the message an entry
+	// judged when it is not IntakeStream (a sender's own, identities on):
+	// with HeaderIntakeSeq it says exactly which message that was.
+	HeaderIntakeStream = "Anzhi-Intake-Stream"
+	// HeaderIntakePositions, on some entries, lists how far the hub had
+	// judged every intake stream once that entry was written
+	// ("STREAM=SEQ STREAM=SEQ ..."): where a restart takes up judging.
+	HeaderIntakePositions = "Anzhi-Intake-Positions"
 )
 
 // Senders. With identities on (package identities), a department publishes
@@ -126,8 +139,13 @@ const (
 // /xianyang/ with "/" as "-" (edu, county-610424).
 const SenderSubjectPrefix = "anzhi.in."
 
-// SenderIntakeSubjects are the intake stream's subjects with identities on.
-func SenderIntakeSubjects() []string { return []string{SenderSubjectPrefix + ">"} }
+// SenderIntakeStream is the intake stream of one publishing identity with
+// identities on; it takes SenderIntakeSubject(identity).
+func SenderIntakeStream(identity string) string { return SenderIntakePrefix + identity }
+
+// SenderIntakeSubject is what a sender's intake stream takes: everything the
+// server carries in from that identity.
+func SenderIntakeSubject(identity string) string { return SenderSubjectPrefix + identity + ".>" }
 
 // SenderSubject is the intake subject of a subject sent by identity.
 func SenderSubject(identity, subject string) string {

@@ -107,6 +107,8 @@ func TestContractNames(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
 		{fact.IntakeStream, "ANZHI_INTAKE"},
 		{fact.LogStream, "ANZHI_LOG"},
+		{fact.SenderIntakeStream("county-610424") + " " + fact.SenderIntakeSubject("county-610424"), "ANZHI_INTAKE_county-610424 anzhi.in.county-610424.>"},
+		{fact.HeaderIntakeStream + " " + fact.HeaderIntakePositions + " " + fact.HeaderSender, "Anzhi-Intake-Stream Anzhi-Intake-Positions Anzhi-Sender"},
 		{fact.ViewBucket, "ANZHI_VIEW"},
 		{fact.SnapshotBucket, "ANZHI_SNAPSHOTS"},
 		{fact.SubjectFor("edu.enrolment", "610424"), "edu.enrolment.610424"},

@@ -72,8 +72,7 @@ func (g *gate) write(ctx context.Context, w *logWriter, s submission) error {
 		closeStored(s.stored)
 		return nil // already in the log (a replay re-derived it)
 	}
-	pos := g.position.Load()
-	return g.appendFact(ctx, w, m, vd, pos, time.Now(), key, &s)
+	return g.appendFact(ctx, w, m, vd, nil, 0, time.Now(), key, &s)
 }
 
 // hubEvent builds a structured CloudEvent of the hub's own.

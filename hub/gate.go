@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -31,7 +30,7 @@ import (
 // to it and written the same way, never through the intake.
 type gate struct {
 	js      jetstream.JetStream
-	intake  jetstream.Stream
+	sources *intakeSources
 	logs    jetstream.Stream
 	v       *fact.Validator
 	cat     *schemas.Catalog
@@ -44,30 +43,29 @@ type gate struct {
 	// once the gate runs.
 	keys *keyIndex
 
-	position        atomic.Uint64 // last intake sequence judged (in order)
-	confirmedIntake atomic.Uint64 // intake sequence of the last entry stored in the log
-	confirmedLog    atomic.Uint64 // log sequence of that entry
-	appended        atomic.Uint64 // log sequence of the last entry sent
-	writing         atomic.Int32  // submissions taken from the queue and not yet appended
-	janitor         *janitor      // erases ID-bearing intake messages, purges the intake
+	confirmedLog atomic.Uint64 // log sequence of the last entry stored in the log
+	appended     atomic.Uint64 // log sequence of the last entry sent
+	writing      atomic.Int32  // submissions taken from the queue and not yet appended
+	janitor      *janitor      // erases ID-bearing intake messages, purges the intake
+	sinceStamp   int           // entries to write before the next position record (gate goroutine)
 
-	loseAck  func(seq uint64) bool // tests: see logWriter.loseAck
-	submit   *queue[submission]    // the hub's own events, from the projector and the clock
-	pending  *pendingChanges       // warning changes not yet in the log
-	stored   func(*logEntry)       // called in log order for every stored entry
-	verdicts *verdictIndex         // what the verdict service answers
+	loseAck func(seq uint64) bool // tests: see logWriter.loseAck
+	submit  *queue[submission]    // the hub's own events, from the projector and the clock
+	pending *pendingChanges       // warning changes not yet in the log
+	stored  func(*logEntry)       // called in log order for every stored entry
 }
 
 // newGate makes the gate of a hub configured by cfg (its defaults set):
-// it reads intake, appends to logs through js, counts in m, and takes the
-// hub's own events from submit. verdicts learns every verdict; stored is
-// called in log order for every entry the log stores. Its janitor is made
-// with it, purging the intake below what the gate has recorded.
-func newGate(cfg *Config, js jetstream.JetStream, intake, logs jetstream.Stream, m *metrics,
-	submit *queue[submission], verdicts *verdictIndex, stored func(*logEntry)) *gate {
+// it reads the intake's sources, appends to logs through js, counts in m,
+// and takes the hub's own events from submit. Each source's verdict index
+// learns its verdicts; stored is called in log order for every entry the
+// log stores. Its janitor is made with it, purging each intake stream below
+// what the gate has recorded.
+func newGate(cfg *Config, js jetstream.JetStream, sources *intakeSources, logs jetstream.Stream, m *metrics,
+	submit *queue[submission], stored func(*logEntry)) *gate {
 	g := &gate{
 		js:          js,
-		intake:      intake,
+		sources:     sources,
 		logs:        logs,
 		v:           fact.NewValidator(cfg.Catalog, cfg.MaxEventBytes),
 		cat:         cfg.Catalog,
@@ -79,14 +77,14 @@ func newGate(cfg *Config, js jetstream.JetStream, intake, logs jetstream.Stream,
 		submit:      submit,
 		pending:     &pendingChanges{},
 		stored:      stored,
-		verdicts:    verdicts,
 	}
-	g.janitor = newJanitor(intake, g.log, cfg.PurgeEvery, g.confirmedIntake.Load)
+	g.janitor = newJanitor(sources, g.log, cfg.PurgeEvery)
 	return g
 }
 
 // job is one intake message on its way through the checking workers.
 type job struct {
+	src      *intakeSource
 	seq      uint64
 	received time.Time
 	m        fact.Message
@@ -94,10 +92,11 @@ type job struct {
 	done     chan struct{}
 }
 
-// runOnce judges the intake from where the log's tail says the hub got to,
+// runOnce judges the intake from where the log's tail says the hub got to
+// in each of its streams,
 // until ctx ends or an append or the intake consumer fails.
 func (g *gate) runOnce(ctx context.Context) error {
-	w, lastIntake, err := g.resume(ctx)
+	w, err := g.resume(ctx)
 	if err != nil {
 		return err
 	}
@@ -105,7 +104,7 @@ func (g *gate) runOnce(ctx context.Context) error {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ordered, readErr, err := g.intakeJobs(runCtx, lastIntake)
+	ordered, readErr, err := g.intakeJobs(runCtx)
 	if err != nil {
 		return err
 	}
@@ -129,7 +128,7 @@ func (g *gate) runOnce(ctx context.Context) error {
 			if err := g.judge(runCtx, w, j); err != nil {
 				return err
 			}
-			g.position.Store(j.seq)
+			j.src.judged.Store(j.seq)
 			if g.keys.unconfirmed() > 4*g.maxInFlight {
 				g.keys.confirmed(g.confirmedLog.Load())
 			}
@@ -158,65 +157,6 @@ func (g *gate) runOnce(ctx context.Context) error {
 	}
 }
 
-// intakeJobs reads the intake after sequence after until ctx ends: every
-// message goes to the checking workers (one per processor) and, in intake
-// order, to the returned channel, where the gate waits for its verdict. The
-// channel is closed when reading stops; an intake error is then on readErr.
-func (g *gate) intakeJobs(ctx context.Context, after uint64) (ordered <-chan *job, readErr <-chan error, err error) {
-	cons, err := g.intake.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:   after + 1,
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("intake consumer: %w", err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2048))
-	if err != nil {
-		return nil, nil, fmt.Errorf("intake consumer: %w", err)
-	}
-	context.AfterFunc(ctx, it.Stop)
-
-	workers := max(1, runtime.GOMAXPROCS(0))
-	work := make(chan *job, 4*g.maxInFlight)
-	out := make(chan *job, 4*g.maxInFlight)
-	for range workers {
-		go func() {
-			for j := range work {
-				j.verdict = g.check(j.m)
-				close(j.done)
-			}
-		}()
-	}
-	failed := make(chan error, 1)
-	go func() {
-		defer close(work)
-		defer close(out)
-		for {
-			msg, err := it.Next()
-			if err != nil {
-				failed <- err
-				return
-			}
-			j := &job{done: make(chan struct{})}
-			if md, err := msg.Metadata(); err == nil {
-				j.seq, j.received = md.Sequence.Stream, md.Timestamp
-			}
-			j.m = fact.Message{Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data()}
-			select {
-			case work <- j:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case out <- j:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, failed, nil
-}
-
 // check judges one intake message. A panic in the checks (a bug: the fuzz
 // tests find none) must neither crash the hub nor, worse, crash it again on
 // the same message after every restart: the message is refused and kept.
@@ -235,21 +175,21 @@ func (g *gate) check(m fact.Message) (vd *fact.Verdict) {
 // in log order.
 func (g *gate) onStored(e *logEntry) {
 	defer closeStored(e.stored)
-	if e.erase {
-		g.janitor.enqueue(e.intakeSeq) // never blocks: the writer must not wait for the janitor
+	if e.erase && e.src != nil {
+		g.janitor.enqueue(intakeRef{e.src, e.intakeSeq}) // never blocks: the writer must not wait for the janitor
 	}
 	if e.key != 0 {
 		g.pending.done(e.key)
 	}
-	g.confirmedIntake.Store(e.intakeSeq)
-	g.confirmedLog.Store(e.seq)
-	if g.verdicts != nil {
+	if e.src != nil {
+		e.src.recorded.Store(e.intakeSeq)
 		kind := kindAccepted
 		if e.rejected != "" {
 			kind = kindRefused
 		}
-		g.verdicts.stored(e.intakeSeq, e.seq, kind, !e.judges)
+		e.src.verdicts.stored(e.intakeSeq, e.seq, kind)
 	}
+	g.confirmedLog.Store(e.seq)
 	if g.stored != nil {
 		g.stored(e)
 	}
@@ -271,9 +211,7 @@ func (g *gate) judge(ctx context.Context, w *logWriter, j *job) error {
 			}
 			if differs == "" {
 				g.metrics.duplicate(vd.Publisher.String())
-				if g.verdicts != nil {
-					g.verdicts.duplicate(j.seq, seq)
-				}
+				j.src.verdicts.duplicate(j.seq, seq)
 				return nil
 			}
 			vd.Violations = append(vd.Violations, schemas.Violation{
@@ -281,7 +219,7 @@ func (g *gate) judge(ctx context.Context, w *logWriter, j *job) error {
 				Message: fmt.Sprintf("id %q from %s was already used for a different fact (log sequence %d; %s differs); a new fact needs a new id", vd.Event.ID, vd.Event.Source, seq, differs),
 			})
 		} else {
-			if err := g.appendFact(ctx, w, j.m, vd, j.seq, j.received, key, nil); err != nil {
+			if err := g.appendFact(ctx, w, j.m, vd, j.src, j.seq, j.received, key, nil); err != nil {
 				return err
 			}
 			g.metrics.accepted(vd.Family.Name, vd.Publisher.String())
@@ -294,11 +232,14 @@ func (g *gate) judge(ctx context.Context, w *logWriter, j *job) error {
 		return fmt.Errorf("encode rejection of intake %d: %w", j.seq, err)
 	}
 	msg := nats.NewMsg(fact.RejectedSubject(r.Department))
-	msg.Header.Set(fact.HeaderIntakeSeq, strconv.FormatUint(j.seq, 10))
+	g.mark(msg.Header, j.src, j.seq)
 	msg.Header.Set(fact.HeaderReceived, j.received.UTC().Format(time.RFC3339Nano))
+	if vd.Sender != "" {
+		msg.Header.Set(fact.HeaderSender, vd.Sender)
+	}
 	msg.Header.Set("Content-Type", "application/json")
 	msg.Data = body
-	e := &logEntry{msg: msg, intakeSeq: j.seq, erase: vd.IDNumbers > 0, rejected: r.Department, judges: true}
+	e := &logEntry{msg: msg, src: j.src, intakeSeq: j.seq, erase: vd.IDNumbers > 0, rejected: r.Department}
 	if err := w.Append(ctx, e); err != nil {
 		return err
 	}
@@ -311,8 +252,10 @@ func (g *gate) judge(ctx context.Context, w *logWriter, j *job) error {
 }
 
 // appendFact appends an accepted fact: the original headers (minus
-// JetStream's own) and body, on anzhi.fact.<family>.<county>.
-func (g *gate) appendFact(ctx context.Context, w *logWriter, m fact.Message, vd *fact.Verdict, intakeSeq uint64,
+// JetStream's own) and body, on anzhi.fact.<family>.<county>. src and
+// intakeSeq name the intake message it judges (nil and 0 for the hub's own
+// events, sub).
+func (g *gate) appendFact(ctx context.Context, w *logWriter, m fact.Message, vd *fact.Verdict, src *intakeSource, intakeSeq uint64,
 	received time.Time, key uint64, sub *submission) error {
 	msg := nats.NewMsg(fact.FactSubjectPrefix + vd.Family.Name + "." + vd.Area)
 	for k, vs := range m.Header {
@@ -321,14 +264,14 @@ func (g *gate) appendFact(ctx context.Context, w *logWriter, m fact.Message, vd 
 		}
 		msg.Header[k] = vs
 	}
-	msg.Header.Set(fact.HeaderIntakeSeq, strconv.FormatUint(intakeSeq, 10))
+	g.mark(msg.Header, src, intakeSeq)
 	msg.Header.Set(fact.HeaderReceived, received.UTC().Format(time.RFC3339Nano))
 	msg.Header.Set(fact.HeaderKey, strconv.FormatUint(key, 16))
 	if vd.Sender != "" {
 		msg.Header.Set(fact.HeaderSender, vd.Sender)
 	}
 	msg.Data = m.Data
-	e := &logEntry{msg: msg, intakeSeq: intakeSeq, key: key, judges: sub == nil}
+	e := &logEntry{msg: msg, src: src, intakeSeq: intakeSeq, key: key}
 	if sub != nil {
 		e.stored = sub.stored
 	}
@@ -338,4 +281,20 @@ func (g *gate) appendFact(ctx context.Context, w *logWriter, m fact.Message, vd 
 	g.appended.Store(e.seq)
 	g.keys.appended(key, e.seq, vd.Publisher, sub)
 	return nil
+}
+
+// mark writes on an entry's headers which intake message it judges (src
+// and seq; the hub's own events name none, seq 0) and, on the first entry of
+// a run and every stampEvery entries, how far every intake stream is judged
+// once it is written: a restart takes up judging from there.
+func (g *gate) mark(h nats.Header, src *intakeSource, seq uint64) {
+	h.Set(fact.HeaderIntakeSeq, strconv.FormatUint(seq, 10))
+	if src != nil && src.name != fact.IntakeStream {
+		h.Set(fact.HeaderIntakeStream, src.name)
+	}
+	if g.sinceStamp <= 0 {
+		h.Set(fact.HeaderIntakePositions, g.sources.judgedPositions(src, seq).String())
+		g.sinceStamp = stampEvery
+	}
+	g.sinceStamp--
 }

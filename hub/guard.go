@@ -14,8 +14,8 @@ import (
 	"github.com/xianyang/anzhi/fact"
 )
 
-// guard watches the streams the hub owns — the intake and the canonical
-// log — for drift from the configuration the hub set: subjects,
+// guard watches the streams the hub owns — the intake streams and the
+// canonical log — for drift from the configuration the hub set: subjects,
 // transforms, retention, limits, the deny flags, sealing, replicas. A
 // change there can forge facts into the log (a subject transform), erase it
 // (retention, limits, a purge) or halt the ingest (sealing). The guard
@@ -198,10 +198,14 @@ func (h *Hub) refuseLostLog(ctx context.Context) error {
 }
 
 // streamConfigs returns the current configuration of the streams the hub
-// owns that exist.
-func (h *Hub) streamConfigs(ctx context.Context) map[string]jetstream.StreamConfig {
+// owns that exist (the senders' intake streams among them).
+func (h *Hub) streamConfigs(ctx context.Context, senders []string) map[string]jetstream.StreamConfig {
 	out := map[string]jetstream.StreamConfig{}
-	for _, name := range []string{fact.IntakeStream, fact.LogStream} {
+	names := []string{fact.IntakeStream, fact.LogStream}
+	for _, s := range senders {
+		names = append(names, fact.SenderIntakeStream(s))
+	}
+	for _, name := range names {
 		if s, err := h.js.Stream(ctx, name); err == nil {
 			out[name] = s.CachedInfo().Config
 		}

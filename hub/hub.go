@@ -40,6 +40,9 @@ type Config struct {
 	// and the intake names who sent each message. Without them the hub
 	// runs in open trial mode: it says so, and listens only on loopback.
 	Identities *identities.Set
+	// SenderLimits bound what each publishing identity may have the hub
+	// hold unjudged and how fast its messages are judged (identities on).
+	SenderLimits SenderLimits
 	// TLSCert and TLSKey, when set, make the embedded NATS server and the
 	// HTTP API speak TLS only (PEM files; identities.InitCA makes a trial
 	// pair).
@@ -136,7 +139,6 @@ type Hub struct {
 	ncVerdict *nats.Conn
 	verdicts  *verdictService
 	js        jetstream.JetStream
-	intake    jetstream.Stream
 	logs      jetstream.Stream
 	gate      *gate
 	guard     *guard
@@ -211,14 +213,20 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if err := h.refuseLostLog(ctx); err != nil {
 		return nil, err
 	}
-	before := h.streamConfigs(ctx)
+	var senders []string
+	if cfg.Identities != nil {
+		senders = cfg.Identities.Senders()
+	}
+	before := h.streamConfigs(ctx, senders)
 	intakeS, logS, err := EnsureStreams(ctx, h.js, cfg.Catalog, StreamOptions{DuplicateWindow: cfg.DuplicateWindow,
-		SendersBound: cfg.Identities != nil})
+		Senders: senders, SenderLimits: cfg.SenderLimits})
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
-	h.guard = &guard{js: h.js, every: cfg.GuardEvery, log: cfg.Logger.With("component", "guard"),
-		expect: []jetstream.StreamConfig{intakeS.CachedInfo().Config, logS.CachedInfo().Config}}
+	h.guard = &guard{js: h.js, every: cfg.GuardEvery, log: cfg.Logger.With("component", "guard")}
+	for _, s := range append(intakeS, logS) {
+		h.guard.expect = append(h.guard.expect, s.CachedInfo().Config)
+	}
 	for _, want := range h.guard.expect {
 		if old, ok := before[want.Name]; ok {
 			for _, d := range configDrift(want, old) {
@@ -228,21 +236,26 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	}
 	// The intake is read on its own connection so that reading and
 	// appending do not queue behind each other.
-	if h.intake, err = jsRead.Stream(ctx, fact.IntakeStream); err != nil {
-		return nil, fmt.Errorf("hub: %w", err)
+	readIntake := make([]jetstream.Stream, len(intakeS))
+	for i, s := range intakeS {
+		if readIntake[i], err = jsRead.Stream(ctx, s.CachedInfo().Config.Name); err != nil {
+			return nil, fmt.Errorf("hub: %w", err)
+		}
 	}
 	if h.logs, err = h.js.Stream(ctx, fact.LogStream); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
-	// Where the log ends, and the intake sequence it last recorded.
-	lastSeq, lastIntake, err := tail(ctx, h.logs)
+	// Where the log ends, and how far it records each intake stream judged.
+	lastSeq, at, err := resumePoint(ctx, h.logs)
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
+	limits := cfg.SenderLimits
+	limits.setDefaults()
+	sources := newIntakeSources(readIntake, senders, limits, at, cfg.VerdictMemory, lastSeq == 0)
 	submit := newQueue[submission]()
 	folds := newQueue[storedEntry]()
-	h.gate = newGate(&cfg, h.js, h.intake, h.logs, h.metrics, submit,
-		newVerdictIndex(cfg.VerdictMemory, lastIntake, lastSeq == 0),
+	h.gate = newGate(&cfg, h.js, sources, h.logs, h.metrics, submit,
 		func(e *logEntry) { folds.push(storedEntry{seq: e.seq, msg: e.msg, rejected: e.rejected}) })
 	h.guard.confirmedLog = h.gate.confirmedLog.Load
 	h.guard.check(ctx) // before anything is served: a damaged log shows at once
@@ -274,7 +287,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	}
 	// No clear ID-card number outlives a start: erase what an earlier run
 	// judged and did not erase before anything else.
-	if err := h.gate.janitor.sweep(ctx, 0, lastIntake, h.gate.idNumbers); err != nil {
+	if err := h.gate.janitor.sweep(ctx, nil, at, h.gate.idNumbers); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	// Catch the view up with the log before judging anything new.
@@ -344,16 +357,16 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 // in the background and starts the verdict service on a connection of its
 // own.
 func (h *Hub) startVerdicts(ctx context.Context, opts []nats.Option, lastSeq uint64) error {
-	x := h.gate.verdicts
+	sources := h.gate.sources
 	from := uint64(1)
-	if lastSeq > uint64(x.limit) {
-		from = lastSeq - uint64(x.limit) + 1
+	if limit := uint64(h.cfg.VerdictMemory); lastSeq > limit {
+		from = lastSeq - limit + 1
 	}
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
 		start := time.Now()
-		if err := rebuildVerdicts(ctx, h.logs, h.cfg.Catalog, x, from, lastSeq); err != nil && ctx.Err() == nil {
+		if err := rebuildVerdicts(ctx, h.logs, h.cfg.Catalog, sources, from, lastSeq); err != nil && ctx.Err() == nil {
 			h.cfg.Logger.Error("verdicts before this start are not known", "err", err)
 		} else if lastSeq > 0 && ctx.Err() == nil {
 			h.cfg.Logger.Info("verdicts read back from the log", "entries", lastSeq-from+1, "took", time.Since(start).Round(time.Millisecond))
@@ -364,7 +377,7 @@ func (h *Hub) startVerdicts(ctx context.Context, opts []nats.Option, lastSeq uin
 		return fmt.Errorf("hub: connect to NATS at %s: %w", h.url, err)
 	}
 	h.ncVerdict = nc
-	h.verdicts = &verdictService{index: x, logs: h.logs, intake: h.intake, log: h.cfg.Logger.With("component", "verdicts")}
+	h.verdicts = &verdictService{sources: sources, logs: h.logs, log: h.cfg.Logger.With("component", "verdicts")}
 	if h.cfg.Identities != nil {
 		h.verdicts.askerOf = h.cfg.Identities.AccountIdentity
 	}
@@ -463,11 +476,13 @@ func (h *Hub) Catalog() *schemas.Catalog { return h.cfg.Catalog }
 
 // Status is the hub's ingest position.
 type Status struct {
-	// IntakeLast is the last sequence of the intake stream.
+	// IntakeLast is the last sequence of the intake (added up over its
+	// streams with identities on: how many messages it has taken).
 	IntakeLast uint64 `json:"intake_last"`
-	// Judged is the last intake sequence the hub has judged.
+	// Judged is the last intake sequence the hub has judged (added up).
 	Judged uint64 `json:"judged"`
-	// Recorded is the last intake sequence whose verdict is stored in the log.
+	// Recorded is the last intake sequence whose verdict is stored in the
+	// log (added up).
 	Recorded uint64 `json:"recorded"`
 	// LogLast is the log sequence of the last stored entry.
 	LogLast uint64 `json:"log_last"`
@@ -482,6 +497,9 @@ type Status struct {
 	Unerased int `json:"unerased"`
 	// Ready is false while the view catches up with the log at start.
 	Ready bool `json:"ready"`
+	// Backlog counts, for each sender with messages waiting (identities
+	// on), how many of its intake stream's messages the hub has not judged.
+	Backlog map[string]uint64 `json:"backlog,omitempty"`
 	// Drift lists what is wrong with the hub's streams (see guard); the
 	// hub is neither healthy nor ready while it is not empty.
 	Drift []string `json:"drift,omitempty"`
@@ -502,16 +520,28 @@ func (s Status) CaughtUp() bool {
 		s.Unerased == 0
 }
 
-// Status reads the intake's tail and the hub's position.
+// Status reads the intake streams' tails and the hub's position.
 func (h *Hub) Status(ctx context.Context) (Status, error) {
-	info, err := h.intake.Info(ctx)
-	if err != nil {
-		return Status{}, fmt.Errorf("intake stream info: %w", err)
+	var last uint64
+	var backlog map[string]uint64
+	for _, src := range h.gate.sources.all {
+		info, err := src.stream.Info(ctx)
+		if err != nil {
+			return Status{}, fmt.Errorf("intake stream %s info: %w", src.name, err)
+		}
+		last += info.State.LastSeq
+		if n, judged := info.State.LastSeq, src.judged.Load(); src.sender != "" && n > judged {
+			if backlog == nil {
+				backlog = map[string]uint64{}
+			}
+			backlog[src.sender] = n - judged
+		}
 	}
 	return Status{
-		IntakeLast: info.State.LastSeq,
-		Judged:     h.gate.position.Load(),
-		Recorded:   h.gate.confirmedIntake.Load(),
+		Backlog:    backlog,
+		IntakeLast: last,
+		Judged:     h.gate.sources.sum(func(s *intakeSource) uint64 { return s.judged.Load() }),
+		Recorded:   h.gate.sources.sum(func(s *intakeSource) uint64 { return s.recorded.Load() }),
 		LogLast:    h.gate.confirmedLog.Load(),
 		Appended:   h.gate.appended.Load(),
 		Folded:     h.proj.folded.Load(),

@@ -43,26 +43,31 @@ const finishStall = 30 * time.Second
 // erases what an earlier run judged and did not erase before the hub
 // reports ready (sweep).
 type janitor struct {
-	intake     jetstream.Stream
+	sources    *intakeSources // each knows how far the log recorded its verdicts
 	log        *slog.Logger
 	purgeEvery time.Duration
-	recorded   func() uint64 // intake sequence of the last entry stored in the log
 
-	queue    *queue[uint64] // intake sequences to erase
-	unerased atomic.Int64   // queued or being erased
-	erased   chan struct{}  // signalled after every pass
+	queue    *queue[intakeRef] // intake messages to erase
+	unerased atomic.Int64      // queued or being erased
+	erased   chan struct{}     // signalled after every pass
 }
 
-func newJanitor(intake jetstream.Stream, log *slog.Logger, purgeEvery time.Duration, recorded func() uint64) *janitor {
-	return &janitor{intake: intake, log: log, purgeEvery: purgeEvery, recorded: recorded,
-		queue: newQueue[uint64](), erased: make(chan struct{}, 1)}
+// intakeRef names one message of an intake stream.
+type intakeRef struct {
+	src *intakeSource
+	seq uint64
 }
 
-// enqueue asks for intake message seq to be erased; it never blocks (the log
+func newJanitor(sources *intakeSources, log *slog.Logger, purgeEvery time.Duration) *janitor {
+	return &janitor{sources: sources, log: log, purgeEvery: purgeEvery,
+		queue: newQueue[intakeRef](), erased: make(chan struct{}, 1)}
+}
+
+// enqueue asks for an intake message to be erased; it never blocks (the log
 // writer calls it and must not wait for the janitor).
-func (j *janitor) enqueue(seq uint64) {
+func (j *janitor) enqueue(m intakeRef) {
 	j.unerased.Add(1)
-	j.queue.push(seq)
+	j.queue.push(m)
 }
 
 // backlog is the number of messages waiting for their erase.
@@ -87,7 +92,6 @@ func (j *janitor) waitBelow(ctx context.Context, n int) error {
 func (j *janitor) run(ctx context.Context, stopped <-chan struct{}) {
 	t := time.NewTicker(j.purgeEvery)
 	defer t.Stop()
-	var purged uint64
 	var retry <-chan time.Time // set while erases wait for another try
 	erase := func() bool {
 		ok := j.eraseQueued(ctx)
@@ -107,20 +111,30 @@ func (j *janitor) run(ctx context.Context, stopped <-chan struct{}) {
 		case <-retry:
 			erase()
 		case <-t.C:
-			upTo := j.recorded()
+			upTo := j.sources.recordedPositions()
 			if !erase() {
 				continue // purging now would remove an unerased message without overwriting it
 			}
-			if upTo > purged {
-				if err := j.intake.Purge(ctx, jetstream.WithPurgeSequence(upTo+1)); err != nil {
-					if ctx.Err() == nil {
-						j.log.Warn("intake purge failed", "up_to", upTo, "err", err)
-					}
-					continue
-				}
-				purged = upTo
-			}
+			j.purge(ctx, upTo)
 		}
+	}
+}
+
+// purge removes from every intake stream what the log has recorded the
+// verdict of (upTo, read before the erases that went before it).
+func (j *janitor) purge(ctx context.Context, upTo positions) {
+	for _, src := range j.sources.all {
+		n := upTo[src.name]
+		if n <= src.purged {
+			continue
+		}
+		if err := src.stream.Purge(ctx, jetstream.WithPurgeSequence(n+1)); err != nil {
+			if ctx.Err() == nil {
+				j.log.Warn("intake purge failed", "stream", src.name, "up_to", n, "err", err)
+			}
+			continue
+		}
+		src.purged = n
 	}
 }
 
@@ -155,7 +169,7 @@ func (j *janitor) eraseQueued(ctx context.Context) bool {
 	}
 	var (
 		mu     sync.Mutex
-		failed []uint64
+		failed []intakeRef
 		wg     sync.WaitGroup
 		next   atomic.Int64
 	)
@@ -166,13 +180,14 @@ func (j *janitor) eraseQueued(ctx context.Context) bool {
 				if i >= len(seqs) {
 					return
 				}
-				seq := seqs[i]
-				if err := j.erase(ctx, seq); err != nil {
+				m := seqs[i]
+				if err := j.erase(ctx, m); err != nil {
 					mu.Lock()
-					failed = append(failed, seq)
+					failed = append(failed, m)
 					mu.Unlock()
 					if ctx.Err() == nil {
-						j.log.Error("could not erase intake message carrying an ID-card number; will retry", "intake_seq", seq, "err", err)
+						j.log.Error("could not erase intake message carrying an ID-card number; will retry",
+							"stream", m.src.name, "intake_seq", m.seq, "err", err)
 					}
 					continue
 				}
@@ -185,15 +200,15 @@ func (j *janitor) eraseQueued(ctx context.Context) bool {
 	return len(failed) == 0
 }
 
-// erase securely erases intake message seq; one already gone (erased twice,
+// erase securely erases an intake message; one already gone (erased twice,
 // or purged) counts as erased: the server refuses to delete it again with an
 // error of its own, not always "not found".
-func (j *janitor) erase(ctx context.Context, seq uint64) error {
-	err := j.intake.SecureDeleteMsg(ctx, seq)
+func (j *janitor) erase(ctx context.Context, m intakeRef) error {
+	err := m.src.stream.SecureDeleteMsg(ctx, m.seq)
 	if err == nil {
 		return nil
 	}
-	if _, gerr := j.intake.GetMsg(ctx, seq); errors.Is(gerr, jetstream.ErrMsgNotFound) {
+	if _, gerr := m.src.stream.GetMsg(ctx, m.seq); errors.Is(gerr, jetstream.ErrMsgNotFound) {
 		return nil
 	}
 	return err
@@ -207,70 +222,25 @@ func (j *janitor) signal() {
 }
 
 // sweep erases the intake messages carrying ID-card numbers among those
-// judged from intake sequence from (0: the first kept) up to lastIntake (the
-// intake sequence the log's last entry recorded) and not yet purged. At a
-// start it covers what an earlier run judged and did not erase (a crash, or
-// a stop that could not reach the server): the hub is not ready before it is
-// done, so no clear number survives a start. At a stop it covers appends
-// stored without their acknowledgement reaching the gate.
-func (j *janitor) sweep(ctx context.Context, from, lastIntake uint64, idNumbers func(fact.Message) int) error {
-	if lastIntake == 0 {
-		return nil
-	}
-	info, err := j.intake.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("look for unerased intake messages: %w", err)
-	}
-	end := min(lastIntake, info.State.LastSeq)
-	from = max(from, info.State.FirstSeq)
-	if info.State.Msgs == 0 || from > end {
-		return nil
-	}
-	cons, err := j.intake.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:   from,
-	})
-	if err != nil {
-		return fmt.Errorf("look for unerased intake messages: %w", err)
-	}
+// judged in each intake stream after from (nil: from the first kept) up to
+// to (how far the log records it judged) and not yet purged. At a start it
+// covers what an earlier run judged and did not erase (a crash, or a stop
+// that could not reach the server): the hub is not ready before it is done,
+// so no clear number survives a start. At a stop it covers appends stored
+// without their acknowledgement reaching the gate.
+func (j *janitor) sweep(ctx context.Context, from, to positions, idNumbers func(fact.Message) int) error {
 	found := 0
-	for done := false; !done; {
-		batch, err := cons.Fetch(1024, jetstream.FetchMaxWait(2*time.Second))
+	for _, src := range j.sources.all {
+		n, err := j.find(ctx, src, from[src.name]+1, to[src.name], idNumbers)
 		if err != nil {
-			return fmt.Errorf("look for unerased intake messages: %w", err)
+			return fmt.Errorf("look for unerased messages in %s: %w", src.name, err)
 		}
-		n := 0
-		for msg := range batch.Messages() {
-			n++
-			md, err := msg.Metadata()
-			if err != nil {
-				continue
-			}
-			seq := md.Sequence.Stream
-			if seq > end {
-				done = true
-				break
-			}
-			if idNumbers(fact.Message{Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data()}) > 0 {
-				j.enqueue(seq)
-				found++
-			}
-			if seq == end || md.NumPending == 0 {
-				done = true
-				break
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("look for unerased intake messages: %w", err)
-		}
-		if n == 0 {
-			done = true
-		}
+		found += n
 	}
 	if found == 0 {
 		return nil
 	}
-	j.log.Warn("erasing intake messages carrying ID-card numbers judged and not yet erased", "count", found, "from", from, "to", end)
+	j.log.Warn("erasing intake messages carrying ID-card numbers judged and not yet erased", "count", found)
 	for attempt := 0; j.backlog() > 0; attempt++ {
 		if j.eraseQueued(ctx) {
 			break
@@ -287,6 +257,65 @@ func (j *janitor) sweep(ctx context.Context, from, lastIntake uint64, idNumbers 
 	return nil
 }
 
+// find queues for erase the messages of src from sequence from to end that
+// carry ID-card numbers, and returns how many it queued.
+func (j *janitor) find(ctx context.Context, src *intakeSource, from, end uint64, idNumbers func(fact.Message) int) (int, error) {
+	if end == 0 {
+		return 0, nil
+	}
+	info, err := src.stream.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	end = min(end, info.State.LastSeq)
+	from = max(from, info.State.FirstSeq)
+	if info.State.Msgs == 0 || from > end {
+		return 0, nil
+	}
+	cons, err := src.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   from,
+	})
+	if err != nil {
+		return 0, err
+	}
+	found := 0
+	for done := false; !done; {
+		batch, err := cons.Fetch(1024, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			return found, err
+		}
+		n := 0
+		for msg := range batch.Messages() {
+			n++
+			md, err := msg.Metadata()
+			if err != nil {
+				continue
+			}
+			seq := md.Sequence.Stream
+			if seq > end {
+				done = true
+				break
+			}
+			if idNumbers(fact.Message{Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data()}) > 0 {
+				j.enqueue(intakeRef{src, seq})
+				found++
+			}
+			if seq == end || md.NumPending == 0 {
+				done = true
+				break
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
+			return found, err
+		}
+		if n == 0 {
+			done = true
+		}
+	}
+	return found, nil
+}
+
 // eraseUnacknowledged runs once the gate and the janitor have stopped: a
 // log append in flight when the hub stopped may be stored without its
 // acknowledgement reaching the writer, so the janitor was never asked to
@@ -297,16 +326,13 @@ func (j *janitor) sweep(ctx context.Context, from, lastIntake uint64, idNumbers 
 func (g *gate) eraseUnacknowledged() {
 	ctx, cancel := context.WithTimeout(context.Background(), finishStall)
 	defer cancel()
-	confirmed := g.confirmedIntake.Load()
-	_, lastIntake, err := tail(ctx, g.logs)
+	confirmed := g.sources.recordedPositions()
+	_, at, err := resumePoint(ctx, g.logs)
 	if err != nil {
 		g.log.Warn("could not read the log's tail at stop; the next start looks for unerased messages", "err", err)
 		return
 	}
-	if lastIntake <= confirmed {
-		return
-	}
-	if err := g.janitor.sweep(ctx, confirmed+1, lastIntake, g.idNumbers); err != nil {
+	if err := g.janitor.sweep(ctx, confirmed, at, g.idNumbers); err != nil {
 		g.log.Warn("could not erase at stop what was stored without acknowledgement; the next start does", "err", err)
 	}
 }

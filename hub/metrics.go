@@ -94,6 +94,8 @@ var (
 		"Households in the shared view.", nil, nil)
 	descSites = prometheus.NewDesc("anzhi_view_sites",
 		"Resettlement sites in the shared view.", nil, nil)
+	descSenderBacklog = prometheus.NewDesc("anzhi_sender_backlog",
+		"Messages of a sender's intake stream not yet judged (identities on; senders with none waiting are left out).", []string{"sender"}, nil)
 	descViewSeq = prometheus.NewDesc("anzhi_view_log_seq",
 		"Log sequence of the last entry folded into the view.", nil, nil)
 )
@@ -103,7 +105,7 @@ type hubCollector struct{ m *metrics }
 
 func (c *hubCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descProjectorLag, descIntakeLag, descWarningsOpen, descRuleEvaluated, descStreamDrift, descPersons,
-		descHouseholds, descSites, descViewSeq} {
+		descHouseholds, descSites, descViewSeq, descSenderBacklog} {
 		ch <- d
 	}
 }
@@ -129,6 +131,9 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	if err == nil {
 		gauge(descIntakeLag, lag(st.IntakeLast, st.Judged))
 		gauge(descProjectorLag, lag(st.LogLast, st.Folded))
+		for sender, n := range st.Backlog {
+			gauge(descSenderBacklog, float64(n), sender)
+		}
 	} else {
 		h.cfg.Logger.Warn("metrics: no intake position", "err", err)
 		gauge(descProjectorLag, lag(h.gate.confirmedLog.Load(), h.proj.folded.Load()))

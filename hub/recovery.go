@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/xianyang/anzhi/fact"
 )
@@ -54,68 +53,35 @@ func (g *gate) run(ctx context.Context) error {
 // resume sets the gate up to judge on after the log's last entry: entries
 // stored without acknowledgement are caught up with, appends that never
 // reached the log are rolled back (the hub's own events among them are
-// submitted again), and the positions are those of the log's tail. It
-// returns a log writer appending after that tail and the intake sequence
-// judging resumes after.
-func (g *gate) resume(ctx context.Context) (*logWriter, uint64, error) {
-	lastSeq, lastIntake, err := tail(ctx, g.logs)
+// submitted again), and every intake stream's position is the one the log
+// records (resumePoint). It returns a log writer appending after the tail.
+func (g *gate) resume(ctx context.Context) (*logWriter, error) {
+	lastSeq, at, err := resumePoint(ctx, g.logs)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	// Entries the log stored whose acknowledgement never came (a timeout,
 	// a dropped connection) were neither folded nor confirmed: hand them
 	// on now, in order, as the writer would have.
 	stored, err := g.catchUp(ctx, g.confirmedLog.Load()+1, lastSeq)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	// Forget keys of appends that never reached the log, and submit again
 	// the hub's own events among them, in their order, before anything
 	// submitted since.
 	g.submit.pushFront(g.keys.rollback(lastSeq, stored)...)
-	g.position.Store(lastIntake)
-	g.confirmedIntake.Store(lastIntake)
+	for _, src := range g.sources.all {
+		src.judged.Store(at[src.name])
+		src.recorded.Store(at[src.name])
+	}
 	g.confirmedLog.Store(lastSeq)
 	g.appended.Store(lastSeq)
+	g.sinceStamp = 0 // the run's first entry records the positions
 
-	w := newLogWriter(g.js, lastSeq, lastIntake, g.maxInFlight, g.onStored)
+	w := newLogWriter(g.js, lastSeq, g.maxInFlight, g.onStored)
 	w.loseAck = g.loseAck
-	return w, lastIntake, nil
-
-}
-
-// tail reads the log's last sequence and the intake sequence it recorded.
-func tail(ctx context.Context, logs jetstream.Stream) (lastSeq, lastIntake uint64, err error) {
-	info, err := logs.Info(ctx)
-	if err != nil {
-		return 0, 0, fmt.Errorf("log stream info: %w", err)
-	}
-	lastSeq = info.State.LastSeq
-	if lastSeq == 0 {
-		return 0, 0, nil
-	}
-	// The last entry the hub wrote: entries without its header were put
-	// there by someone else (on a NATS that does not keep the log's
-	// subjects to the hub) and say nothing about the intake.
-	for seq := lastSeq; seq >= info.State.FirstSeq && seq > 0; seq-- {
-		m, err := logs.GetMsg(ctx, seq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
-		if err != nil {
-			return 0, 0, fmt.Errorf("read log entry %d: %w", seq, err)
-		}
-		v := m.Header.Get(fact.HeaderIntakeSeq)
-		if v == "" {
-			continue
-		}
-		lastIntake, err = strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			return 0, 0, fmt.Errorf("log entry %d has no valid %s header: %w", seq, fact.HeaderIntakeSeq, err)
-		}
-		return lastSeq, lastIntake, nil
-	}
-	return lastSeq, 0, nil
+	return w, nil
 }
 
 // catchUp hands the log entries from..to, stored without the gate hearing
@@ -131,7 +97,7 @@ func (g *gate) catchUp(ctx context.Context, from, to uint64) (map[uint64]uint64,
 		msg := &nats.Msg{Subject: raw.subject, Header: raw.header, Data: raw.data}
 		// Not the hub's (errForeign) moves the log on, not the intake; the
 		// projector skips it.
-		e := &logEntry{msg: msg, intakeSeq: g.confirmedIntake.Load(), seq: seq}
+		e := &logEntry{msg: msg, seq: seq}
 		le, err := decodeLogEntry(seq, raw.subject, raw.header, raw.data)
 		switch {
 		case errors.Is(err, errForeign):
@@ -144,9 +110,12 @@ func (g *gate) catchUp(ctx context.Context, from, to uint64) (map[uint64]uint64,
 			if err := json.Unmarshal(raw.data, &r); err != nil {
 				return fmt.Errorf("catch up with log entry %d: %w", seq, err)
 			}
-			e.intakeSeq, e.rejected, e.erase, e.judges = headerSeq(raw.header), le.RejectedBy, r.IDNumbers > 0, true
+			e.src, e.intakeSeq, e.rejected, e.erase = g.sources.of(raw.header), headerSeq(raw.header), le.RejectedBy, r.IDNumbers > 0
 		default:
-			e.intakeSeq, e.key, e.judges = headerSeq(raw.header), le.Key(), le.Source != hubSource
+			e.intakeSeq, e.key = headerSeq(raw.header), le.Key()
+			if le.Source != hubSource {
+				e.src = g.sources.of(raw.header)
+			}
 			stored[seq] = e.key
 			g.keys.index(le, seq)
 		}

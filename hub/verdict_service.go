@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,13 +24,15 @@ import (
 const maxVerdictRequests = 1024
 
 // verdictService answers requests on fact.VerdictSubject from the verdict
-// index, reading the reasons of refusals from the rejection ledger.
+// indexes of the intake streams, reading the reasons of refusals from the
+// rejection ledger. A sender's sequences are those of its own intake stream
+// (the one its publish acknowledgements name); anyone else's, the open
+// intake's.
 type verdictService struct {
-	index  *verdictIndex
-	logs   jetstream.Stream
-	intake jetstream.Stream
-	log    *slog.Logger
-	slots  chan struct{} // one per request being served
+	sources *intakeSources
+	logs    jetstream.Stream
+	log     *slog.Logger
+	slots   chan struct{} // one per request being served
 	// maxReply bounds a reply (the server's largest message): reasons are
 	// left out past it.
 	maxReply int
@@ -127,10 +130,14 @@ func (s *verdictService) answer(ctx context.Context, data []byte, asker string) 
 	case req.WaitMillis < 0:
 		return fact.VerdictReply{Error: fmt.Sprintf("wait_ms %d is negative", req.WaitMillis)}
 	}
+	src := s.sources.bySender[asker]
+	if src == nil {
+		return fact.VerdictReply{Error: fmt.Sprintf("the hub has no intake stream of %s", asker)}
+	}
 	wait := min(time.Duration(req.WaitMillis)*time.Millisecond, fact.MaxVerdictWait)
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	verdicts := s.index.wait(wctx, req.IntakeSeqs, s.lastIntake(ctx, req.IntakeSeqs))
+	verdicts := src.verdicts.wait(wctx, req.IntakeSeqs, s.lastIntake(ctx, src, req.IntakeSeqs))
 	// The verdicts themselves take at most a few hundred bytes each; the
 	// reasons share what is left of one message, first come first served.
 	budget := s.maxReply - 512*len(verdicts) - 4096
@@ -189,22 +196,23 @@ func reasonsSize(vs []schemas.Violation) int {
 }
 
 // lastIntake returns the intake's last sequence when some of seqs lie
-// beyond what the hub has judged (0 otherwise, or when it cannot be read):
+// beyond what the hub has judged (math.MaxUint64 otherwise, or when it
+// cannot be read):
 // sequences past it name no message, and nothing will ever judge them.
-func (s *verdictService) lastIntake(ctx context.Context, seqs []uint64) uint64 {
+func (s *verdictService) lastIntake(ctx context.Context, src *intakeSource, seqs []uint64) uint64 {
 	var top uint64
 	for _, q := range seqs {
 		top = max(top, q)
 	}
-	s.index.mu.Lock()
-	judged := s.index.judged
-	s.index.mu.Unlock()
+	src.verdicts.mu.Lock()
+	judged := src.verdicts.judged
+	src.verdicts.mu.Unlock()
 	if top <= judged {
-		return 0
+		return math.MaxUint64
 	}
-	info, err := s.intake.Info(ctx)
+	info, err := src.stream.Info(ctx)
 	if err != nil {
-		return 0 // wait for them; the deadline bounds it
+		return math.MaxUint64 // wait for them; the deadline bounds it
 	}
 	return info.State.LastSeq
 }
@@ -220,10 +228,14 @@ func reasonsFrom(raw *jetstream.RawStreamMsg, v *fact.IntakeVerdict) {
 }
 
 // rebuildVerdicts reads the log's headers from log sequence from to to back
-// into the verdict index: every entry of the hub's names the intake message
-// it judged.
-func rebuildVerdicts(ctx context.Context, logs jetstream.Stream, cat *schemas.Catalog, x *verdictIndex, from, to uint64) (err error) {
-	defer func() { x.scanDone(err == nil) }()
+// into the intake streams' verdict indexes: every entry of the hub's names
+// the intake message it judged.
+func rebuildVerdicts(ctx context.Context, logs jetstream.Stream, cat *schemas.Catalog, sources *intakeSources, from, to uint64) (err error) {
+	defer func() {
+		for _, src := range sources.all {
+			src.verdicts.scanDone(err == nil)
+		}
+	}()
 	if to < from {
 		return nil
 	}
@@ -244,7 +256,7 @@ func rebuildVerdicts(ctx context.Context, logs jetstream.Stream, cat *schemas.Ca
 	defer it.Stop()
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
-	first := from > 1
+	later := map[*intakeSource]bool{} // sources with an entry scanned already
 	for {
 		msg, err := it.Next()
 		if err != nil {
@@ -265,9 +277,9 @@ func rebuildVerdicts(ctx context.Context, logs jetstream.Stream, cat *schemas.Ca
 					kind = kindAccepted
 				}
 			}
-			if kind != kindNone {
-				x.scanned(intake, seq, kind, first)
-				first = false
+			if src := sources.of(msg.Headers()); kind != kindNone && src != nil {
+				src.verdicts.scanned(intake, seq, kind, from > 1 && !later[src])
+				later[src] = true
 			}
 		}
 		if seq >= to {

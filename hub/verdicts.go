@@ -9,8 +9,8 @@ import (
 	"github.com/xianyang/anzhi/fact"
 )
 
-// verdictIndex remembers the verdict on every intake message the hub has
-// judged, for the verdict service: 8 bytes per intake sequence, in one
+// verdictIndex remembers the verdict on every message of one intake stream
+// the hub has judged, for the verdict service: 8 bytes per intake sequence, in one
 // slice indexed by sequence. It is filled from the log at start (a scan of
 // the log's headers in the background: each entry names its intake
 // sequence) and then live — by the log writer as each entry is stored and by
@@ -92,13 +92,11 @@ func (x *verdictIndex) wakeIfDue(seq uint64) {
 }
 
 // stored records the verdict a stored log entry carries: intake sequence
-// seq judged at log sequence logSeq. hubOwn marks the hub's own events,
-// which judge nothing but show that everything up to seq is judged.
-func (x *verdictIndex) stored(seq, logSeq uint64, kind verdictKind, hubOwn bool) {
+// seq judged at log sequence logSeq (the hub judges each intake stream in
+// order, so everything before it is judged too).
+func (x *verdictIndex) stored(seq, logSeq uint64, kind verdictKind) {
 	x.mu.Lock()
-	if !hubOwn {
-		x.put(seq, kind, logSeq)
-	}
+	x.put(seq, kind, logSeq)
 	x.judged = max(x.judged, seq)
 	x.wakeIfDue(seq)
 	x.mu.Unlock()
@@ -183,7 +181,8 @@ func (x *verdictIndex) lookup(seq uint64) (v fact.IntakeVerdict, final bool) {
 
 // wait returns the verdicts on seqs, waiting until each is final or ctx
 // ends (those still pending then say so). Sequences past last, the intake's
-// last sequence (0: not known), name no message and are unknown at once.
+// last sequence (math.MaxUint64: not known), name no message and are
+// unknown at once.
 func (x *verdictIndex) wait(ctx context.Context, seqs []uint64, last uint64) []fact.IntakeVerdict {
 	out := make([]fact.IntakeVerdict, len(seqs))
 	open := make([]int, 0, len(seqs)) // indexes of seqs not final yet
@@ -198,7 +197,7 @@ func (x *verdictIndex) wait(ctx context.Context, seqs []uint64, last uint64) []f
 		still, high := open[:0], uint64(0)
 		for _, i := range open {
 			v, final := x.lookup(seqs[i])
-			if !final && last > 0 && seqs[i] > last {
+			if !final && seqs[i] > last {
 				v.Status, v.Note = fact.VerdictUnknown, fmt.Sprintf("the intake holds no message %d (its last is %d)", seqs[i], last)
 				final = true
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +24,7 @@ func TestVerdictIndexWaits(t *testing.T) {
 
 	// Before the scan is done, an unset older sequence is pending.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-	got := x.wait(ctx, []uint64{3, 4, 11}, 0)
+	got := x.wait(ctx, []uint64{3, 4, 11}, math.MaxUint64)
 	cancel()
 	if got[0].Status != fact.VerdictAccepted || got[0].LogSeq != 7 || got[1].Status != fact.VerdictPending || got[2].Status != fact.VerdictPending {
 		t.Fatalf("during the scan: %+v", got)
@@ -34,12 +35,12 @@ func TestVerdictIndexWaits(t *testing.T) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		done <- x.wait(ctx, []uint64{4, 11, 12, 13}, 0)
+		done <- x.wait(ctx, []uint64{4, 11, 12, 13}, math.MaxUint64)
 	}()
 	x.scanDone(true)
-	x.stored(11, 20, kindRefused, false)
+	x.stored(11, 20, kindRefused)
 	x.duplicate(12, 7)
-	x.stored(13, 21, kindAccepted, true) // the hub's own event: 13 was never seen
+	x.stored(14, 21, kindAccepted) // 13 was removed before it was judged: 14's verdict shows it never will be
 	got = <-done
 	want := []struct {
 		status fact.VerdictStatus
@@ -62,9 +63,9 @@ func TestVerdictIndexWaits(t *testing.T) {
 func TestVerdictIndexForgets(t *testing.T) {
 	x := newVerdictIndex(1024, 0, true)
 	for seq := uint64(1); seq <= 5000; seq++ {
-		x.stored(seq, seq+100, kindAccepted, false)
+		x.stored(seq, seq+100, kindAccepted)
 	}
-	got := x.wait(context.Background(), []uint64{1, 5000}, 0)
+	got := x.wait(context.Background(), []uint64{1, 5000}, math.MaxUint64)
 	if got[0].Status != fact.VerdictUnknown || got[1].Status != fact.VerdictAccepted || got[1].LogSeq != 5100 {
 		t.Fatalf("%+v", got)
 	}
@@ -86,7 +87,7 @@ func TestVerdictIndexRace(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			seqs := []uint64{uint64(n - w), uint64(w + 1), uint64(n / 2)}
-			for _, v := range x.wait(ctx, seqs, 0) {
+			for _, v := range x.wait(ctx, seqs, math.MaxUint64) {
 				if v.Status != fact.VerdictAccepted && v.Status != fact.VerdictDuplicate {
 					t.Errorf("waiter %d: %+v", w, v)
 				}
@@ -97,7 +98,7 @@ func TestVerdictIndexRace(t *testing.T) {
 		if seq%3 == 0 {
 			x.duplicate(seq, 1)
 		} else {
-			x.stored(seq, seq, kindAccepted, false)
+			x.stored(seq, seq, kindAccepted)
 		}
 	}
 	wg.Wait()
@@ -123,7 +124,7 @@ func TestVerdictReplyFitsOneMessage(t *testing.T) {
 		seqs = append(seqs, ack.Sequence)
 	}
 	maxReply := 512*n + 4096 + 600
-	s := &verdictService{index: h.gate.verdicts, logs: h.logs, intake: h.intake, log: h.cfg.Logger, maxReply: maxReply}
+	s := &verdictService{sources: h.gate.sources, logs: h.logs, log: h.cfg.Logger, maxReply: maxReply}
 	req, _ := json.Marshal(fact.VerdictRequest{IntakeSeqs: seqs, WaitMillis: 30_000})
 	reply := s.answer(ctx, req, "") // the hub's own account: every verdict
 	if len(reply.Verdicts) != n {

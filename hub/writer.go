@@ -20,12 +20,12 @@ var errWriterFailed = errors.New("log append failed")
 // logEntry is one append to the canonical log.
 type logEntry struct {
 	msg       *nats.Msg
+	src       *intakeSource // the intake stream of the message it judges (nil: the hub's own event)
 	intakeSeq uint64
 	seq       uint64        // log sequence it must get
 	key       uint64        // fact key for accepted facts, 0 otherwise
 	erase     bool          // erase the intake message once this entry is stored
 	rejected  string        // department of a rejection entry
-	judges    bool          // the verdict on intake message intakeSeq (a department's fact or its rejection)
 	stored    chan struct{} // closed once stored (a submission's; see submission.stored)
 }
 
@@ -38,8 +38,7 @@ type logWriter struct {
 	next    uint64 // sequence of the next append (only the gate goroutine touches it)
 	pending chan pendingAppend
 
-	confirmedSeq    atomic.Uint64 // highest log sequence known stored
-	confirmedIntake atomic.Uint64 // intake sequence of that entry
+	confirmedSeq atomic.Uint64 // highest log sequence known stored
 
 	mu       sync.Mutex
 	err      error
@@ -57,7 +56,7 @@ type pendingAppend struct {
 	fut jetstream.PubAckFuture
 }
 
-func newLogWriter(js jetstream.JetStream, lastSeq, lastIntake uint64, maxInFlight int, onStored func(*logEntry)) *logWriter {
+func newLogWriter(js jetstream.JetStream, lastSeq uint64, maxInFlight int, onStored func(*logEntry)) *logWriter {
 	w := &logWriter{
 		js:       js,
 		next:     lastSeq + 1,
@@ -68,7 +67,6 @@ func newLogWriter(js jetstream.JetStream, lastSeq, lastIntake uint64, maxInFligh
 		onStored: onStored,
 	}
 	w.confirmedSeq.Store(lastSeq)
-	w.confirmedIntake.Store(lastIntake)
 	go w.drain()
 	return w
 }
@@ -119,7 +117,6 @@ func (w *logWriter) drain() {
 			if w.onStored != nil {
 				w.onStored(p.e)
 			}
-			w.confirmedIntake.Store(p.e.intakeSeq)
 			w.confirmedSeq.Store(p.e.seq)
 		case err := <-p.fut.Err():
 			w.fail(fmt.Errorf("%w at log sequence %d: %w", errWriterFailed, p.e.seq, err))

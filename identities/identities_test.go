@@ -26,13 +26,18 @@ import (
 
 // world is a hub with identities on, and a way to connect as any of them.
 type world struct {
-	t   *testing.T
-	h   *hub.Hub
-	ids *identities.Set
-	js  jetstream.JetStream // the hub's own identity, to look at what it stored
+	t       *testing.T
+	h       *hub.Hub
+	ids     *identities.Set
+	js      jetstream.JetStream // the hub's own identity, to look at what it stored
+	dataDir string
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return startWorld(t, hub.Config{}) }
+
+// startWorld makes identities and starts a hub with them, configured by cfg
+// otherwise (no automatic clock ticks).
+func startWorld(t *testing.T, cfg hub.Config) *world {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "identities")
 	if _, err := identities.Init(dir, schemas.MustLoad()); err != nil {
@@ -42,8 +47,26 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _, js := hubtest.Start(t, hub.Config{Identities: ids, TickEvery: -1})
-	return &world{t: t, h: h, ids: ids, js: js}
+	w := &world{t: t, ids: ids, dataDir: t.TempDir()}
+	w.start(cfg)
+	return w
+}
+
+// start starts a hub on w's data and identities.
+func (w *world) start(cfg hub.Config) {
+	w.t.Helper()
+	cfg.DataDir, cfg.Identities, cfg.TickEvery = w.dataDir, w.ids, -1
+	w.h, _, w.js = hubtest.Start(w.t, cfg)
+}
+
+// restart closes w's hub and starts another on the same data, identities
+// and port.
+func (w *world) restart(cfg hub.Config) {
+	w.t.Helper()
+	listen := strings.TrimPrefix(w.h.ClientURL(), "nats://")
+	_ = w.h.Close()
+	cfg.NATSListen = listen
+	w.start(cfg)
 }
 
 // as connects as the identity name; errs collects the server's
@@ -132,13 +155,7 @@ func TestDepartmentPublishesOnlyItsOwn(t *testing.T) {
 func TestForgedSourceRefused(t *testing.T) {
 	w := newWorld(t)
 	nc, js, _ := w.as("police")
-	data, _ := json.Marshal(map[string]any{"report_id": "r-1", "department": "edu", "kind": "problem",
-		"area": "610400", "reported_on": "2024-09-01", "description": "冒名"})
-	msg := nats.NewMsg("issue.report.610400")
-	msg.Header.Set("Content-Type", fact.ContentType)
-	msg.Data = fact.Encode(nil, &fact.Outgoing{ID: "forged-1", Source: fact.SourceFor("edu"), Type: fact.TypeFor("issue.report"),
-		Subject: "r-1", Time: time.Date(2024, 9, 1, 0, 0, 0, 0, time.UTC),
-		DataSchema: fact.DataSchemaBase + "issue.report.json", Data: data})
+	msg := forgedReport("forged-1")
 	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 	defer cancel()
 	if _, err := js.PublishMsg(ctx, msg); err != nil {
@@ -162,6 +179,19 @@ func TestForgedSourceRefused(t *testing.T) {
 	if r.Sender != "police" || len(r.Violations) == 0 || r.Violations[0].Reason != schemas.ReasonSource {
 		t.Errorf("rejection: sender %q, violations %+v; want sent by police, refused for its source", r.Sender, r.Violations)
 	}
+}
+
+// forgedReport is an issue report police may publish, claiming to come
+// from edu.
+func forgedReport(id string) *nats.Msg {
+	data, _ := json.Marshal(map[string]any{"report_id": "r-1", "department": "edu", "kind": "problem",
+		"area": "610400", "reported_on": "2024-09-01", "description": "冒名"})
+	msg := nats.NewMsg("issue.report.610400")
+	msg.Header.Set("Content-Type", fact.ContentType)
+	msg.Data = fact.Encode(nil, &fact.Outgoing{ID: id, Source: fact.SourceFor("edu"), Type: fact.TypeFor("issue.report"),
+		Subject: "r-1", Time: time.Date(2024, 9, 1, 0, 0, 0, 0, time.UTC),
+		DataSchema: fact.DataSchemaBase + "issue.report.json", Data: data})
+	return msg
 }
 
 // refused runs op and waits for the server to refuse it: a permissions
@@ -505,8 +535,9 @@ func TestTokens(t *testing.T) {
 }
 
 // TestVerdictsOnlyForTheSender: with identities on, a department learns the
-// hub's verdicts on its own messages only; asked about another's, the hub
-// says it is not the asker's and gives neither reasons nor log sequence.
+// hub's verdicts on its own messages only: the sequences it names are those
+// of its own intake stream, so asking with another's gives neither that
+// verdict, nor its reasons, nor its log sequence.
 func TestVerdictsOnlyForTheSender(t *testing.T) {
 	w := newWorld(t)
 	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
@@ -530,8 +561,9 @@ func TestVerdictsOnlyForTheSender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, err := good.Verdict(ctx); err != nil || !v.Accepted {
-		t.Fatalf("edu's own accepted fact: %+v, %v", v, err)
+	goodV, err := good.Verdict(ctx)
+	if err != nil || !goodV.Accepted {
+		t.Fatalf("edu's own accepted fact: %+v, %v", goodV, err)
 	}
 	if v, err := bad.Verdict(ctx); err != nil || v.Status != fact.VerdictRefused || len(v.Reasons) == 0 {
 		t.Fatalf("edu's own refused fact: %+v, %v", v, err)
@@ -550,10 +582,27 @@ func TestVerdictsOnlyForTheSender(t *testing.T) {
 		}
 		return r.Verdicts[0]
 	}
-	if v := ask(good.Seq); !v.NotYours || v.Status != fact.VerdictUnknown || v.LogSeq != 0 {
-		t.Errorf("police asking about edu's accepted fact: %+v, want not yours, unknown, no log sequence", v)
+	if v := ask(good.Seq); v.Status != fact.VerdictUnknown || v.LogSeq != 0 {
+		t.Errorf("police asking about edu's accepted fact: %+v, want unknown, no log sequence", v)
 	}
-	if v := ask(bad.Seq); !v.NotYours || len(v.Reasons) != 0 || v.LogSeq != 0 {
-		t.Errorf("police asking about edu's refused fact: %+v, want not yours, no reasons", v)
+	if v := ask(bad.Seq); v.Status != fact.VerdictUnknown || len(v.Reasons) != 0 || v.LogSeq != 0 {
+		t.Errorf("police asking about edu's refused fact: %+v, want unknown, no reasons", v)
+	}
+	// Police's own first message has the same sequence as edu's first: its
+	// verdict is police's.
+	policeJS, err := jetstream.New(policeNC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := policeJS.PublishMsg(ctx, forgedReport("forged-2")) // refused: police may not speak for edu
+	if err != nil {
+		t.Fatal(err)
+	}
+	if own.Sequence != good.Seq || own.Stream != fact.SenderIntakeStream("police") {
+		t.Fatalf("police's first message stored as %d in %s, edu's as %d: each sender's intake counts from 1",
+			own.Sequence, own.Stream, good.Seq)
+	}
+	if v := ask(own.Sequence); v.Status != fact.VerdictRefused || v.LogSeq == 0 || v.LogSeq == goodV.LogSeq || len(v.Reasons) == 0 {
+		t.Errorf("police asking about its own message: %+v", v)
 	}
 }

@@ -100,6 +100,18 @@ func (s *Set) AccountIdentity(pub string) (string, bool) {
 	return name, ok
 }
 
+// Senders are the publishing identities (departments and county
+// governments), in the plan's order: each has an intake stream of its own.
+func (s *Set) Senders() []string {
+	var out []string
+	for _, id := range s.Identities {
+		if id.Role == RoleDepartment || id.Role == RoleCounty {
+			out = append(out, id.Name)
+		}
+	}
+	return out
+}
+
 // Identity returns the identity named name.
 func (s *Set) Identity(name string) (Identity, bool) {
 	for _, id := range s.Identities {
