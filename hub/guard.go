@@ -14,14 +14,15 @@ import (
 	"github.com/xianyang/anzhi/fact"
 )
 
-// guard watches the streams the hub owns — the intake streams and the
-// canonical log — for drift from the configuration the hub set: subjects,
+// guard watches the streams the hub owns — the intake streams, the
+// canonical log and the view bucket's stream — for drift from the configuration the hub set: subjects,
 // transforms, retention, limits, the deny flags, sealing, replicas. A
 // change there can forge facts into the log (a subject transform), erase it
 // (retention, limits, a purge) or halt the ingest (sealing). The guard
 // never repairs in silence: it reports every problem in /healthz (not ok),
 // /readyz, /metrics (anzhi_stream_drift) and the log, until an operator
-// puts it right.
+// puts it right. The hub has no durable consumers to watch: it reads with
+// ordered consumers it makes anew each time.
 type guard struct {
 	js     jetstream.JetStream
 	every  time.Duration

@@ -120,6 +120,45 @@ func TestStreamDrift(t *testing.T) {
 	}
 }
 
+// TestEveryOwnedStreamGuarded: tampering with any stream the hub owns — the
+// open intake, the view bucket the lead office reads — turns /healthz not
+// ok, naming the stream.
+func TestEveryOwnedStreamGuarded(t *testing.T) {
+	for _, tc := range []struct {
+		stream string
+		tamper func(c *jetstream.StreamConfig)
+		shows  string
+	}{
+		{fact.IntakeStream, func(c *jetstream.StreamConfig) { c.MaxMsgs = 1 }, "max messages is 1"},
+		{fact.ViewStream, func(c *jetstream.StreamConfig) {
+			c.RePublish = &jetstream.RePublish{Source: ">", Destination: "leak.>"}
+		}, "republishes"},
+		{fact.ViewStream, func(c *jetstream.StreamConfig) {
+			c.SubjectTransform = &jetstream.SubjectTransformConfig{Source: "x.>", Destination: "$KV." + fact.ViewBucket + ".>"}
+			c.Subjects = append(c.Subjects, "x.>")
+		}, "subject transform"},
+	} {
+		t.Run(tc.stream+" "+tc.shows, func(t *testing.T) {
+			h, _, js := hubtest.Start(t, hub.Config{HTTPAddr: "127.0.0.1:0", TickEvery: -1, GuardEvery: 50 * time.Millisecond})
+			waitHealth(t, h, "ok", func(code int, body string) bool { return code == http.StatusOK })
+			ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
+			defer cancel()
+			s, err := js.Stream(ctx, tc.stream)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := s.CachedInfo().Config
+			tc.tamper(&c)
+			if _, err := js.UpdateStream(ctx, c); err != nil {
+				t.Fatalf("tampering (open trial mode lets any client): %v", err)
+			}
+			waitHealth(t, h, "reports it", func(code int, body string) bool {
+				return code == http.StatusServiceUnavailable && strings.Contains(body, tc.stream) && strings.Contains(body, tc.shows)
+			})
+		})
+	}
+}
+
 // TestLostLogRefused: a hub whose log was deleted, while snapshots of a
 // view folded from it remain, refuses to start rather than recreate it empty.
 func TestLostLogRefused(t *testing.T) {

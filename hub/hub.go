@@ -276,6 +276,13 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 			nc.Close()
 			return nil, fmt.Errorf("hub: %w", err)
 		}
+		// The lead office's view is the hub's too: a transform or a
+		// republish on its bucket would forge what the lead office reads.
+		kv, err := h.js.Stream(ctx, fact.ViewStream)
+		if err != nil {
+			return nil, fmt.Errorf("hub: view bucket: %w", err)
+		}
+		h.guard.expect = append(h.guard.expect, kv.CachedInfo().Config)
 	}
 	var onFold func(uint64, *view.Touched)
 	if h.mat != nil {
