@@ -28,7 +28,7 @@ func TestIdentitiesCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := hub.Start(ctx, hub.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", TickEvery: -1, Identities: ids})
+	h, err := hub.Start(ctx, hub.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", TickEvery: -1, Identities: ids})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +52,16 @@ func TestIdentitiesCommand(t *testing.T) {
 		t.Errorf("token: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
 	} else if _, ok := ids.TokenIdentity(strings.TrimSpace(r.stdout)); !ok {
 		t.Errorf("the token printed is not recognised")
+	} else {
+		// The CLI's HTTP reads send it; without it the hub says 401 and
+		// the CLI names the flag.
+		api := []string{"view", "warnings", "--api-url", "http://" + h.HTTPAddr()}
+		if r := runCLI(ctx, api...); r.code != exitRuntime || !strings.Contains(r.stderr, "401") || !strings.Contains(r.stderr, "--token") {
+			t.Errorf("view warnings without a token: exit %d, stderr %s", r.code, r.stderr)
+		}
+		if r := runCLI(ctx, append(api, "--token", strings.TrimSpace(r.stdout))...); r.code != exitOK || !strings.Contains(r.stdout, "无预警") {
+			t.Errorf("view warnings with the lead office's token: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
 	}
 	if r := runCLI(ctx, "identities", "token", "nobody", "--identities", dir); r.code != exitUsage {
 		t.Errorf("token for an unknown identity: exit %d, want %d", r.code, exitUsage)

@@ -133,6 +133,9 @@ func (a *app) printRejection(r subscribers.LoggedRejection, asJSON bool) error {
 	if r.Type != "" {
 		fmt.Fprintf(w, "  type        %s\n", r.Type)
 	}
+	if r.Sender != "" {
+		fmt.Fprintf(w, "  sender      %s\n", r.Sender)
+	}
 	fmt.Fprintf(w, "  intake seq  %d\n", r.IntakeSeq)
 	writeViolations(w, "  ", r.Violations)
 	if r.OmittedViolations > 0 {

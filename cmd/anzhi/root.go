@@ -70,6 +70,9 @@ type app struct {
 	// tlsCA is the certificate authority clients trust for a hub that
 	// speaks TLS (--tls-ca, ANZHI_TLS_CA).
 	tlsCA string
+	// token is the HTTP bearer token the CLI reads the hub's API with
+	// (--token, ANZHI_TOKEN; anzhi identities token).
+	token string
 }
 
 // catalog returns the embedded event catalog.

@@ -5,14 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -73,6 +70,8 @@ refusing; 2 usage error.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.apiURL, "api-url", apiURLDefault(), "base URL of the hub's HTTP API (env ANZHI_API_URL)")
+	fl.StringVar(&a.token, "token", os.Getenv("ANZHI_TOKEN"),
+		"HTTP bearer token, for a hub that enforces identities (anzhi identities token NAME; env ANZHI_TOKEN)")
 	fl.StringVar(&f.county, "county", "", "only warnings of this county (610424), or 610400 for the city's own")
 	fl.StringVar(&f.rule, "rule", "", "only warnings of this rule (R4)")
 	fl.StringVar(&f.dept, "dept", "", "only warnings this unit is responsible for (edu, county/610424)")
@@ -136,7 +135,11 @@ func (a *app) runViewWarnings(ctx context.Context, f viewWarningsFlags) error {
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return usageErrorf("--api-url %q: want the hub's HTTP address, such as %s", f.apiURL, defaultAPIURL)
 	}
-	ws, more, err := fetchWarnings(ctx, base.String(), q, f.limit)
+	client, err := a.apiClient()
+	if err != nil {
+		return err
+	}
+	ws, more, err := fetchWarnings(ctx, client, base.String(), q, f.limit)
 	if err != nil {
 		return err
 	}
@@ -164,8 +167,7 @@ func (a *app) runViewWarnings(ctx context.Context, f viewWarningsFlags) error {
 
 // fetchWarnings reads up to limit warnings a page at a time, and whether
 // more follow.
-func fetchWarnings(ctx context.Context, base string, q url.Values, limit int) ([]shownWarning, bool, error) {
-	client := &http.Client{Timeout: 30 * time.Second}
+func fetchWarnings(ctx context.Context, client *apiClient, base string, q url.Values, limit int) ([]shownWarning, bool, error) {
 	var out []shownWarning
 	for {
 		q.Set("limit", strconv.Itoa(min(limit-len(out), apiPageLimit)))
@@ -173,7 +175,7 @@ func fetchWarnings(ctx context.Context, base string, q url.Values, limit int) ([
 			Items []json.RawMessage `json:"items"`
 			Next  string            `json:"next"`
 		}
-		if err := getAPI(ctx, client, base+"/api/v1/warnings?"+q.Encode(), &page); err != nil {
+		if err := client.get(ctx, base+"/api/v1/warnings?"+q.Encode(), &page); err != nil {
 			return nil, false, err
 		}
 		for _, raw := range page.Items {
@@ -191,37 +193,6 @@ func fetchWarnings(ctx context.Context, base string, q url.Values, limit int) ([
 		}
 		q.Set("after", page.Next)
 	}
-}
-
-// getAPI GETs a JSON resource of the hub's API into v; an error answer
-// becomes an error carrying the hub's message.
-func getAPI(ctx context.Context, client *http.Client, u string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("the hub's HTTP API cannot be reached (is anzhi hub running? --api-url, env ANZHI_API_URL): %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(body, &e) == nil && e.Error != "" {
-			return fmt.Errorf("the hub answered %d: %s", resp.StatusCode, e.Error)
-		}
-		return fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("GET %s: not the API's JSON: %w", u, err)
-	}
-	return nil
 }
 
 // describeFilters names the flags that narrowed the list.

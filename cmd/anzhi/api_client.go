@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+)
+
+// apiClient reads the hub's HTTP API as the CLI's user: with the bearer
+// token of --token (env ANZHI_TOKEN) when the hub enforces identities, and
+// trusting --tls-ca for a hub that speaks HTTPS.
+type apiClient struct {
+	http  *http.Client
+	token string
+}
+
+func (a *app) apiClient() (*apiClient, error) {
+	c := &apiClient{http: &http.Client{Timeout: 30 * time.Second}, token: a.token}
+	if a.tlsCA != "" {
+		pem, err := os.ReadFile(a.tlsCA)
+		if err != nil {
+			return nil, usageErrorf("--tls-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, usageErrorf("--tls-ca %s: no PEM certificate in it", a.tlsCA)
+		}
+		c.http.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	}
+	return c, nil
+}
+
+// get GETs a JSON resource of the hub's API into v; an error answer becomes
+// an error carrying the hub's message.
+func (c *apiClient) get(ctx context.Context, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("the hub's HTTP API cannot be reached (is anzhi hub running? --api-url, env ANZHI_API_URL): %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		hint := ""
+		if resp.StatusCode == http.StatusUnauthorized && c.token == "" {
+			hint = " (give the token with --token, or env ANZHI_TOKEN)"
+		}
+		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+			return fmt.Errorf("the hub answered %d: %s%s", resp.StatusCode, e.Error, hint)
+		}
+		return fmt.Errorf("GET %s: %s%s", u, resp.Status, hint)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("GET %s: not the API's JSON: %w", u, err)
+	}
+	return nil
+}
