@@ -3,11 +3,13 @@ package hub
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +49,10 @@ type Config struct {
 	// HTTP API speak TLS only (PEM files; identities.InitCA makes a trial
 	// pair).
 	TLSCert, TLSKey string
+	// TLSClientCA, with TLSCert, makes NATS and HTTP clients show a client
+	// certificate signed by this authority (PEM; identities.InitCA makes
+	// one per identity) besides their credentials.
+	TLSClientCA string
 	// HTTPAddr is where the HTTP API listens ("" disables it).
 	HTTPAddr string
 	// MaxEventBytes limits one event (default fact.DefaultMaxBytes).
@@ -122,6 +128,9 @@ func (c *Config) setDefaults() error {
 		c.GuardEvery = 30 * time.Second
 	}
 	c.Materialize.setDefaults()
+	if c.TLSClientCA != "" && c.TLSCert == "" {
+		return errors.New("hub: a client certificate authority (TLSClientCA) wants TLS (TLSCert, TLSKey)")
+	}
 	if c.NATSURL == "" && c.DataDir == "" {
 		return errors.New("hub: a data directory (--data) or an external NATS URL (--nats-url) is required")
 	}
@@ -183,7 +192,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		h.embedded, err = StartEmbedded(EmbeddedConfig{
 			DataDir: cfg.DataDir, Listen: cfg.NATSListen, SyncAlways: cfg.SyncAlways, Logger: cfg.Logger,
 			HubOnly: fact.HubOnlySubjects(), HubServes: []string{fact.VerdictSubject}, Identities: cfg.Identities,
-			TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey,
+			TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TLSClientCA: cfg.TLSClientCA,
 		})
 		if err != nil {
 			return nil, err
@@ -416,6 +425,14 @@ func (h *Hub) startHTTP() error {
 				return fmt.Errorf("hub: HTTP TLS: %w", err)
 			}
 			h.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			if cfg.TLSClientCA != "" {
+				pool, err := certPool(cfg.TLSClientCA)
+				if err != nil {
+					ln.Close()
+					return fmt.Errorf("hub: HTTP TLS client CA: %w", err)
+				}
+				h.http.TLSConfig.ClientCAs, h.http.TLSConfig.ClientAuth = pool, tls.RequireAndVerifyClientCert
+			}
 			serve = func() error { return h.http.ServeTLS(ln, "", "") }
 		}
 		h.wg.Add(1)
@@ -620,4 +637,17 @@ func (h *Hub) Close() error {
 		h.embedded.Shutdown()
 	}
 	return nil
+}
+
+// certPool reads the PEM certificates of file into a pool.
+func certPool(file string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", file)
+	}
+	return pool, nil
 }

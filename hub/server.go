@@ -47,7 +47,10 @@ type EmbeddedConfig struct {
 	// TLSCert and TLSKey make the server speak TLS only to clients over the
 	// network (the hub's own in-process connections need none).
 	TLSCert, TLSKey string
-	Logger          *slog.Logger
+	// TLSClientCA, with TLSCert, makes the server want a client
+	// certificate signed by this authority (PEM) from every client.
+	TLSClientCA string
+	Logger      *slog.Logger
 }
 
 // Embedded is a running in-process nats-server with JetStream.
@@ -167,11 +170,15 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		opts.NoAuthUser = department
 	}
 	if cfg.TLSCert != "" {
-		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey})
+		to := &server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey}
+		if cfg.TLSClientCA != "" {
+			to.CaFile, to.Verify = cfg.TLSClientCA, true
+		}
+		tc, err := server.GenTLSConfig(to)
 		if err != nil {
 			return nil, fmt.Errorf("embedded NATS: TLS: %w", err)
 		}
-		opts.TLSConfig, opts.TLS, opts.TLSTimeout = tc, true, 5
+		opts.TLSConfig, opts.TLS, opts.TLSTimeout, opts.TLSVerify = tc, true, 5, to.Verify
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {

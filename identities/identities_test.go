@@ -433,6 +433,69 @@ func TestTLS(t *testing.T) {
 	}
 }
 
+// TestTLSClientCertificates: a hub started with a client CA wants a client
+// certificate from every NATS and HTTPS client besides its credentials:
+// an identity's own certificate (InitCA makes one each) lets it in, none
+// keeps it out.
+func TestTLSClientCertificates(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "identities")
+	if _, err := identities.Init(dir, schemas.MustLoad()); err != nil {
+		t.Fatal(err)
+	}
+	files, err := identities.InitCA(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := identities.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hub.Start(context.Background(), hub.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", Identities: ids, TickEvery: -1,
+		HTTPAddr: "127.0.0.1:0", TLSCert: files.Cert, TLSKey: files.Key, TLSClientCA: files.CA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Close() })
+	opts, err := identities.ClientOptions(ids.CredsFile("edu"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key := files.ClientCert("edu")
+	nc, err := nats.Connect(h.ClientURL(), append(opts, nats.RootCAs(files.CA), nats.ClientCert(cert, key))...)
+	if err != nil {
+		t.Fatalf("edu with its client certificate: %v", err)
+	}
+	nc.Close()
+	if nc, err := nats.Connect(h.ClientURL(), append(opts, nats.RootCAs(files.CA), nats.MaxReconnects(0))...); err == nil {
+		nc.Close()
+		t.Error("a client without a certificate connected")
+	}
+	pem, err := os.ReadFile(files.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		certs []tls.Certificate
+		ok    bool
+	}{{"with edu's certificate", []tls.Certificate{pair}, true}, {"without a certificate", nil, false}} {
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: tc.certs}}}
+		r, err := c.Get("https://" + h.HTTPAddr() + "/healthz")
+		if err == nil {
+			r.Body.Close()
+		}
+		if ok := err == nil && r.StatusCode == http.StatusOK; ok != tc.ok {
+			t.Errorf("HTTPS %s: err %v, want served %v", tc.name, err, tc.ok)
+		}
+	}
+}
+
 // TestPreemptedIDCannotHideAFact: a department that sends, first, a message
 // carrying the Nats-Msg-Id of another department's coming fact (in a domain
 // both publish in) is refused for its source — and the real fact is not lost

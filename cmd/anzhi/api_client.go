@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -22,17 +23,28 @@ type apiClient struct {
 
 func (a *app) apiClient() (*apiClient, error) {
 	c := &apiClient{http: &http.Client{Timeout: 30 * time.Second}, token: a.token}
+	if a.tlsCA == "" && a.tlsClientCert == "" {
+		return c, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if a.tlsCA != "" {
 		pem, err := os.ReadFile(a.tlsCA)
 		if err != nil {
 			return nil, usageErrorf("--tls-ca: %w", err)
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
+		tc.RootCAs = x509.NewCertPool()
+		if !tc.RootCAs.AppendCertsFromPEM(pem) {
 			return nil, usageErrorf("--tls-ca %s: no PEM certificate in it", a.tlsCA)
 		}
-		c.http.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	}
+	if a.tlsClientCert != "" {
+		cert, err := tls.LoadX509KeyPair(a.tlsClientCert, a.tlsClientKey)
+		if err != nil {
+			return nil, usageErrorf("--tls-client-cert: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	c.http.Transport = &http.Transport{TLSClientConfig: tc}
 	return c, nil
 }
 
@@ -47,6 +59,9 @@ func (c *apiClient) get(ctx context.Context, u string, v any) error {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
+	if err != nil && strings.Contains(err.Error(), "certificate required") {
+		return fmt.Errorf("the hub's HTTP API wants a client certificate (--tls-client-cert, --tls-client-key): %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("the hub's HTTP API cannot be reached (is anzhi hub running? --api-url, env ANZHI_API_URL): %w", err)
 	}

@@ -29,6 +29,7 @@ type hubFlags struct {
 	identities    string
 	tlsCert       string
 	tlsKey        string
+	tlsClientCA   string
 }
 
 // readyInfo is what --ready-file holds once the hub serves.
@@ -69,6 +70,7 @@ refused ones to the rejection ledger (see anzhi rejections).`,
 	fl.StringVar(&f.identities, "identities", "", "enforce the identities in this directory (anzhi identities init): every client must present its .creds; without it the hub runs in open trial mode on loopback only")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "speak TLS only, on NATS and HTTP, with this certificate (PEM; anzhi identities init --ca makes a trial one)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
+	fl.StringVar(&f.tlsClientCA, "tls-client-ca", "", "with --tls-cert: also want from every NATS and HTTP client a certificate signed by this authority (PEM; anzhi identities init --ca makes one per identity in DIR/tls/clients)")
 	fl.StringVar(&f.readyFile, "ready-file", "", "write the NATS and HTTP URLs as JSON to this file once the hub serves")
 	_ = fl.MarkHidden("ready-file")
 	return cmd
@@ -96,7 +98,10 @@ func (a *app) runHub(cmd *cobra.Command, f hubFlags) error {
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return usageErrorf("--tls-cert and --tls-key go together")
 	}
-	cfg.TLSCert, cfg.TLSKey = f.tlsCert, f.tlsKey
+	if f.tlsClientCA != "" && f.tlsCert == "" {
+		return usageErrorf("--tls-client-ca wants --tls-cert and --tls-key: client certificates are asked for in TLS")
+	}
+	cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA = f.tlsCert, f.tlsKey, f.tlsClientCA
 	if f.identities != "" {
 		ids, err := identities.Load(f.identities)
 		if err != nil {

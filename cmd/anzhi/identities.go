@@ -63,13 +63,18 @@ func newIdentitiesCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(a.stdout, "made a trial CA %s and the hub's certificate %s (key %s): anzhi hub --tls-cert %s --tls-key %s; clients --tls-ca %s\n",
-				files.CA, files.Cert, files.Key, files.Cert, files.Key, files.CA)
+			if _, err = fmt.Fprintf(a.stdout, "made a trial CA %s and the hub's certificate %s (key %s): anzhi hub --tls-cert %s --tls-key %s; clients --tls-ca %s\n",
+				files.CA, files.Cert, files.Key, files.Cert, files.Key, files.CA); err != nil {
+				return err
+			}
+			cert, key := files.ClientCert("edu")
+			_, err = fmt.Fprintf(a.stdout, "and a client certificate per identity in %s, for a hub that wants them (anzhi hub … --tls-client-ca %s; clients --tls-client-cert %s --tls-client-key %s)\n",
+				files.Clients, files.CA, cert, key)
 			return err
 		},
 	}
 	initCmd.Flags().StringVar(&out, "out", "", "directory to write the identities to (required)")
-	initCmd.Flags().BoolVar(&withCA, "ca", false, "also make a local certificate authority and a certificate for the hub, for trials of TLS")
+	initCmd.Flags().BoolVar(&withCA, "ca", false, "also make a local certificate authority, a certificate for the hub and one per identity, for trials of TLS")
 	initCmd.Flags().StringSliceVar(&hosts, "host", nil, "a name or address the hub's certificate must cover besides localhost (repeatable)")
 	table := &cobra.Command{
 		Use:   "table",

@@ -70,6 +70,9 @@ type app struct {
 	// tlsCA is the certificate authority clients trust for a hub that
 	// speaks TLS (--tls-ca, ANZHI_TLS_CA).
 	tlsCA string
+	// tlsClientCert and tlsClientKey are the client certificate shown to a
+	// hub that wants one (--tls-client-cert/--tls-client-key).
+	tlsClientCert, tlsClientKey string
 	// token is the HTTP bearer token the CLI reads the hub's API with
 	// (--token, ANZHI_TOKEN; anzhi identities token).
 	token string
@@ -105,6 +108,9 @@ func (a *app) connect(ctx context.Context, url, name string) (*nats.Conn, error)
 	if a.tlsCA != "" {
 		opts = append(opts, nats.RootCAs(a.tlsCA))
 	}
+	if a.tlsClientCert != "" {
+		opts = append(opts, nats.ClientCert(a.tlsClientCert, a.tlsClientKey))
+	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		var unknownCA x509.UnknownAuthorityError
@@ -113,6 +119,9 @@ func (a *app) connect(ctx context.Context, url, name string) (*nats.Conn, error)
 		}
 		if errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) {
 			return nil, fmt.Errorf("connect to NATS at %s: %w (the hub enforces identities: give --creds FILE.creds, or check that it is this hub's)", url, err)
+		}
+		if a.tlsClientCert == "" && strings.HasPrefix(url, "tls://") && strings.Contains(err.Error(), "tls") {
+			return nil, fmt.Errorf("connect to NATS at %s: %w (the hub closed the TLS connection: if it wants a client certificate, give --tls-client-cert and --tls-client-key)", url, err)
 		}
 		return nil, fmt.Errorf("connect to NATS at %s (is the hub running? see anzhi hub): %w", url, err)
 	}
@@ -222,6 +231,10 @@ func newRootCmd(a *app) *cobra.Command {
 		"connect to NATS as this identity (a .creds file of anzhi identities init; env ANZHI_CREDS)")
 	root.PersistentFlags().StringVar(&a.tlsCA, "tls-ca", os.Getenv("ANZHI_TLS_CA"),
 		"trust this certificate authority (PEM) for a hub that speaks TLS (env ANZHI_TLS_CA)")
+	root.PersistentFlags().StringVar(&a.tlsClientCert, "tls-client-cert", os.Getenv("ANZHI_TLS_CLIENT_CERT"),
+		"show this client certificate (PEM) to a hub that wants one (anzhi hub --tls-client-ca; env ANZHI_TLS_CLIENT_CERT)")
+	root.PersistentFlags().StringVar(&a.tlsClientKey, "tls-client-key", os.Getenv("ANZHI_TLS_CLIENT_KEY"),
+		"the private key of --tls-client-cert (PEM; env ANZHI_TLS_CLIENT_KEY)")
 	root.AddCommand(newHubCmd(a), newPublishCmd(a), newSchemasCmd(a), newRejectionsCmd(a), newVersionCmd(a))
 	root.AddCommand(newImportCmd(a), newSimulateCmd(a), newDemoCmd(a), newBenchCmd(a), newIdentitiesCmd(a), newReplayCmd(a))
 	root.AddCommand(newViewCmd(a))
