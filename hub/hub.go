@@ -446,6 +446,29 @@ func (h *Hub) startHTTP() error {
 	return nil
 }
 
+// ReloadIdentities reads the identities directory again and gives the
+// embedded server its accounts as they are now: after anzhi identities
+// reissue, the old credentials are refused and connections made with them
+// closed (the hub's own reconnect with its .creds as the file now holds
+// them). HTTP tokens need no reload: the hub reads them as they change.
+func (h *Hub) ReloadIdentities() error {
+	if h.cfg.Identities == nil {
+		return errors.New("hub: no identities to reload: the hub runs in open trial mode")
+	}
+	if h.embedded == nil {
+		return errors.New("hub: the identities of an external NATS are the external server's to reload")
+	}
+	ids, err := identities.Load(h.cfg.Identities.Dir)
+	if err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
+	if err := ids.Apply(h.embedded.srv); err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
+	h.cfg.Logger.Info("identities reloaded: revoked credentials are refused from now on", "dir", ids.Dir)
+	return nil
+}
+
 // ClientURL is the NATS URL departments publish to.
 func (h *Hub) ClientURL() string { return h.url }
 

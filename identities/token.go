@@ -72,34 +72,13 @@ func IssueToken(dir, name string) (string, error) {
 		return "", fmt.Errorf("identities: token: %w", err)
 	}
 	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	path := filepath.Join(dir, tokensFile)
-	var records []tokenRecord
-	if b, err := os.ReadFile(path); err == nil {
-		if err := json.Unmarshal(b, &records); err != nil {
-			return "", fmt.Errorf("identities: %s: %w", tokensFile, err)
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("identities: %w", err)
+	records, err := readTokens(dir)
+	if err != nil {
+		return "", err
 	}
 	records = append(records, tokenRecord{Identity: name, SHA256: hashToken(token), Issued: time.Now().UTC()})
-	b, err := json.MarshalIndent(records, "", "  ")
-	if err != nil {
-		return "", fmt.Errorf("identities: %w", err)
-	}
-	f, err := os.CreateTemp(dir, ".tokens-*")
-	if err != nil {
-		return "", fmt.Errorf("identities: %w", err)
-	}
-	_, err = f.Write(append(b, '\n'))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-		return "", fmt.Errorf("identities: %w", err)
+	if err := writeTokens(dir, records); err != nil {
+		return "", err
 	}
 	return token, nil
 }

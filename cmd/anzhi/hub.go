@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -142,7 +144,20 @@ func (a *app) runHub(cmd *cobra.Command, f hubFlags) error {
 			return err
 		}
 	}
-	<-ctx.Done()
+	// SIGHUP reloads the identities (after anzhi identities reissue).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-hup:
+			if err := h.ReloadIdentities(); err != nil {
+				a.log.Error("could not reload the identities", "err", err)
+			}
+		}
+	}
 	a.log.Info("stopping the hub", "cause", context.Cause(ctx))
 	if err := h.Close(); err != nil {
 		return fmt.Errorf("close the hub: %w", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -90,6 +91,7 @@ func newIdentitiesCmd(a *app) *cobra.Command {
 		},
 	}
 	var dir string
+	var revoke bool
 	token := &cobra.Command{
 		Use:   "token NAME --identities DIR",
 		Short: "Issue an HTTP bearer token for an identity (lead-office, auditor, edu, county-610424, ...)",
@@ -104,6 +106,17 @@ What each role may read is in SECURITY.md.`,
 			if dir == "" {
 				return usageErrorf("--identities DIR is required: the identities the token belongs to")
 			}
+			if revoke {
+				n, err := identities.RevokeTokens(dir, args[0])
+				if errors.Is(err, identities.ErrUnknownIdentity) || errors.Is(err, identities.ErrNone) {
+					return usageErrorf("%w", err)
+				}
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(a.stdout, "revoked %d token(s) of %s\n", n, args[0])
+				return err
+			}
 			tok, err := identities.IssueToken(dir, args[0])
 			if errors.Is(err, identities.ErrUnknownIdentity) || errors.Is(err, identities.ErrNone) {
 				return usageErrorf("%w", err)
@@ -116,6 +129,36 @@ What each role may read is in SECURITY.md.`,
 		},
 	}
 	token.Flags().StringVar(&dir, "identities", "", "directory of the identities (anzhi identities init)")
-	cmd.AddCommand(initCmd, table, token)
+	token.Flags().BoolVar(&revoke, "revoke", false, "revoke every token of NAME instead (the hub refuses them from its next request on)")
+	reissue := &cobra.Command{
+		Use:   "reissue NAME --identities DIR",
+		Short: "Make new credentials for an identity and revoke its old ones (key rotation)",
+		Long: `Make new credentials for the identity NAME (a new key, the same
+permissions), replacing DIR/NAME.creds, and revoke the old ones: its
+account, signed again by the operator, lists the old key as revoked. Hand
+the new .creds to the identity's holder, then tell the running hub: kill
+-HUP its process (or restart it). From then on the old credentials are
+refused and connections made with them are closed. Needs DIR/keys (the
+seeds); revoke its HTTP tokens too with anzhi identities token NAME --revoke.`,
+		Example: "  anzhi identities reissue edu --identities ./identities && kill -HUP $(pidof anzhi)",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if dir == "" {
+				return usageErrorf("--identities DIR is required: the identities NAME is one of")
+			}
+			id, err := identities.Reissue(dir, args[0])
+			if errors.Is(err, identities.ErrUnknownIdentity) || errors.Is(err, identities.ErrNone) {
+				return usageErrorf("%w", err)
+			}
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(a.stdout, "reissued %s: new credentials in %s; the old ones are revoked once the hub reloads (kill -HUP, or a restart)\n",
+				id.Name, filepath.Join(dir, id.Name+".creds"))
+			return err
+		},
+	}
+	reissue.Flags().StringVar(&dir, "identities", "", "directory of the identities (anzhi identities init)")
+	cmd.AddCommand(initCmd, table, token, reissue)
 	return cmd
 }

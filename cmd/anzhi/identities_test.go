@@ -63,6 +63,23 @@ func TestIdentitiesCommand(t *testing.T) {
 			t.Errorf("view warnings with the lead office's token: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 	}
+	if r := runCLI(ctx, "identities", "token", "lead-office", "--revoke", "--identities", dir); r.code != exitOK || !strings.Contains(r.stdout, "revoked 1 token(s) of lead-office") {
+		t.Errorf("token --revoke: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "edu.creds"))
+	if r := runCLI(ctx, "identities", "reissue", "edu", "--identities", dir); r.code != exitOK || !strings.Contains(r.stdout, "reissued edu") {
+		t.Errorf("reissue: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "edu.creds")); string(after) == string(before) {
+		t.Error("reissue left edu.creds as it was")
+	}
+	if err := h.ReloadIdentities(); err != nil {
+		t.Errorf("reload after reissue: %v", err)
+	}
+	r = runCLI(ctx, append(base[:len(base)-2], "--id", "enrol-2", "--data", string(good), "--creds", filepath.Join(dir, "edu.creds"))...)
+	if r.code != exitOK {
+		t.Errorf("publishing with the reissued edu.creds: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	if r := runCLI(ctx, "identities", "token", "nobody", "--identities", dir); r.code != exitUsage {
 		t.Errorf("token for an unknown identity: exit %d, want %d", r.code, exitUsage)
 	}
