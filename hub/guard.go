@@ -31,6 +31,9 @@ type guard struct {
 	// confirmedLog is the last log sequence the hub knows is stored: the
 	// log may never end before it (entries removed from its tail).
 	confirmedLog func() uint64
+	// consumers, with identities on, watches the consumers overseers may
+	// make (guard_consumers.go).
+	consumers *consumerWatch
 
 	mu       sync.Mutex
 	problems []string
@@ -82,17 +85,30 @@ func (g *guard) current() []string {
 	return slices.Clone(g.problems)
 }
 
-// run checks every g.every until ctx ends.
+// consumerEvery is how often, at most, the guard looks for consumers
+// delivering outside their creator's inbox: a cheap list of two streams'
+// consumers, kept short because such a consumer delivers while it exists.
+const consumerEvery = 2 * time.Second
+
+// run checks the streams every g.every and the consumers every
+// consumerEvery (or g.every if shorter) until ctx ends. Consumers removed
+// are logged and counted, not standing problems.
 func (g *guard) run(ctx context.Context) {
 	t := time.NewTicker(g.every)
 	defer t.Stop()
+	c := time.NewTicker(min(g.every, consumerEvery))
+	defer c.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			c, cancel := context.WithTimeout(ctx, 10*time.Second)
-			g.check(c)
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			g.check(cctx)
+			cancel()
+		case <-c.C:
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			g.checkConsumers(cctx)
 			cancel()
 		}
 	}

@@ -233,6 +233,11 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	h.guard = &guard{js: h.js, every: cfg.GuardEvery, log: cfg.Logger.With("component", "guard")}
+	if cfg.Identities != nil {
+		h.guard.consumers = &consumerWatch{streams: []string{fact.ViewStream, fact.LogStream},
+			inboxes: cfg.Identities.OverseerInboxes(),
+			removed: func(stream, _, _ string) { h.metrics.consumersRemoved.WithLabelValues(stream).Inc() }}
+	}
 	for _, s := range append(intakeS, logS) {
 		h.guard.expect = append(h.guard.expect, s.CachedInfo().Config)
 	}

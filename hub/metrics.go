@@ -22,6 +22,8 @@ type metrics struct {
 	rejects    *prometheus.CounterVec
 	duplicates *prometheus.CounterVec
 	httpTime   *prometheus.HistogramVec
+	// consumersRemoved counts push consumers the guard removed.
+	consumersRemoved *prometheus.CounterVec
 	// hub is the hub the scrape-time series read; nil until it serves.
 	hub atomic.Pointer[Hub]
 }
@@ -47,8 +49,12 @@ func newMetrics() *metrics {
 			// Fine below the 2 ms target of the city and county, coarse above.
 			Buckets: []float64{.0001, .00025, .0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"route", "code"}),
+		consumersRemoved: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "anzhi_consumers_removed_total",
+			Help: "Push consumers the hub removed from a stream overseers read because they delivered outside their creator's inbox, by stream.",
+		}, []string{"stream"}),
 	}
-	m.reg.MustRegister(m.accepts, m.rejects, m.duplicates, m.httpTime, &hubCollector{m: m},
+	m.reg.MustRegister(m.accepts, m.rejects, m.duplicates, m.httpTime, m.consumersRemoved, &hubCollector{m: m},
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

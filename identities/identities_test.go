@@ -499,8 +499,9 @@ func TestTLSClientCertificates(t *testing.T) {
 // TestPreemptedIDCannotHideAFact: a department that sends, first, a message
 // carrying the Nats-Msg-Id of another department's coming fact (in a domain
 // both publish in) is refused for its source — and the real fact is not lost
-// as a "duplicate": the publisher sees the id was taken by a refused message
-// and sends its fact again under a fresh id.
+// as a "duplicate": each sender's intake has its own duplicate window, so
+// the pre-empting message fills only the attacker's (the publisher library's
+// resend under a fresh id covers a hub without identities).
 func TestPreemptedIDCannotHideAFact(t *testing.T) {
 	w := newWorld(t)
 	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
