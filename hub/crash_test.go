@@ -19,6 +19,7 @@ import (
 
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
+	"github.com/xianyang/anzhi/identities"
 	"github.com/xianyang/anzhi/publishers"
 )
 
@@ -36,8 +37,17 @@ func TestMain(m *testing.M) {
 func runChildHub(dir, listen, ready string) {
 	every, _ := strconv.Atoi(os.Getenv("ANZHI_CHILD_SNAPSHOT_EVERY"))
 	purge, _ := time.ParseDuration(os.Getenv("ANZHI_CHILD_PURGE_EVERY"))
-	h, err := hub.Start(context.Background(), hub.Config{DataDir: dir, NATSListen: listen, TickEvery: 200 * time.Millisecond,
-		SnapshotEvery: every, PurgeEvery: purge, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	cfg := hub.Config{DataDir: dir, NATSListen: listen, TickEvery: 200 * time.Millisecond,
+		SnapshotEvery: every, PurgeEvery: purge, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	if ids := os.Getenv("ANZHI_CHILD_IDENTITIES"); ids != "" {
+		set, err := identities.Load(ids)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "child hub:", err)
+			os.Exit(1)
+		}
+		cfg.Identities = set
+	}
+	h, err := hub.Start(context.Background(), cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child hub:", err)
 		os.Exit(1)
