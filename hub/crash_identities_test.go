@@ -16,7 +16,6 @@ import (
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
 	"github.com/xianyang/anzhi/identities"
-	"github.com/xianyang/anzhi/publishers"
 	"github.com/xianyang/anzhi/schemas"
 )
 
@@ -60,26 +59,9 @@ func TestKillDuringIngestWithIdentities(t *testing.T) {
 	for round := range rounds {
 		child := startChild(t, dir, listen, 2000, "ANZHI_CHILD_IDENTITIES="+idsDir)
 		hrss, county := connect("hrss"), connect("county-610424")
-		p, err := publishers.New(hrss, "hrss", publishers.WithRetry(1, 0))
-		if err != nil {
-			t.Fatal(err)
-		}
 		killAt := perRound/3 + round*perRound/4
-		roundAcked := 0
-		b, err := p.NewBatch(ctx, publishers.BatchOptions{MaxPending: 256, OnResult: func(r publishers.BatchResult) {
-			if r.Err == nil {
-				mu.Lock()
-				acked[fact.Key("/xianyang/hrss", r.Receipt.ID)] = true
-				roundAcked++
-				if roundAcked == killAt {
-					_ = child.Process.Signal(syscall.SIGKILL)
-				}
-				mu.Unlock()
-			}
-		}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		var roundAcked int
+		b := killingBatch(ctx, t, hrss, child, killAt, &mu, acked, &roundAcked)
 		// The county sends messages the hub refuses, beside hrss's facts.
 		cjs, err := jetstream.New(county)
 		if err != nil {

@@ -116,28 +116,11 @@ func TestKillDuringIngest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := publishers.New(nc, "hrss", publishers.WithRetry(1, 0))
-		if err != nil {
-			t.Fatal(err)
-		}
 		// Kill the hub once this many of the round's facts are acknowledged:
 		// it is then judging, appending, folding and checkpointing.
 		killAt := perRound/3 + round*perRound/4
-		roundAcked := 0
-		b, err := p.NewBatch(ctx, publishers.BatchOptions{MaxPending: 256, OnResult: func(r publishers.BatchResult) {
-			if r.Err == nil {
-				mu.Lock()
-				acked[fact.Key("/xianyang/hrss", r.Receipt.ID)] = true
-				roundAcked++
-				if roundAcked == killAt {
-					_ = child.Process.Signal(syscall.SIGKILL)
-				}
-				mu.Unlock()
-			}
-		}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		var roundAcked int
+		b := killingBatch(ctx, t, nc, child, killAt, &mu, acked, &roundAcked)
 		start := time.Now()
 		for i := 0; i < perRound; i++ {
 			if _, err := b.Add(trainingFact(next)); err != nil {
@@ -182,6 +165,32 @@ func TestKillDuringIngest(t *testing.T) {
 		t.Fatalf("restart after SIGKILL gives %s, a clean rebuild %s", restarted, rebuilt)
 	}
 	t.Logf("%d facts acknowledged across %d kills, all in the view", n, rounds)
+}
+
+// killingBatch is a batch of hrss's facts on nc: the keys of those
+// acknowledged go into acked and are counted in n (both under mu), and the
+// child hub is killed once killAt of them are.
+func killingBatch(ctx context.Context, t *testing.T, nc *nats.Conn, child *exec.Cmd, killAt int,
+	mu *sync.Mutex, acked map[uint64]bool, n *int) *publishers.Batch {
+	t.Helper()
+	p, err := publishers.New(nc, "hrss", publishers.WithRetry(1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.NewBatch(ctx, publishers.BatchOptions{MaxPending: 256, OnResult: func(r publishers.BatchResult) {
+		if r.Err == nil {
+			mu.Lock()
+			acked[fact.Key("/xianyang/hrss", r.Receipt.ID)] = true
+			if *n++; *n == killAt {
+				_ = child.Process.Signal(syscall.SIGKILL)
+			}
+			mu.Unlock()
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func trainingFact(i int) publishers.Fact {

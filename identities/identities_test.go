@@ -376,18 +376,7 @@ func TestPublisherSaysNotPermitted(t *testing.T) {
 // TestTLS: with the trial CA's certificate the hub speaks TLS only, on NATS
 // and HTTP; a client that trusts the CA connects, one that does not fails.
 func TestTLS(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "identities")
-	if _, err := identities.Init(dir, schemas.MustLoad()); err != nil {
-		t.Fatal(err)
-	}
-	files, err := identities.InitCA(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids, err := identities.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, files, ids := trialCA(t)
 	h, _, _ := hubtest.Start(t, hub.Config{Identities: ids, TickEvery: -1, HTTPAddr: "127.0.0.1:0", TLSCert: files.Cert, TLSKey: files.Key})
 	opts, err := identities.ClientOptions(ids.CredsFile("edu"))
 	if err != nil {
@@ -433,11 +422,9 @@ func TestTLS(t *testing.T) {
 	}
 }
 
-// TestTLSClientCertificates: a hub started with a client CA wants a client
-// certificate from every NATS and HTTPS client besides its credentials:
-// an identity's own certificate (InitCA makes one each) lets it in, none
-// keeps it out.
-func TestTLSClientCertificates(t *testing.T) {
+// trialCA makes identities with a trial CA in a temporary directory.
+func trialCA(t *testing.T) (string, identities.TLSFiles, *identities.Set) {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "identities")
 	if _, err := identities.Init(dir, schemas.MustLoad()); err != nil {
 		t.Fatal(err)
@@ -450,6 +437,15 @@ func TestTLSClientCertificates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dir, files, ids
+}
+
+// TestTLSClientCertificates: a hub started with a client CA wants a client
+// certificate from every NATS and HTTPS client besides its credentials:
+// an identity's own certificate (InitCA makes one each) lets it in, none
+// keeps it out.
+func TestTLSClientCertificates(t *testing.T) {
+	_, files, ids := trialCA(t)
 	h, err := hub.Start(context.Background(), hub.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", Identities: ids, TickEvery: -1,
 		HTTPAddr: "127.0.0.1:0", TLSCert: files.Cert, TLSKey: files.Key, TLSClientCA: files.CA})
 	if err != nil {
