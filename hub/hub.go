@@ -79,9 +79,10 @@ type Config struct {
 	// GuardEvery is how often the hub checks its streams for drift from
 	// their configuration (default 30s; it also checks at start).
 	GuardEvery time.Duration
-	// VerdictMemory is how many intake messages the verdict service
-	// (fact.VerdictSubject) remembers the verdict of, 8 bytes each (default
-	// 4Mi: 32 MiB); older ones are answered as unknown.
+	// VerdictMemory is how many messages of each intake stream the verdict
+	// service (fact.VerdictSubject) remembers the verdict of, 8 bytes each
+	// (default 4Mi: at most 32 MiB a stream, grown only as a stream is
+	// used); older ones are answered as unknown.
 	VerdictMemory int
 	// Materialize tunes the view published on view.> and in the KV bucket
 	// ANZHI_VIEW for subscribers.
@@ -235,8 +236,8 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	h.guard = &guard{js: h.js, every: cfg.GuardEvery, log: cfg.Logger.With("component", "guard")}
 	if cfg.Identities != nil {
 		h.guard.consumers = &consumerWatch{streams: []string{fact.ViewStream, fact.LogStream},
-			inboxes: cfg.Identities.OverseerInboxes(),
-			removed: func(stream, _, _ string) { h.metrics.consumersRemoved.WithLabelValues(stream).Inc() }}
+			allowed: overseerConsumers(identities.InboxPrefixOf(identities.LeadOfficeName), identities.InboxPrefixOf(identities.AuditorName)),
+			removed: func(stream string) { h.metrics.consumersRemoved.WithLabelValues(stream).Inc() }}
 	}
 	for _, s := range append(intakeS, logS) {
 		h.guard.expect = append(h.guard.expect, s.CachedInfo().Config)
@@ -267,6 +268,14 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	limits := cfg.SenderLimits
 	limits.setDefaults()
 	sources := newIntakeSources(readIntake, senders, limits, at, cfg.VerdictMemory, lastSeq == 0)
+	if err := sources.capAt(ctx, at, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	for _, src := range sources.all { // at as capped
+		src.judged.Store(at[src.name])
+		src.recorded.Store(at[src.name])
+		src.verdicts = newVerdictIndex(cfg.VerdictMemory, at[src.name], lastSeq == 0)
+	}
 	submit := newQueue[submission]()
 	folds := newQueue[storedEntry]()
 	h.gate = newGate(&cfg, h.js, sources, h.logs, h.metrics, submit,

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"slices"
 	"strconv"
@@ -60,6 +61,10 @@ type intakeSources struct {
 	all      []*intakeSource
 	bySender map[string]*intakeSource
 	byName   map[string]*intakeSource
+	// gone are the positions the log records for streams the hub no longer
+	// reads (a sender left the identities): carried into every position
+	// record, so that a sender added back is not judged again.
+	gone positions
 }
 
 func newIntakeSources(streams []jetstream.Stream, senders []string, limits SenderLimits, at positions, verdictMemory int, newLog bool) *intakeSources {
@@ -75,13 +80,43 @@ func newIntakeSources(streams []jetstream.Stream, senders []string, limits Sende
 		pos := at[src.name]
 		src.judged.Store(pos)
 		src.recorded.Store(pos)
-		src.purged = pos
+		// purged stays 0: what an earlier run judged and did not purge is
+		// purged at the janitor's first round.
 		src.verdicts = newVerdictIndex(verdictMemory, pos, newLog)
 		in.all = append(in.all, src)
 		in.bySender[src.sender] = src
 		in.byName[src.name] = src
 	}
+	in.setGone(at)
 	return in
+}
+
+// setGone keeps the positions of at that name none of the sources.
+func (in *intakeSources) setGone(at positions) {
+	in.gone = positions{}
+	for name, seq := range at {
+		if in.byName[name] == nil {
+			in.gone[name] = seq
+		}
+	}
+}
+
+// capAt lowers each source's position in at to the last sequence its
+// stream holds, and says so: a position past it (a stream deleted and made
+// anew, a log written elsewhere) would make the hub skip new messages.
+func (in *intakeSources) capAt(ctx context.Context, at positions, log *slog.Logger) error {
+	for _, src := range in.all {
+		info, err := src.stream.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("intake stream %s info: %w", src.name, err)
+		}
+		if last := info.State.LastSeq; at[src.name] > last {
+			log.Error("the log records an intake stream judged past its last message: the stream was made anew, or the log is not this intake's; judging its messages from the start of what it holds",
+				"stream", src.name, "recorded", at[src.name], "last", last)
+			at[src.name] = last
+		}
+	}
+	return nil
 }
 
 // of returns the source a log entry's headers name (nil: none of the hub's).
@@ -96,6 +131,9 @@ func (in *intakeSources) of(h nats.Header) *intakeSource {
 // judgedPositions is every source's judged position, with src at seq.
 func (in *intakeSources) judgedPositions(src *intakeSource, seq uint64) positions {
 	p := positions{}
+	for name, seq := range in.gone {
+		p[name] = seq
+	}
 	for _, s := range in.all {
 		p[s.name] = s.judged.Load()
 	}

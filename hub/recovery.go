@@ -60,6 +60,10 @@ func (g *gate) resume(ctx context.Context) (*logWriter, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := g.sources.capAt(ctx, at, g.log); err != nil {
+		return nil, err
+	}
+	g.sources.setGone(at)
 	// Entries the log stored whose acknowledgement never came (a timeout,
 	// a dropped connection) were neither folded nor confirmed: hand them
 	// on now, in order, as the writer would have.

@@ -146,7 +146,33 @@ func (w *writer) encode(path string, c jwt.Claims, kp nkeys.KeyPair) error {
 	if err != nil {
 		return fmt.Errorf("identities: sign %s: %w", filepath.Base(path), err)
 	}
-	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+	return writeAtomic(path, []byte(tok+"\n"))
+}
+
+// writeAtomic replaces path with b (mode 0600) all at once: a file written
+// to beside it, synced, then renamed over it, so that a crash never leaves
+// half a JWT or .creds, which would lock out one identity or, for an
+// account, make the whole directory unreadable.
+func writeAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return fmt.Errorf("identities: %w", err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Chmod(0o600)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
 		return fmt.Errorf("identities: %w", err)
 	}
 	return nil
@@ -163,6 +189,11 @@ func (w *writer) account(name string, edit func(*jwt.AccountClaims)) error {
 }
 
 func (w *writer) user(id Identity) error {
+	return w.userTo(id, filepath.Join(w.dir, id.Name+credsSuffix))
+}
+
+// userTo makes a new user key for id and writes its credentials to path.
+func (w *writer) userTo(id Identity, path string) error {
 	u, err := nkeys.CreateUser()
 	if err != nil {
 		return fmt.Errorf("identities: user %s: %w", id.Name, err)
@@ -187,8 +218,5 @@ func (w *writer) user(id Identity) error {
 	if err != nil {
 		return fmt.Errorf("identities: creds of %s: %w", id.Name, err)
 	}
-	if err := os.WriteFile(filepath.Join(w.dir, id.Name+credsSuffix), creds, 0o600); err != nil {
-		return fmt.Errorf("identities: %w", err)
-	}
-	return nil
+	return writeAtomic(path, creds)
 }

@@ -112,19 +112,6 @@ func (s *Set) Senders() []string {
 	return out
 }
 
-// OverseerInboxes are the inbox prefixes of the lead office and the
-// auditors, each with its trailing dot: the only subjects a consumer of the
-// streams they read may deliver to.
-func (s *Set) OverseerInboxes() []string {
-	var out []string
-	for _, id := range s.Identities {
-		if id.Role == RoleLeadOffice || id.Role == RoleAuditor {
-			out = append(out, id.InboxPrefix+".")
-		}
-	}
-	return out
-}
-
 // Identity returns the identity named name.
 func (s *Set) Identity(name string) (Identity, bool) {
 	for _, id := range s.Identities {

@@ -62,14 +62,21 @@ func Reissue(dir, name string) (Identity, error) {
 		return id, fmt.Errorf("identities: %s: %w", filepath.Base(acctPath), err)
 	}
 	w := &writer{dir: dir, op: op, accounts: map[string]nkeys.KeyPair{id.Account: acct}}
-	// The new credentials first: should signing the account fail, the old
-	// ones are not yet revoked and the identity is not locked out.
-	if err := w.user(id); err != nil {
+	// The new credentials beside the old, the revocation, then the new in
+	// place of the old: interrupted anywhere, the directory holds either
+	// the old credentials still valid, or the old revoked and the new at
+	// NAME.creds.new — and running Reissue again finishes the rotation.
+	pending := credsPath + ".new"
+	if err := w.userTo(id, pending); err != nil {
 		return id, err
 	}
 	ac.Revoke(oldUser.Subject)
 	if err := w.encode(acctPath, ac, op); err != nil {
+		_ = os.Remove(pending)
 		return id, err
+	}
+	if err := os.Rename(pending, credsPath); err != nil {
+		return id, fmt.Errorf("identities: the old credentials of %s are revoked and the new ones are in %s: %w", name, pending, err)
 	}
 	return id, nil
 }
@@ -131,6 +138,14 @@ func (s *Set) Apply(srv *server.Server) error {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("account %s (%s) is not known to the running server; restart it: %w", ac.Name, pub, err))
 			continue
+		}
+		// The server's resolver first, so that a later fetch of the
+		// account does not bring the unrevoked JWT back.
+		if res := srv.AccountResolver(); res != nil {
+			if err := res.Store(pub, tok); err != nil {
+				errs = append(errs, fmt.Errorf("account %s: %w", ac.Name, err))
+				continue
+			}
 		}
 		srv.UpdateAccountClaims(acc, ac)
 	}

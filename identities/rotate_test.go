@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/hub"
 	"github.com/xianyang/anzhi/identities"
 	"github.com/xianyang/anzhi/internal/hubtest"
@@ -80,6 +81,25 @@ func TestReissueRevokesOldCredentials(t *testing.T) {
 	}
 	if v, err := r.Verdict(ctx); err != nil || !v.Accepted {
 		t.Fatalf("verdict with the new credentials: %+v, %v", v, err)
+	}
+
+	// An identity of the hub's own account: the hub's connections live on.
+	if _, err := identities.Reissue(w.ids.Dir, "lead-office"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.h.ReloadIdentities(); err != nil {
+		t.Fatal(err)
+	}
+	r, err = p.Publish(ctx, enrolment("after-the-lead-office-rotation"))
+	if err != nil {
+		t.Fatalf("publishing after the lead office's rotation: %v", err)
+	}
+	if v, err := r.Verdict(ctx); err != nil || !v.Accepted {
+		t.Fatalf("the hub judged nothing after the lead office's rotation: %+v, %v", v, err)
+	}
+	_, lead, _ := w.as("lead-office")
+	if _, err := lead.KeyValue(ctx, fact.ViewBucket); err != nil {
+		t.Errorf("the lead office's new credentials read the view: %v", err)
 	}
 
 	get := func() int {
