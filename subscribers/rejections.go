@@ -129,7 +129,7 @@ func dropConsumer(js jetstream.JetStream, cons jetstream.Consumer) {
 	if info == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = js.DeleteConsumer(ctx, fact.LogStream, info.Name) // if it fails, pageIdle removes it
 }
