@@ -267,15 +267,11 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	}
 	limits := cfg.SenderLimits
 	limits.setDefaults()
-	sources := newIntakeSources(readIntake, senders, limits, at, cfg.VerdictMemory, lastSeq == 0)
-	if err := sources.capAt(ctx, at, cfg.Logger); err != nil {
+	sources := newIntakeSources(readIntake, senders, limits)
+	if err := sources.takeUp(ctx, at, cfg.Logger); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
-	for _, src := range sources.all { // at as capped
-		src.judged.Store(at[src.name])
-		src.recorded.Store(at[src.name])
-		src.verdicts = newVerdictIndex(cfg.VerdictMemory, at[src.name], lastSeq == 0)
-	}
+	sources.newVerdicts(cfg.VerdictMemory, lastSeq == 0)
 	submit := newQueue[submission]()
 	folds := newQueue[storedEntry]()
 	h.gate = newGate(&cfg, h.js, sources, h.logs, h.metrics, submit,

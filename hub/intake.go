@@ -67,7 +67,9 @@ type intakeSources struct {
 	gone positions
 }
 
-func newIntakeSources(streams []jetstream.Stream, senders []string, limits SenderLimits, at positions, verdictMemory int, newLog bool) *intakeSources {
+// newIntakeSources makes the sources of streams: the open intake, then one
+// for each of senders, in order. Where each takes up is set by takeUp.
+func newIntakeSources(streams []jetstream.Stream, senders []string, limits SenderLimits) *intakeSources {
 	in := &intakeSources{bySender: map[string]*intakeSource{}, byName: map[string]*intakeSource{}}
 	for i, s := range streams {
 		src := &intakeSource{name: s.CachedInfo().Config.Name, stream: s}
@@ -77,27 +79,42 @@ func newIntakeSources(streams []jetstream.Stream, senders []string, limits Sende
 				src.limiter = rate.NewLimiter(rate.Limit(limits.Rate), max(limits.Burst, 1))
 			}
 		}
-		pos := at[src.name]
-		src.judged.Store(pos)
-		src.recorded.Store(pos)
 		// purged stays 0: what an earlier run judged and did not purge is
 		// purged at the janitor's first round.
-		src.verdicts = newVerdictIndex(verdictMemory, pos, newLog)
 		in.all = append(in.all, src)
 		in.bySender[src.sender] = src
 		in.byName[src.name] = src
 	}
-	in.setGone(at)
 	return in
 }
 
-// setGone keeps the positions of at that name none of the sources.
-func (in *intakeSources) setGone(at positions) {
+// takeUp sets every source to judge on after the position at records for
+// it (capped at what its stream holds, see capAt), and keeps the positions
+// of streams no source reads (gone). It is where a start and every resume
+// take up the intake.
+func (in *intakeSources) takeUp(ctx context.Context, at positions, log *slog.Logger) error {
+	if err := in.capAt(ctx, at, log); err != nil {
+		return err
+	}
 	in.gone = positions{}
 	for name, seq := range at {
 		if in.byName[name] == nil {
 			in.gone[name] = seq
 		}
+	}
+	for _, src := range in.all {
+		src.judged.Store(at[src.name])
+		src.recorded.Store(at[src.name])
+	}
+	return nil
+}
+
+// newVerdicts gives every source a verdict index that knows the hub judged
+// its stream up to where takeUp set it; newLog says there is nothing to
+// read back.
+func (in *intakeSources) newVerdicts(memory int, newLog bool) {
+	for _, src := range in.all {
+		src.verdicts = newVerdictIndex(memory, src.judged.Load(), newLog)
 	}
 }
 

@@ -60,10 +60,6 @@ func (g *gate) resume(ctx context.Context) (*logWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := g.sources.capAt(ctx, at, g.log); err != nil {
-		return nil, err
-	}
-	g.sources.setGone(at)
 	// Entries the log stored whose acknowledgement never came (a timeout,
 	// a dropped connection) were neither folded nor confirmed: hand them
 	// on now, in order, as the writer would have.
@@ -75,9 +71,8 @@ func (g *gate) resume(ctx context.Context) (*logWriter, error) {
 	// the hub's own events among them, in their order, before anything
 	// submitted since.
 	g.submit.pushFront(g.keys.rollback(lastSeq, stored)...)
-	for _, src := range g.sources.all {
-		src.judged.Store(at[src.name])
-		src.recorded.Store(at[src.name])
+	if err := g.sources.takeUp(ctx, at, g.log); err != nil {
+		return nil, err
 	}
 	g.confirmedLog.Store(lastSeq)
 	g.appended.Store(lastSeq)
