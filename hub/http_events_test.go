@@ -1,13 +1,12 @@
 package hub_test
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"regexp"
 	"testing"
 
+	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/internal/scenario"
 	"github.com/xianyang/anzhi/subscribers"
 )
@@ -27,16 +26,7 @@ func TestHTTPEvents(t *testing.T) {
 		if ct := r.header.Get("Content-Type"); ct != "application/x-ndjson; charset=utf-8" {
 			t.Errorf("content type %q", ct)
 		}
-		var out []subscribers.ReplayedEntry
-		sc := bufio.NewScanner(bytes.NewReader(r.body))
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var e subscribers.ReplayedEntry
-			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-				t.Fatalf("line %q: %v", sc.Text(), err)
-			}
-			out = append(out, e)
-		}
+		out := hubtest.JSONLines[subscribers.ReplayedEntry](t, bytes.NewReader(r.body))
 		next := ""
 		if m := regexp.MustCompile(`<([^>]+)>; rel="next"`).FindStringSubmatch(r.header.Get("Link")); m != nil {
 			next = base + m[1]

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/subscribers"
 )
 
@@ -40,17 +40,7 @@ func TestReplay(t *testing.T) {
 		if r.code != exitOK {
 			t.Fatalf("replay %v: exit %d: %s", args, r.code, r.stderr)
 		}
-		var out []subscribers.ReplayedEntry
-		sc := bufio.NewScanner(strings.NewReader(r.stdout))
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var e subscribers.ReplayedEntry
-			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-				t.Fatalf("line %q: %v", sc.Text(), err)
-			}
-			out = append(out, e)
-		}
-		return out
+		return hubtest.JSONLines[subscribers.ReplayedEntry](t, strings.NewReader(r.stdout))
 	}
 	all := lines("--family", "edu.enrolment")
 	if len(all) != 2 || all[0].Kind != "fact" || all[0].Seq >= all[1].Seq || all[0].Recorded.IsZero() {
