@@ -127,6 +127,7 @@ func (v *View) moveHousehold(hi, site uint32) {
 	}
 	from := v.householdArea(h)
 	if h.site != 0 {
+		v.unlistHousehold(h.site-1, hi)
 		v.sites[h.site-1].households--
 		v.dirtySites[h.site-1] = struct{}{}
 		v.markSite(h.site - 1) // it no longer lists the household
@@ -142,7 +143,20 @@ func (v *View) moveHousehold(hi, site uint32) {
 		applyBits(to, 0, v.persons.at(q-1).bits)
 	}
 	v.sites[site-1].households++
+	v.siteHH[site-1] = append(v.siteHH[site-1], hi)
 	v.dirtySites[site-1] = struct{}{}
+}
+
+// unlistHousehold takes a household off its site's list.
+func (v *View) unlistHousehold(si, hi uint32) {
+	list := v.siteHH[si]
+	for i, x := range list {
+		if x == hi {
+			list[i] = list[len(list)-1]
+			v.siteHH[si] = list[:len(list)-1]
+			return
+		}
+	}
 }
 
 // householdFact is a department's fact about a household as its family's

@@ -93,6 +93,7 @@ func (v *View) foldReport(e *fact.Entry) {
 	f.parse(e.Data)
 	r := &report{id: f.str("report_id"), dept: f.str("department"), kind: f.str("kind"),
 		warning: f.str("warning_id"), reported: f.day("reported_on"), key: e.Key()}
+	v.historyOfReport(e, r, v.reports[r.id])
 	v.reports[r.id] = r
 	if r.warning == "" {
 		return

@@ -363,16 +363,7 @@ func (v *View) Department(code string) (*DepartmentView, error) {
 		return nil, ErrNotFound
 	}
 	out := &DepartmentView{Code: code, ByFamily: map[string]int64{}, Tasks: []TaskView{}, Warnings: []*Warning{}}
-	switch p.Dept {
-	case "county":
-		k, _ := v.cat.County(p.County)
-		out.Name = k.Name + "人民政府"
-	case "hub":
-		out.Name = v.cat.Hub().Name
-	default:
-		d, _ := v.cat.Department(code)
-		out.Name = d.Name
-	}
+	out.Name = v.departmentName(code)
 	if d := v.depts[code]; d != nil {
 		out.Published, out.Rejected, out.LastPublication = d.published, d.rejected, shown(d.last)
 		for f, n := range d.byFamily {

@@ -173,11 +173,12 @@ func (v *View) eval(k wkey, detail bool) finding {
 
 // foldWarningEvent notes where the hub's own warning events landed in the log.
 func (v *View) foldWarningEvent(e *fact.Entry) {
+	var f fields
+	f.parse(e.Data)
+	v.historyOfWarningEvent(e, &f)
 	if e.Family != "warning.raised" {
 		return
 	}
-	var f fields
-	f.parse(e.Data)
 	id, ok := parseWarningID(f.str("warning_id"))
 	if !ok || !f.is("level", "warning") {
 		return

@@ -15,7 +15,7 @@ import (
 )
 
 // snapshotMagic starts every snapshot; the digit is the format version.
-const snapshotMagic = "ANZHIVIEW3"
+const snapshotMagic = "ANZHIVIEW4"
 
 // ErrSnapshotFormat means a snapshot is not one this version can read.
 var ErrSnapshotFormat = errors.New("view snapshot: unknown or damaged format")
@@ -186,6 +186,24 @@ func (v *View) writeSnapshot(w io.Writer) error {
 		e.u16(uint16(r.reported))
 		e.u64(r.key)
 	})
+	hk := make([]historyKey, 0, len(v.history))
+	for k := range v.history {
+		hk = append(hk, k)
+	}
+	sort.Slice(hk, func(i, j int) bool {
+		if hk[i].area != hk[j].area {
+			return hk[i].area < hk[j].area
+		}
+		return hk[i].month < hk[j].month
+	})
+	e.u64(uint64(len(hk)))
+	for _, k := range hk {
+		e.str(k.area)
+		e.u16(k.month)
+		for _, n := range v.history[k] {
+			e.u64(uint64(n))
+		}
+	}
 
 	ws := make([]*warning, 0, len(v.warnings))
 	for _, w := range v.warnings {
@@ -387,6 +405,14 @@ func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
 			v.reportsFor[r.warning] = append(v.reportsFor[r.warning], r)
 		}
 	})
+	for k := d.count(1 << 24); k > 0 && d.err == nil; k-- {
+		hk := historyKey{area: d.str(), month: d.u16()}
+		c := new([nHistory]int64)
+		for i := range c {
+			c[i] = int64(d.u64())
+		}
+		v.history[hk] = c
+	}
 
 	n = d.count(1 << 32)
 	for i := 0; i < n && d.err == nil; i++ {
@@ -421,6 +447,11 @@ func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
 		return nil, fmt.Errorf("%w: %v", ErrSnapshotFormat, d.err)
 	}
 	v.recount()
+	for hi := range uint32(v.households.len()) {
+		if si := v.households.at(hi).site; si != 0 {
+			v.siteHH[si-1] = append(v.siteHH[si-1], hi)
+		}
+	}
 	return v, nil
 }
 

@@ -56,6 +56,8 @@ type View struct {
 	reportsFor  map[string][]*report // by warning id, also for warnings not raised yet
 	firstClock  time.Time            // first hub.tick: departments are judged fresh from here
 	census      census               // known and registered households and persons by county
+	history     map[historyKey]*[nHistory]int64 // warnings' supervision history by area and month
+	siteHH      map[uint32][]uint32             // households of each site (by site index), unordered
 
 	dirtyPersons    bitset
 	dirtyHouseholds bitset
@@ -78,6 +80,7 @@ func New(cat *schemas.Catalog) (*View, error) {
 		tasks: map[string]*task{}, meetings: map[string]bool{}, warnings: map[wkey]*warning{},
 		reports: map[string]*report{}, warnByID: map[uint64]wkey{}, reportsFor: map[string][]*report{},
 		dirtySites: map[uint32]struct{}{}, dirtyProjects: map[string]struct{}{},
+		history: map[historyKey]*[nHistory]int64{}, siteHH: map[uint32][]uint32{},
 	}
 	v.esc.v = v
 	for _, d := range cat.Departments() {
