@@ -52,10 +52,10 @@ type View struct {
 	projectList []*project      // projects by index (warnings refer to them by index)
 	deptCodes   []string        // registry departments by index (R18 warnings)
 	esc         escHeap
-	reports     map[string]*report   // issue.report by report id
-	reportsFor  map[string][]*report // by warning id, also for warnings not raised yet
-	firstClock  time.Time            // first hub.tick: departments are judged fresh from here
-	census      census               // known and registered households and persons by county
+	reports     map[string]*report              // issue.report by report id
+	reportsFor  map[string][]*report            // by warning id, also for warnings not raised yet
+	firstClock  time.Time                       // first hub.tick: departments are judged fresh from here
+	census      census                          // known and registered households and persons by county
 	history     map[historyKey]*[nHistory]int64 // warnings' supervision history by area and month
 	siteHH      map[uint32][]uint32             // households of each site (by site index), unordered
 
