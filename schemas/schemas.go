@@ -20,7 +20,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-//go:embed catalog/*.json departments.json rules.json responsibilities.json guidance.txt
+//go:embed catalog/*.json departments.json rules.json responsibilities.json indicators.json guidance.txt
 var files embed.FS
 
 // BaseURI is the prefix of every schema's $id; a family's schema URI is
@@ -126,6 +126,7 @@ type County struct {
 // Catalog is the compiled catalog and registry. It is immutable and safe for
 // concurrent use.
 type Catalog struct {
+	indicators  []Indicator
 	City        County
 	counties    []County
 	countyByKey map[string]County
@@ -314,6 +315,9 @@ func load(fsys fs.FS) (*Catalog, error) {
 		}
 	}
 	if err := loadRules(c); err != nil {
+		return nil, err
+	}
+	if err := loadIndicators(c); err != nil {
 		return nil, err
 	}
 	return c, nil

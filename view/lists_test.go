@@ -162,3 +162,14 @@ func TestDepartmentsList(t *testing.T) {
 		t.Errorf("county/610424 = %+v", d)
 	}
 }
+
+// TestIndicatorsAreRates: every indicator with a target names a rate the
+// view computes.
+func TestIndicatorsAreRates(t *testing.T) {
+	rates := newView(t).City().Indicators.Rates
+	for _, in := range schemas.MustLoad().Indicators() {
+		if _, ok := rates[in.Rate]; !ok {
+			t.Errorf("indicators.json names %q, which is not a rate of the view", in.Rate)
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package dashboard
+
+import (
+	"fmt"
+	"html/template"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xianyang/anzhi/view"
+)
+
+// funcs are the templates' helpers: formatting only, no words (those come
+// from the message catalog through .L.T).
+func (s *Server) funcs() template.FuncMap {
+	return template.FuncMap{
+		"pct": func(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) + "%" },
+		"num": func(n any) string {
+			switch x := n.(type) {
+			case int:
+				return thousands(int64(x))
+			case int64:
+				return thousands(x)
+			case *int:
+				if x == nil {
+					return "-"
+				}
+				return thousands(int64(*x))
+			}
+			return fmt.Sprint(n)
+		},
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[fmt.Sprint(kv[i])] = kv[i+1]
+			}
+			return m
+		},
+		"yuan": func(fen int64) string {
+			return thousands(fen / 100)
+		},
+		"date": view.ShowDate,
+		"time": view.ShowTime,
+		"countyName": func(code string) string {
+			if code == s.cat.City.Code {
+				return s.cat.City.Name
+			}
+			if k, ok := s.cat.County(code); ok {
+				return k.Name
+			}
+			return code
+		},
+		"ruleTitle": func(id string) string {
+			if r, ok := s.cat.Rules().Rule(id); ok {
+				return r.Title
+			}
+			return ""
+		},
+		"isCounty":  func(code string) bool { _, ok := s.cat.County(code); return ok },
+		"rate":      func(m map[string]float64, k string) float64 { return m[k] },
+		"count":     func(m map[string]int64, k string) int64 { return m[k] },
+		"hasPrefix": strings.HasPrefix,
+		"past":      func(t, now time.Time) bool { return !t.IsZero() && !now.IsZero() && t.Before(now) },
+		"entityURL": entityURL,
+		"str":       func(v any) string { return fmt.Sprint(v) },
+	}
+}
+
+// entityURL is the page of a warning's entity ("" when it has none).
+func entityURL(kind, id string) string {
+	switch kind {
+	case "household":
+		return "/household/" + id
+	case "site":
+		site, _, _ := strings.Cut(id, "/")
+		return "/site/" + site
+	case "department":
+		return "/department/" + id
+	}
+	return ""
+}
+
+// thousands writes n with thousands separators: 1,234,567.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
