@@ -79,6 +79,24 @@ func TestNoBrowserSkipsOrFails(t *testing.T) {
 	}
 }
 
+// TestNewWithoutBrowser goes through New itself with a browser that is not
+// there, both ways of the switch.
+func TestNewWithoutBrowser(t *testing.T) {
+	missing := ExecPath("/nonexistent/chromium")
+
+	t.Setenv(RequiredEnv, "")
+	var skip fakeTB
+	if p := New(&skip, missing); p != nil || skip.skipped == "" || skip.fatal != "" {
+		t.Errorf("not required: page %v, skipped %q, failed %q; want a skip", p, skip.skipped, skip.fatal)
+	}
+
+	t.Setenv(RequiredEnv, "1")
+	var fail fakeTB
+	if p := New(&fail, missing); p != nil || fail.fatal == "" || fail.skipped != "" {
+		t.Errorf("required: page %v, skipped %q, failed %q; want a failure", p, fail.skipped, fail.fatal)
+	}
+}
+
 func TestFind(t *testing.T) {
 	only := func(have ...string) func(string) (string, error) {
 		return func(name string) (string, error) {
