@@ -12,6 +12,10 @@
 //     loads nothing from outside hosts;
 //   - uncaught JavaScript exceptions fail the test, and console errors are
 //     collected ([Page.Exceptions], [Page.ConsoleErrors]);
+//   - paint timing ([Page.Timing]) reports first-contentful-paint and the
+//     navigation milestones;
+//   - full-page screenshots ([Page.Screenshot], [Page.SaveScreenshot]) go to
+//     the test's artifact directory or to a given path;
 //   - keyboard navigation ([Page.Tab]) reports which element has the focus.
 //
 // When no Chromium is installed, New skips the test, unless the environment
