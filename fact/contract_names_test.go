@@ -37,7 +37,10 @@ var notContract = map[string]map[string]string{
 // environment are the environment variables of the command and the
 // library: ANZHI_ names that are configuration, not the wire.
 var environment = map[string]bool{"ANZHI_NATS_URL": true, "ANZHI_PERSON_KEY": true, "ANZHI_API_URL": true, "ANZHI_BENCH_NO_MATERIALIZE": true,
-	"ANZHI_CREDS": true, "ANZHI_TLS_CA": true, "ANZHI_TOKEN": true, "ANZHI_TLS_CLIENT_CERT": true, "ANZHI_TLS_CLIENT_KEY": true}
+	"ANZHI_CREDS": true, "ANZHI_TLS_CA": true, "ANZHI_TOKEN": true, "ANZHI_TLS_CLIENT_CERT": true, "ANZHI_TLS_CLIENT_KEY": true,
+	// internal/browser: set by .ci/run, so that a browser test with no
+	// Chromium installed fails instead of skipping.
+	"ANZHI_BROWSER_REQUIRED": true}
 
 // TestContractNamesInOneFile: no string literal of non-test code outside
 // fact/contract.go spells out a name of the wire contract (a stream, a
