@@ -226,20 +226,8 @@ const warningsPerPage = 100
 func (s *Server) warnings(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	wq := view.WarningQuery{County: q.Get("county"), Rule: q.Get("rule"), State: q.Get("state"), Dept: q.Get("dept")}
-	if wq.County != "" && !s.cat.ValidArea(wq.County) {
-		return fmt.Errorf("%w: county %q is not a county of %s", errBadParam, wq.County, s.cat.City.Name)
-	}
-	if wq.Rule != "" {
-		if _, ok := s.cat.Rules().Rule(wq.Rule); !ok {
-			return fmt.Errorf("%w: rule %q is not a rule of the rule book", errBadParam, wq.Rule)
-		}
-	}
-	states := []string{"open", "acknowledged", "escalated"}
-	if wq.State != "" && !slices.Contains(states, wq.State) {
-		return fmt.Errorf("%w: state %q is not one of %s", errBadParam, wq.State, strings.Join(states, ", "))
-	}
-	if wq.Dept != "" && !s.cat.ValidDepartment(wq.Dept) {
-		return fmt.Errorf("%w: dept %q is not a unit of the registry", errBadParam, wq.Dept)
+	if qe := wq.Check(s.cat); qe != nil {
+		return fmt.Errorf("%w: %v", errBadParam, qe)
 	}
 	var afterRule, afterEntity string
 	if a := q.Get("after"); a != "" {
@@ -250,7 +238,7 @@ func (s *Server) warnings(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := s.src.View()
 	items, more := v.WarningsPage(wq, afterRule, afterEntity, warningsPerPage)
-	d := warningsData{Query: wq, Items: items, Counties: s.cat.Counties(), Rules: s.cat.Rules().Rules, States: states,
+	d := warningsData{Query: wq, Items: items, Counties: s.cat.Counties(), Rules: s.cat.Rules().Rules, States: view.SupervisionStates(),
 		Depts: v.Departments(), Now: v.Clock()}
 	if more && len(items) > 0 {
 		last := items[len(items)-1]
@@ -268,19 +256,7 @@ type departmentsData struct {
 
 func (s *Server) departments(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, "departments", page{Title: "nav.departments", Nav: "departments", Live: "/live",
-		Data: departmentsData{Units: s.src.View().Departments(), FreshnessDays: s.freshnessDays()}})
-}
-
-func (s *Server) freshnessDays() int {
-	if r, ok := s.cat.Rules().Rule("R18"); ok {
-		var p struct {
-			Days int `json:"days"`
-		}
-		if r.DecodeParams(&p) == nil && p.Days > 0 {
-			return p.Days
-		}
-	}
-	return s.cat.Rules().FreshnessDays
+		Data: departmentsData{Units: s.src.View().Departments(), FreshnessDays: s.src.View().FreshnessDays()}})
 }
 
 type departmentData struct {
@@ -296,7 +272,7 @@ func (s *Server) department(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("department %q: %w", code, errNotFound)
 	}
-	d := departmentData{Dept: dv, FreshnessDays: s.freshnessDays()}
+	d := departmentData{Dept: dv, FreshnessDays: s.src.View().FreshnessDays()}
 	for _, f := range sortedKeys(dv.ByFamily) {
 		d.Families = append(d.Families, ruleCount{f, int(dv.ByFamily[f])})
 	}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -224,7 +225,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p p
 // the login page.
 func (s *Server) Error(w http.ResponseWriter, r *http.Request, code int, msg string) {
 	if code == http.StatusUnauthorized && r.Method == http.MethodGet && r.URL.Path != "/live" {
-		http.Redirect(w, r, "/login?next="+urlEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
 	if code == 499 {

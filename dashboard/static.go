@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
-	"net/url"
 	"path"
 	"strings"
 	"sync"
@@ -88,5 +87,3 @@ func writeCompressed(w http.ResponseWriter, r *http.Request, code int, b []byte)
 	w.WriteHeader(code)
 	_, _ = w.Write(b)
 }
-
-func urlEscape(s string) string { return url.QueryEscape(s) }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -255,31 +254,14 @@ func (a *api) department(r *http.Request) (any, error) {
 	return out, nil
 }
 
-// supervisionStates are the values of the warnings' state parameter.
-var supervisionStates = []string{"open", "acknowledged", "escalated"}
-
 // warnings lists the open warnings, filtered, ordered by rule number and
 // then entity id, a page at a time; the cursor is the last item's rule and
 // entity.
 func (a *api) warnings(r *http.Request) (any, error) {
 	q := r.URL.Query()
 	wq := view.WarningQuery{County: q.Get("county"), Rule: q.Get("rule"), State: q.Get("state"), Dept: q.Get("dept")}
-	if wq.County != "" && !a.cat.ValidArea(wq.County) {
-		return nil, badParam("county", wq.County, "not a county of %s (six-digit GB/T 2260 code such as 610424, or %s for the city)",
-			a.cat.City.Name, a.cat.City.Code)
-	}
-	if wq.Rule != "" {
-		if _, ok := a.cat.Rules().Rule(wq.Rule); !ok {
-			return nil, badParam("rule", wq.Rule, "not a rule of the rule book (R1 to R%d)", len(a.cat.Rules().Rules))
-		}
-	}
-	if wq.State != "" && !slices.Contains(supervisionStates, wq.State) {
-		return nil, badParam("state", wq.State, "not a supervision state (%s)", strings.Join(supervisionStates, ", "))
-	}
-	if wq.Dept != "" {
-		if _, err := a.cat.ParsePublisher(wq.Dept); err != nil {
-			return nil, badParam("dept", wq.Dept, "%v", err)
-		}
+	if qe := wq.Check(a.cat); qe != nil {
+		return nil, badParam(qe.Field, qe.Value, "%s", qe.Why)
 	}
 	limit, err := parseLimit(q.Get("limit"))
 	if err != nil {

@@ -59,20 +59,24 @@ func (v *View) tallyHistory(area string, t time.Time, step int) {
 		return
 	}
 	m := monthOf(t)
-	areas := []string{v.cat.City.Code}
+	v.tallyMonth(historyKey{v.cat.City.Code, m}, step)
 	if area != "" && area != v.cat.City.Code && v.cat.ValidArea(area) {
-		areas = append(areas, area)
-	}
-	for _, a := range areas {
-		k := historyKey{a, m}
-		c := v.history[k]
-		if c == nil {
-			c = new([nHistory]int64)
-			v.history[k] = c
-		}
-		c[step]++
+		v.tallyMonth(historyKey{area, m}, step)
 	}
 }
+
+func (v *View) tallyMonth(k historyKey, step int) {
+	c := v.history[k]
+	if c == nil {
+		c = new([nHistory]int64)
+		v.history[k] = c
+	}
+	c[step]++
+}
+
+// reportSteps are the history steps of the kinds of issue.report that
+// answer a warning.
+var reportSteps = map[string]int{"acknowledgement": hAcknowledged, "action": hAction, "rectified": hRectified}
 
 // historyOfWarningEvent counts a warning.raised (raised, or escalated when
 // its level says so) or a warning.resolved.
@@ -93,8 +97,7 @@ func (v *View) historyOfReport(e *fact.Entry, r *report, before *report) {
 	if r.warning == "" || (before != nil && before.kind == r.kind) {
 		return
 	}
-	step := map[string]int{"acknowledgement": hAcknowledged, "action": hAction, "rectified": hRectified}
-	s, ok := step[r.kind]
+	s, ok := reportSteps[r.kind]
 	if !ok {
 		return
 	}

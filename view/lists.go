@@ -88,24 +88,25 @@ func (v *View) SiteHouseholds(id, after string, limit int) ([]HouseholdSummary, 
 	if !ok {
 		return nil, false, ErrNotFound
 	}
-	list := v.siteHH[si]
-	keys := make([]uint64, len(list))
-	byKey := make(map[uint64]uint32, len(list))
-	for i, hi := range list {
-		keys[i] = v.households.at(hi).key
-		byKey[keys[i]] = hi
+	type member struct {
+		id string
+		hi uint32
 	}
-	sort.Slice(keys, func(i, j int) bool { return householdID(keys[i]) < householdID(keys[j]) })
+	list := make([]member, len(v.siteHH[si]))
+	for i, hi := range v.siteHH[si] {
+		list[i] = member{householdID(v.households.at(hi).key), hi}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].id < list[j].id })
 	start := 0
 	if after != "" {
-		start = sort.Search(len(keys), func(i int) bool { return householdID(keys[i]) > after })
+		start = sort.Search(len(list), func(i int) bool { return list[i].id > after })
 	}
-	end := min(len(keys), start+max(limit, 0))
+	end := min(len(list), start+max(limit, 0))
 	out := make([]HouseholdSummary, 0, end-start)
-	for _, k := range keys[start:end] {
-		hi := byKey[k]
+	for _, l := range list[start:end] {
+		hi := l.hi
 		h := v.households.at(hi)
-		line := HouseholdSummary{HouseholdID: householdID(h.key), Registered: h.registered,
+		line := HouseholdSummary{HouseholdID: l.id, Registered: h.registered,
 			Status: statusNames[min(int(h.status), 2)], Size: ifRegistered(h.registered, h.size),
 			RegisteredPoor: h.poor, RelocatedOn: h.relocated.String(), Secure: h.bits.has(cSecure)}
 		for _, d := range v.defs.byKind[entHousehold] {
@@ -122,7 +123,7 @@ func (v *View) SiteHouseholds(id, after string, limit int) ([]HouseholdSummary, 
 		}
 		out = append(out, line)
 	}
-	return out, end < len(keys), nil
+	return out, end < len(list), nil
 }
 
 // DepartmentSummary is one line of the table of publishing units.
@@ -132,8 +133,8 @@ type DepartmentSummary struct {
 	Published       int64     `json:"published"`
 	Rejected        int64     `json:"rejected"`
 	LastPublication time.Time `json:"last_publication,omitzero"`
-	// DaysSilent counts the days from the last publication (or, for a unit
-	// that never published, from the hub's first tick) to the clock.
+	// DaysSilent counts the days from the last publication to the clock
+	// (0 for a unit that never published: LastPublication is absent).
 	DaysSilent int `json:"days_since_last_publication"`
 }
 
@@ -152,20 +153,26 @@ func (v *View) Departments() []DepartmentSummary {
 	out := make([]DepartmentSummary, 0, len(codes))
 	for _, code := range codes {
 		line := DepartmentSummary{Code: code, Name: v.departmentName(code)}
-		since := v.firstClock
 		if d := v.depts[code]; d != nil {
 			line.Published, line.Rejected, line.LastPublication = d.published, d.rejected, shown(d.last)
-			if !d.last.IsZero() {
-				since = d.last
-			}
 		}
-		if !since.IsZero() && !v.clock.IsZero() && v.clock.After(since) {
-			line.DaysSilent = int(v.clock.Sub(since).Hours() / 24)
-		}
+		line.DaysSilent = v.daysSilent(line.LastPublication)
 		out = append(out, line)
 	}
 	return out
 }
+
+// daysSilent is how many days the clock is past a unit's last publication
+// (0 when it never published or the clock is not set).
+func (v *View) daysSilent(last time.Time) int {
+	if last.IsZero() || v.clock.IsZero() {
+		return 0
+	}
+	return int(v.clock.Sub(last).Hours() / 24)
+}
+
+// FreshnessDays is how many days a unit may go without publishing (R18).
+func (v *View) FreshnessDays() int { return v.p.freshnessDays }
 
 // departmentName is a publishing unit's name: the registry's, a county
 // government's (秦都区人民政府) or the hub's.

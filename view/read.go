@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/xianyang/anzhi/schemas"
 )
 
 // ErrNotFound means the view has no such entity.
@@ -370,9 +375,7 @@ func (v *View) Department(code string) (*DepartmentView, error) {
 			out.ByFamily[f] = n
 		}
 	}
-	if !out.LastPublication.IsZero() && !v.clock.IsZero() {
-		out.DaysSilent = int(v.clock.Sub(out.LastPublication).Hours() / 24)
-	}
+	out.DaysSilent = v.daysSilent(out.LastPublication)
 	for _, t := range v.tasks {
 		if t.owner == code || containsString(t.coOwners, code) || (p.Dept == "county" && t.owner == "county") {
 			out.Tasks = append(out.Tasks, TaskView{TaskID: t.id, Title: t.title, Owner: t.owner, Deadline: t.deadline.String(),
@@ -396,6 +399,40 @@ type WarningQuery struct {
 	Rule   string
 	State  string // open, acknowledged, escalated
 	Dept   string
+}
+
+// SupervisionStates are the values of WarningQuery.State.
+func SupervisionStates() []string { return supervisionNames[:] }
+
+// QueryError names the field of a WarningQuery that cannot be used, its
+// value and why (Field is the query parameter's name: county, rule, state,
+// dept).
+type QueryError struct {
+	Field, Value, Why string
+}
+
+func (e *QueryError) Error() string { return fmt.Sprintf("%s=%q: %s", e.Field, e.Value, e.Why) }
+
+// Check refuses a query naming what the catalog does not have.
+func (q WarningQuery) Check(cat *schemas.Catalog) *QueryError {
+	if q.County != "" && !cat.ValidArea(q.County) {
+		return &QueryError{"county", q.County, fmt.Sprintf("not a county of %s (six-digit GB/T 2260 code such as 610424, or %s for the city)",
+			cat.City.Name, cat.City.Code)}
+	}
+	if q.Rule != "" {
+		if _, ok := cat.Rules().Rule(q.Rule); !ok {
+			return &QueryError{"rule", q.Rule, fmt.Sprintf("not a rule of the rule book (R1 to R%d)", len(cat.Rules().Rules))}
+		}
+	}
+	if q.State != "" && !slices.Contains(SupervisionStates(), q.State) {
+		return &QueryError{"state", q.State, fmt.Sprintf("not a supervision state (%s)", strings.Join(SupervisionStates(), ", "))}
+	}
+	if q.Dept != "" {
+		if _, err := cat.ParsePublisher(q.Dept); err != nil {
+			return &QueryError{"dept", q.Dept, err.Error()}
+		}
+	}
+	return nil
 }
 
 // Warnings returns every open warning matching q, ordered by rule number
