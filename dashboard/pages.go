@@ -1,6 +1,8 @@
 package dashboard
 
 import (
+	"time"
+
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -218,7 +220,7 @@ type warningsData struct {
 	Rules    []*schemas.Rule
 	States   []string
 	Depts    []view.DepartmentSummary
-	Now      any
+	Now      time.Time
 }
 
 const warningsPerPage = 100

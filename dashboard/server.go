@@ -62,6 +62,10 @@ func viewerOf(r *http.Request) Viewer {
 	return Viewer{Households: true}
 }
 
+// LiveHeader marks the requests app.js makes to refresh a page's live
+// regions.
+const LiveHeader = "X-Dashboard-Refresh"
+
 // Access names the rule a page is served under (the hub maps each to its
 // access control).
 type Access string
@@ -126,8 +130,9 @@ func New(src Source, log *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
-// Run feeds the live updates until ctx ends.
-func (s *Server) Run(ctx context.Context) { s.live.run(ctx) }
+// Close ends every live-update stream; call it when the HTTP server shuts
+// down (http.Server.RegisterOnShutdown), or Shutdown waits for them.
+func (s *Server) Close() { s.live.close() }
 
 // Clients is the number of pages listening for live updates.
 func (s *Server) Clients() int { return s.live.clients() }
@@ -190,7 +195,7 @@ type page struct {
 	Status int
 }
 
-// render writes a page; a live refresh (X-Anzhi-Live) gets the same page.
+// render writes a page; a live refresh (X-Dashboard-Refresh) gets the same page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p page) error {
 	t := s.pages[name]
 	if t == nil {
@@ -221,10 +226,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p p
 	return nil
 }
 
-// Error renders an error page with the status code; 401 sends the reader to
-// the login page.
+// Error renders an error page with the status code; 401 sends a reader who
+// opened a page to the login page (a live refresh or the live stream gets
+// the 401 itself, and stops).
 func (s *Server) Error(w http.ResponseWriter, r *http.Request, code int, msg string) {
-	if code == http.StatusUnauthorized && r.Method == http.MethodGet && r.URL.Path != "/live" {
+	if code == http.StatusUnauthorized && r.Method == http.MethodGet && r.URL.Path != "/live" && r.Header.Get(LiveHeader) == "" {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}

@@ -19,12 +19,13 @@ import (
 
 // Handler returns the hub's HTTP API: the shared view as JSON under
 // /api/v1/ (described by /api/v1/openapi.json), /healthz, /readyz and
-// /metrics. Every response, errors included, is JSON except /metrics.
+// /metrics, every response of which, errors included, is JSON except
+// /metrics; and the dashboard's pages on every other path.
 func (h *Hub) Handler() http.Handler {
 	h.metrics.observe(h)
 	a := newAPI(h)
 	mux := http.NewServeMux()
-	for _, rt := range a.routes() {
+	for _, rt := range append(a.routes(), a.pageRoutes()...) {
 		inner := rt
 		inner.handler = a.checkQuery(rt)
 		mux.Handle(rt.pattern, a.guarded(inner))
@@ -35,36 +36,39 @@ func (h *Hub) Handler() http.Handler {
 // route is one endpoint of the API: a ServeMux pattern, the query
 // parameters it takes (any other is refused), its handler, and who may use
 // it when identities are on: public routes anyone, without a token; the
-// others whom access lets in — a route with neither serves no one.
+// others whom access lets in — a route with neither serves no one. A page
+// of the dashboard answers errors with a page, and takes the token from
+// the session cookie too.
 type route struct {
 	pattern string
 	query   []string
 	handler http.Handler
 	access  access
 	public  bool
+	page    bool
 }
 
 // routes lists every endpoint. The OpenAPI file describes exactly these
 // (a test holds them together).
 func (a *api) routes() []route {
 	return []route{
-		{"GET /healthz", nil, http.HandlerFunc(a.health), nil, true},
-		{"GET /readyz", nil, http.HandlerFunc(a.ready), nil, true},
+		{"GET /healthz", nil, http.HandlerFunc(a.health), nil, true, false},
+		{"GET /readyz", nil, http.HandlerFunc(a.ready), nil, true, false},
 		{"GET /metrics", nil, promhttp.HandlerFor(a.h.metrics.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}),
-			overseersOnly("the metrics"), false},
-		{"GET /api/v1/households/{id}", nil, a.whenReady(a.reply(a.household)), a.recorded("household", inCounty("household")), false},
-		{"GET /api/v1/sites/{id}", nil, a.whenReady(a.reply(a.site)), inCounty("site"), false},
-		{"GET /api/v1/counties", nil, a.whenReady(a.cached(a.countyList)), noCounty("the list of every county"), false},
-		{"GET /api/v1/counties/{code}", nil, a.whenReady(a.cached(a.county)), inCounty("county"), false},
-		{"GET /api/v1/city", nil, a.whenReady(a.cached(a.city)), noCounty("the whole city"), false},
-		{"GET /api/v1/departments/{code...}", nil, a.whenReady(a.reply(a.department)), ownDepartment, false},
-		{"GET /api/v1/warnings", []string{"county", "rule", "state", "dept", "limit", "after"}, a.whenReady(a.reply(a.warnings)), ownWarnings, false},
-		{"GET /api/v1/rejections", []string{"dept", "after", "since", "limit"}, a.reply(a.rejections), ownRejections, false},
+			overseersOnly("the metrics"), false, false},
+		{"GET /api/v1/households/{id}", nil, a.whenReady(a.reply(a.household)), a.recorded("household", inCounty("household")), false, false},
+		{"GET /api/v1/sites/{id}", nil, a.whenReady(a.reply(a.site)), inCounty("site"), false, false},
+		{"GET /api/v1/counties", nil, a.whenReady(a.cached(a.countyList)), noCounty("the list of every county"), false, false},
+		{"GET /api/v1/counties/{code}", nil, a.whenReady(a.cached(a.county)), inCounty("county"), false, false},
+		{"GET /api/v1/city", nil, a.whenReady(a.cached(a.city)), noCounty("the whole city"), false, false},
+		{"GET /api/v1/departments/{code...}", nil, a.whenReady(a.reply(a.department)), ownDepartment, false, false},
+		{"GET /api/v1/warnings", []string{"county", "rule", "state", "dept", "limit", "after"}, a.whenReady(a.reply(a.warnings)), ownWarnings, false, false},
+		{"GET /api/v1/rejections", []string{"dept", "after", "since", "limit"}, a.reply(a.rejections), ownRejections, false, false},
 		{"GET /api/v1/events", []string{"family", "county", "dept", "entity", "include_rejected", "include_hub", "after", "until", "since", "limit"},
-			http.HandlerFunc(a.events), overseersOnly("the log"), false},
-		{"GET /api/v1/digest", nil, a.whenReady(a.cached(a.digest)), overseersOnly("the view's digest"), false},
-		{"GET /api/v1/rules", nil, a.reply(a.rules), open, false},
-		{"GET /api/v1/openapi.json", nil, http.HandlerFunc(serveOpenAPI), open, false},
+			http.HandlerFunc(a.events), overseersOnly("the log"), false, false},
+		{"GET /api/v1/digest", nil, a.whenReady(a.cached(a.digest)), overseersOnly("the view's digest"), false, false},
+		{"GET /api/v1/rules", nil, a.reply(a.rules), open, false, false},
+		{"GET /api/v1/openapi.json", nil, http.HandlerFunc(serveOpenAPI), open, false, false},
 	}
 }
 
@@ -235,7 +239,7 @@ func (a *api) checkQuery(rt route) http.Handler {
 		if r.URL.RawQuery != "" {
 			q, err := urlQuery(r)
 			if err != nil {
-				writeError(w, err)
+				a.fail(rt, w, r, err)
 				return
 			}
 			for name, vals := range q {
@@ -244,11 +248,11 @@ func (a *api) checkQuery(rt route) http.Handler {
 					if len(rt.query) > 0 {
 						known = "known: " + strings.Join(rt.query, ", ")
 					}
-					writeError(w, badParam(name, "", "unknown parameter (%s)", known))
+					a.fail(rt, w, r, badParam(name, "", "unknown parameter (%s)", known))
 					return
 				}
 				if len(vals) > 1 {
-					writeError(w, badParam(name, "", "given %d times; give it once", len(vals)))
+					a.fail(rt, w, r, badParam(name, "", "given %d times; give it once", len(vals)))
 					return
 				}
 			}
@@ -270,7 +274,7 @@ func urlQuery(r *http.Request) (map[string][]string, error) {
 func (a *api) instrument(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, r: r}
+		sw := &statusWriter{ResponseWriter: w, r: r, a: a}
 		mux.ServeHTTP(sw, r)
 		// ServeMux records the pattern it matched on the request.
 		pattern := r.Pattern
@@ -290,6 +294,7 @@ func (a *api) instrument(mux *http.ServeMux) http.Handler {
 type statusWriter struct {
 	http.ResponseWriter
 	r       *http.Request
+	a       *api
 	code    int
 	discard bool
 }
@@ -309,6 +314,11 @@ func (w *statusWriter) WriteHeader(code int) {
 		}
 		w.Header().Del("X-Content-Type-Options")
 		w.Header().Del("Content-Length")
+		if !apiPath(w.r.URL.Path) && w.a.h.pages != nil {
+			w.Header().Del("Content-Type")
+			w.a.h.pages.Error(w.ResponseWriter, w.r, code, err.Error())
+			return
+		}
 		writeError(w.ResponseWriter, err)
 		return
 	}

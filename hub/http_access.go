@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nuid"
 	"golang.org/x/time/rate"
 
+	"github.com/xianyang/anzhi/dashboard"
 	"github.com/xianyang/anzhi/identities"
 	"github.com/xianyang/anzhi/schemas"
 )
@@ -174,7 +175,7 @@ func (a *api) recorded(kind string, inner access) access {
 			return fmt.Errorf("%w: %s reads households faster than %v a second; every read is recorded, so slow down",
 				errTooMany, id.Name, readRate)
 		}
-		if err := a.h.recordRead(r.Context(), id, kind, household); err != nil {
+		if err := a.h.recordRead(r.Context(), id, kind, household, r.URL.Path); err != nil {
 			return fmt.Errorf("%w: the read could not be recorded, so it is not served: %v", errUnavailable, err)
 		}
 		return nil
@@ -227,12 +228,12 @@ const recordWait = 10 * time.Second
 
 // recordRead has the gate write a hub.access event to the log and waits
 // until it is stored.
-func (h *Hub) recordRead(ctx context.Context, id identities.Identity, kind, household string) error {
+func (h *Hub) recordRead(ctx context.Context, id identities.Identity, kind, household, path string) error {
 	at := time.Now().UTC()
 	eventID := "access-" + nuid.Next()
 	msg, err := h.gate.hubEvent("hub.access", h.cfg.Catalog.City.Code, eventID, id.Name, at, accessRecord{
 		Identity: id.Name, Role: id.Role, EntityKind: kind, EntityID: household,
-		Path: "/api/v1/households/" + household, At: at.Format(time.RFC3339Nano)})
+		Path: path, At: at.Format(time.RFC3339Nano)})
 	if err != nil {
 		return err
 	}
@@ -257,26 +258,35 @@ func (a *api) guarded(rt route) http.Handler {
 	}
 	if rt.access == nil {
 		// Fail closed: a route added without a rule serves no one.
-		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			writeError(w, fmt.Errorf("%w: %s has no access rule, so the hub serves it to no one", errForbidden, rt.pattern))
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			a.fail(rt, w, r, fmt.Errorf("%w: %s has no access rule, so the hub serves it to no one", errForbidden, rt.pattern))
 		})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		signed := false
+		if !ok && rt.page {
+			if c, err := r.Cookie(sessionCookie); err == nil {
+				token, ok, signed = c.Value, true, true
+			}
+		}
 		if !ok || token == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="anzhi"`)
-			writeError(w, fmt.Errorf("%w: this hub enforces identities; send Authorization: Bearer <token> (anzhi identities token NAME)", errUnauthenticated))
+			a.fail(rt, w, r, fmt.Errorf("%w: this hub enforces identities; send Authorization: Bearer <token> (anzhi identities token NAME)", errUnauthenticated))
 			return
 		}
 		id, ok := ids.TokenIdentity(strings.TrimSpace(token))
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="anzhi", error="invalid_token"`)
-			writeError(w, fmt.Errorf("%w: the token is not one of this hub's identities", errUnauthenticated))
+			a.fail(rt, w, r, fmt.Errorf("%w: the token is not one of this hub's identities", errUnauthenticated))
 			return
 		}
 		if err := rt.access(id, r); err != nil {
-			writeError(w, err)
+			a.fail(rt, w, r, err)
 			return
+		}
+		if rt.page {
+			r = r.WithContext(dashboard.WithViewer(r.Context(), viewerOf(id, signed)))
 		}
 		rt.handler.ServeHTTP(w, r)
 	})

@@ -30,3 +30,7 @@ func MatchRoute(h *Hub, method, path string) string {
 	_, pattern := mux.Handler(httptest.NewRequest(method, path, nil))
 	return pattern
 }
+
+// LiveClients is the number of pages listening to the dashboard's live
+// updates.
+func LiveClients(h *Hub) int { return h.pages.Clients() }

@@ -163,7 +163,8 @@ func TestHTTPErrors(t *testing.T) {
 		// Unknown paths.
 		{"GET", "/api/v1/nope", 404, "/api/v1/nope"},
 		{"GET", "/api/v1/households/", 404, "/api/v1/households/"},
-		{"GET", "/", 404, "GET /"},
+		{"GET", "/api/v2/city", 404, "GET /api/v2/city"},
+		{"GET", "/api", 404, "GET /api"},
 		// Wrong methods.
 		{"POST", "/api/v1/city", 405, "POST /api/v1/city"},
 		{"DELETE", "/api/v1/households/" + scenario.VillageHousehold, 405, "DELETE"},

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xianyang/anzhi/dashboard"
 	"github.com/xianyang/anzhi/schemas"
 	"github.com/xianyang/anzhi/subscribers"
 	"github.com/xianyang/anzhi/view"
@@ -29,6 +30,12 @@ type api struct {
 }
 
 func newAPI(h *Hub) *api {
+	if h.pages == nil && h.cfg.Catalog != nil {
+		// A hub not started (internal tests) still lists its pages.
+		if pages, err := dashboard.New(h, nil); err == nil {
+			h.pages = pages
+		}
+	}
 	a := &api{h: h, cat: h.cfg.Catalog, counties: map[string]*cache{},
 		epoch: strconv.FormatInt(time.Now().UnixNano(), 36)}
 	for _, k := range a.cat.Counties() {

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/xianyang/anzhi/dashboard"
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/identities"
 	"github.com/xianyang/anzhi/schemas"
@@ -149,6 +150,8 @@ type Hub struct {
 	ncVerdict *nats.Conn
 	verdicts  *verdictService
 	js        jetstream.JetStream
+	pages     *dashboard.Server // the dashboard (nil until started)
+	signIns   signInCodes       // one-time sign-in links
 	logs      jetstream.Stream
 	gate      *gate
 	guard     *guard
@@ -308,6 +311,9 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		onFold = h.mat.folded
 	}
 	h.proj = newProjector(h.view, folds, submit, h.gate.pending, cfg.Logger.With("component", "projector"), onFold)
+	if h.pages, err = dashboard.New(h, cfg.Logger.With("component", "dashboard")); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
 	if err := h.startHTTP(); err != nil {
 		return nil, err
 	}
@@ -640,6 +646,9 @@ func (h *Hub) Close() error {
 	}
 	if h.cancel != nil {
 		h.cancel()
+	}
+	if h.pages != nil {
+		h.pages.Close() // live streams end, or Shutdown would wait for them
 	}
 	if h.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -184,7 +184,12 @@ func (a *app) printDemoSummary(ctx context.Context, w io.Writer, h *hub.Hub, nc 
 	c := city.Indicators.Counts
 	r := city.Indicators.Rates
 	base := "http://" + h.HTTPAddr()
+	link, err := h.SignInLink(token, 24*time.Hour)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	fmt.Fprintf(w, "\nanzhi demo — 咸阳市易地扶贫搬迁后续扶持信息共享 (as of %s)\n\n", view.ShowDate(city.Clock))
+	fmt.Fprintf(w, "dashboard  %s/   open %s once to sign in as the lead office\n\n", base, link)
 	fmt.Fprintf(w, "events published by departments  %d (%d departments, %.0f/s)\n", sum.Events, sum.Departments, float64(sum.Events)/took.Seconds())
 	fmt.Fprintf(w, "  accepted into the log           %d\n", sum.Published)
 	fmt.Fprintf(w, "  duplicates (no-ops)             %d\n", sum.Duplicates)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,6 +65,29 @@ func TestDemo(t *testing.T) {
 	}
 	if got := city.Indicators.Counts["persons"]; got < 350 || got > 450 {
 		t.Errorf("city persons = %d, want ≈400", got)
+	}
+	// The summary names the dashboard first, with a one-time sign-in link
+	// that opens the city page as the lead office.
+	var link string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && !strings.HasPrefix(line, "anzhi demo") {
+			if f[0] != "dashboard" || len(f) < 4 || f[1] != info.HTTPURL+"/" {
+				t.Fatalf("the summary's first line is %q, want the dashboard's URL", line)
+			}
+			link = f[3]
+			break
+		}
+	}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	resp, err = browser.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" || !strings.Contains(string(body), "咸阳") {
+		t.Errorf("the sign-in link %s: %d at %s, want the city page", link, resp.StatusCode, resp.Request.URL)
 	}
 	cancel()
 	select {

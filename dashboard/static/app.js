@@ -161,7 +161,7 @@
   async function fetchAndSwap() {
     const seen = {...detail}; // the view this fetch is sure to include
     const res = await fetch(location.href, {
-      headers: {'Accept': 'text/html', 'X-Anzhi-Live': '1'},
+      headers: {'Accept': 'text/html', 'X-Dashboard-Refresh': '1'},
       credentials: 'same-origin',
       cache: 'no-store',
     });

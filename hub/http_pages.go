@@ -1,0 +1,264 @@
+package hub
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/xianyang/anzhi/dashboard"
+	"github.com/xianyang/anzhi/identities"
+	"github.com/xianyang/anzhi/subscribers"
+)
+
+// The dashboard (package dashboard) is served by the hub beside the API:
+// its pages go through the same access control as the API's JSON, with
+// their errors rendered as pages. A browser signs in once by posting an
+// identity's token to /login; the hub keeps it in an HttpOnly, SameSite
+// Strict cookie, so the token is neither in a URL nor readable by scripts.
+
+// sessionCookie holds a signed-in browser's token.
+const sessionCookie = "anzhi_session"
+
+// sessionAge is how long a sign-in lasts in the browser.
+const sessionAge = 12 * time.Hour
+
+// Rejections reads the rejection ledger (dashboard.Source).
+func (h *Hub) Rejections(ctx context.Context, q subscribers.RejectionQuery) ([]subscribers.LoggedRejection, uint64, error) {
+	return subscribers.Rejections(ctx, h.js, q)
+}
+
+// pageRoutes are the dashboard's routes, each under the access rule of the
+// API route that serves the same data.
+func (a *api) pageRoutes() []route {
+	if a.h.pages == nil {
+		return nil
+	}
+	var out []route
+	for _, p := range a.h.pages.Pages() {
+		rt := route{pattern: p.Pattern, query: p.Query, handler: p.Handler, page: true}
+		if p.Pattern == "GET /login" {
+			rt.query = append(slices.Clip(rt.query), "code")
+			rt.handler = a.withSignInCode(rt.handler)
+		}
+		switch p.Access {
+		case dashboard.Public:
+			rt.public = true
+		case dashboard.Open, dashboard.Departments:
+			rt.access = open
+		case dashboard.City:
+			rt.access = noCounty("the whole city")
+		case dashboard.County:
+			rt.access = inCounty("county")
+		case dashboard.Site:
+			rt.access = inCounty("site")
+		case dashboard.Household:
+			rt.access = a.recorded("household", inCounty("household"))
+		case dashboard.Warnings:
+			rt.access = ownWarnings
+		case dashboard.Department:
+			rt.access = ownDepartment
+		}
+		// Pages that read the view wait until it has caught up.
+		if p.Access != dashboard.Public && p.Access != dashboard.Open {
+			rt.handler = a.whenReadyFor(rt, rt.handler)
+		}
+		out = append(out, rt)
+	}
+	return append(out,
+		route{pattern: "POST /login", handler: http.HandlerFunc(a.login), public: true, page: true},
+		route{pattern: "POST /logout", handler: http.HandlerFunc(a.logout), public: true, page: true},
+	)
+}
+
+// fail answers a request that cannot be served: JSON for the API, a page
+// for the dashboard.
+func (a *api) fail(rt route, w http.ResponseWriter, r *http.Request, err error) {
+	if rt.page && a.h.pages != nil {
+		a.h.pages.Error(w, r, statusOf(err), err.Error())
+		return
+	}
+	writeError(w, err)
+}
+
+// whenReadyFor is whenReady answering in the route's own form.
+func (a *api) whenReadyFor(rt route, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.h.ready.Load() {
+			w.Header().Set("Retry-After", "1")
+			a.fail(rt, w, r, fmt.Errorf("%w: the view is catching up with the log (folded up to log sequence %d)",
+				errUnavailable, a.h.view.Seq()))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// viewerOf is what the pages know of an identity.
+func viewerOf(id identities.Identity, signed bool) dashboard.Viewer {
+	return dashboard.Viewer{Name: id.Name, Role: id.Role, County: countyOf(id), Signed: signed,
+		Households: overseer(id) || id.Role == identities.RoleCounty}
+}
+
+// sameOrigin refuses a form posted from another site (login CSRF): a
+// browser sends Origin with every POST.
+func sameOrigin(r *http.Request) error {
+	origin := r.Header.Get("Origin")
+	if origin == "" || origin == "null" && r.Header.Get("Sec-Fetch-Site") == "same-origin" {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host != r.Host {
+		return forbidden(identities.Identity{Name: "a form", Role: "from " + origin}, "may not be posted to %s from another site", r.Host)
+	}
+	return nil
+}
+
+// safeNext is a local path to go on to after signing in ("/" otherwise).
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// login checks a token posted by the login page and keeps it in the
+// session cookie.
+func (a *api) login(w http.ResponseWriter, r *http.Request) {
+	rt := route{page: true}
+	if err := sameOrigin(r); err != nil {
+		a.fail(rt, w, r, err)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		a.fail(rt, w, r, badParam("form", "", "cannot read the sign-in form: %v", err))
+		return
+	}
+	a.signedIn(w, r, strings.TrimSpace(r.PostForm.Get("token")), safeNext(r.PostForm.Get("next")))
+}
+
+// signedIn keeps a valid token in the session cookie and goes on to next;
+// an invalid one goes back to the form, which says the sign-in failed. In
+// open trial mode there is nobody to sign in as: the browser goes on.
+func (a *api) signedIn(w http.ResponseWriter, r *http.Request, token, next string) {
+	ids := a.h.cfg.Identities
+	if ids == nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	id, ok := ids.TokenIdentity(token)
+	if token == "" || !ok {
+		a.h.cfg.Logger.Warn("dashboard sign-in refused: the token is not one of this hub's identities", "remote", r.RemoteAddr)
+		http.Redirect(w, r, "/login?failed=1&next="+url.QueryEscape(next), http.StatusSeeOther)
+		return
+	}
+	a.h.cfg.Logger.Info("dashboard sign-in", "identity", id.Name, "role", id.Role, "remote", r.RemoteAddr)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(sessionAge / time.Second),
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// logout forgets the session cookie.
+func (a *api) logout(w http.ResponseWriter, r *http.Request) {
+	if err := sameOrigin(r); err != nil {
+		a.fail(route{page: true}, w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// apiPath says whether an unmatched path belongs to the API (answered in
+// JSON) rather than to the dashboard (answered with a page).
+func apiPath(p string) bool {
+	return strings.HasPrefix(p, "/api/") || p == "/api" || p == "/healthz" || p == "/readyz" || p == "/metrics"
+}
+
+// signInCodes are one-time sign-in links (anzhi demo prints one): a random
+// code that stands for a token until it is used once or expires, so that
+// the link in a terminal is not the token itself and is worthless after
+// the first click.
+type signInCodes struct {
+	mu    sync.Mutex
+	codes map[string]signInCode
+}
+
+type signInCode struct {
+	token   string
+	expires time.Time
+}
+
+// SignInLink returns a one-time link that signs a browser in as the
+// identity the token belongs to, valid for the given time or until used.
+func (h *Hub) SignInLink(token string, valid time.Duration) (string, error) {
+	if h.cfg.Identities == nil {
+		return "", errors.New("hub: sign-in links need identities (open trial mode has no sign-in)")
+	}
+	if _, ok := h.cfg.Identities.TokenIdentity(token); !ok {
+		return "", errors.New("hub: sign-in link: the token is not one of this hub's identities")
+	}
+	var b [18]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("hub: sign-in link: %w", err)
+	}
+	code := base64.RawURLEncoding.EncodeToString(b[:])
+	s := &h.signIns
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.codes == nil {
+		s.codes = map[string]signInCode{}
+	}
+	now := time.Now()
+	for c, v := range s.codes {
+		if now.After(v.expires) {
+			delete(s.codes, c)
+		}
+	}
+	s.codes[code] = signInCode{token: token, expires: now.Add(valid)}
+	scheme := "http"
+	if h.cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + h.httpAddr + "/login?code=" + code, nil
+}
+
+// redeem returns the token a code stands for, once.
+func (s *signInCodes) redeem(code string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.codes[code]
+	delete(s.codes, code)
+	if !ok || time.Now().After(v.expires) {
+		return "", false
+	}
+	return v.token, true
+}
+
+// withSignInCode lets the login page take a one-time code: a valid one
+// signs the browser in and goes on, a used or unknown one shows the form
+// saying the sign-in failed.
+func (a *api) withSignInCode(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code := r.URL.Query().Get("code")
+		if code == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		to := safeNext(r.URL.Query().Get("next"))
+		token, ok := a.h.signIns.redeem(code)
+		if !ok {
+			http.Redirect(w, r, "/login?failed=1&next="+url.QueryEscape(to), http.StatusSeeOther)
+			return
+		}
+		a.signedIn(w, r, token, to)
+	})
+}
