@@ -1,8 +1,8 @@
 // charts.js: draws an Apache ECharts chart from the data table inside each
 // <figure class="chart" data-chart="bar|hbar|line|stack">. The table stays the
 // source of truth (print, no JS, screen readers); every text comes from the
-// DOM, so translation stays on the server. Needs vendor/echarts/echarts.min.js
-// loaded first; without it this does nothing.
+// DOM, so translation stays on the server. It loads vendor/echarts/echarts.min.js
+// itself after the first paint; without it the tables alone show the numbers.
 (() => {
   'use strict';
 
@@ -207,9 +207,25 @@
 
   window.AnzhiCharts = {drawAll, refresh: drawAll};
 
+  // ECharts (≈700 KB) is loaded only once the page has painted, and only on
+  // a page with charts: parsing it before the first paint would hold the
+  // tables back, which carry every number anyway.
+  const echartsURL = new URL('vendor/echarts/echarts.min.js', document.currentScript.src).href;
+  function loadECharts() {
+    if (window.echarts) return drawAll(document);
+    if (!document.querySelector('figure.chart[data-chart]')) return;
+    const s = document.createElement('script');
+    s.src = echartsURL;
+    s.onload = () => drawAll(document);
+    s.onerror = () => console.error('charts: could not load ' + echartsURL + '; the tables show the numbers');
+    document.head.appendChild(s);
+  }
+  function afterPaint() {
+    requestAnimationFrame(() => setTimeout(loadECharts, 0));
+  }
   if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', () => drawAll(document));
+    document.addEventListener('DOMContentLoaded', afterPaint);
   } else {
-    drawAll(document);
+    afterPaint();
   }
 })();
