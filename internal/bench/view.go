@@ -473,22 +473,21 @@ func latency(ctx context.Context, h *hub.Hub, rate int, d time.Duration, res *Vi
 	return nil
 }
 
-// viewHeap folds the world into a view in this process and returns the
-// heap it holds.
-func viewHeap(w *World) uint64 {
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
+// Fold folds the world into a new view in this process, in log order, as
+// the hub's projector would.
+func (w *World) Fold() (*view.View, error) {
 	v, err := view.New(w.cat)
 	if err != nil {
-		return 0
+		return nil, err
 	}
 	batch := make([]view.LogEntry, 0, 1024)
 	var seq uint64
+	var derr error
 	w.each(func(subject string, body []byte) bool {
 		seq++
 		e, err := fact.DecodeEntry(seq, subject, nil, append([]byte(nil), body...))
 		if err != nil {
+			derr = fmt.Errorf("world entry %d: %w", seq, err)
 			return false
 		}
 		batch = append(batch, view.LogEntry{Entry: e})
@@ -498,7 +497,23 @@ func viewHeap(w *World) uint64 {
 		}
 		return true
 	})
+	if derr != nil {
+		return nil, derr
+	}
 	v.ApplyLog(batch)
+	return v, nil
+}
+
+// viewHeap folds the world into a view in this process and returns the
+// heap it holds.
+func viewHeap(w *World) uint64 {
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	v, err := w.Fold()
+	if err != nil {
+		return 0
+	}
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
