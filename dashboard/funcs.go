@@ -59,7 +59,6 @@ func (s *Server) funcs() template.FuncMap {
 		"isCounty":  func(code string) bool { _, ok := s.cat.County(code); return ok },
 		"rate":      func(m map[string]float64, k string) float64 { return m[k] },
 		"count":     func(m map[string]int64, k string) int64 { return m[k] },
-		"hasPrefix": strings.HasPrefix,
 		"past":      func(t, now time.Time) bool { return !t.IsZero() && !now.IsZero() && t.Before(now) },
 		"entityURL": entityURL,
 		"str":       func(v any) string { return fmt.Sprint(v) },

@@ -84,7 +84,7 @@ func (s *Server) city(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	d.History, _ = v.History(c.Code)
-	return s.render(w, r, "city", page{Title: "nav.city", Nav: "city", Live: "/live", Clock: c.Clock, Seq: c.Seq, Data: d})
+	return s.render(w, r, "city", page{TitleKey: "nav.city", Nav: "city", Live: "/live", Clock: c.Clock, Seq: c.Seq, Data: d})
 }
 
 type countyData struct {
@@ -248,7 +248,7 @@ func (s *Server) warnings(w http.ResponseWriter, r *http.Request) error {
 		nq.Set("after", last.Rule+"|"+last.EntityID)
 		d.Next = "/warnings?" + nq.Encode()
 	}
-	return s.render(w, r, "warnings", page{Title: "nav.warnings", Nav: "warnings", Live: "/live", Data: d})
+	return s.render(w, r, "warnings", page{TitleKey: "nav.warnings", Nav: "warnings", Live: "/live", Data: d})
 }
 
 type departmentsData struct {
@@ -257,7 +257,7 @@ type departmentsData struct {
 }
 
 func (s *Server) departments(w http.ResponseWriter, r *http.Request) error {
-	return s.render(w, r, "departments", page{Title: "nav.departments", Nav: "departments", Live: "/live",
+	return s.render(w, r, "departments", page{TitleKey: "nav.departments", Nav: "departments", Live: "/live",
 		Data: departmentsData{Units: s.src.View().Departments(), FreshnessDays: s.src.View().FreshnessDays()}})
 }
 
@@ -312,7 +312,7 @@ func (s *Server) catalog(w http.ResponseWriter, r *http.Request) error {
 	for _, f := range s.cat.Families() {
 		fams = append(fams, familyLine{Family: f, Fields: schemaFields(f.Schema)})
 	}
-	return s.render(w, r, "catalog", page{Title: "nav.catalog", Nav: "catalog", Data: fams})
+	return s.render(w, r, "catalog", page{TitleKey: "nav.catalog", Nav: "catalog", Data: fams})
 }
 
 // schemaFields lists a schema's top-level properties.

@@ -183,16 +183,18 @@ func statusOf(err error) int {
 
 // page is what every template gets.
 type page struct {
-	L      Lang
-	V      Viewer
-	Title  string
-	Nav    string
-	Path   string
-	Live   string // the live-updates URL, "" for none
-	Clock  time.Time
-	Seq    uint64
-	Data   any
-	Status int
+	L     Lang
+	V     Viewer
+	Title string // the page's title as it is (a county's name, a site id)…
+	// …or TitleKey, the message catalog's key of a title in words.
+	TitleKey string
+	Nav      string
+	Path     string
+	Live     string // the live-updates URL, "" for none
+	Clock    time.Time
+	Seq      uint64
+	Data     any
+	Status   int
 }
 
 // render writes a page; a live refresh (X-Dashboard-Refresh) gets the same page.
@@ -241,7 +243,7 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, code int, msg str
 	if _, ok := s.msgs[key]; !ok {
 		key = "error.title"
 	}
-	err := s.render(w, r, "error", page{Title: key, Status: code, Data: struct {
+	err := s.render(w, r, "error", page{TitleKey: key, Status: code, Data: struct {
 		Key, Message string
 		Code         int
 	}{key, msg, code}})
@@ -270,7 +272,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
 		next = "/"
 	}
-	return s.render(w, r, "login", page{Title: "login.title", Data: struct {
+	return s.render(w, r, "login", page{TitleKey: "login.title", Data: struct {
 		Next   string
 		Failed bool
 	}{next, r.URL.Query().Get("failed") != ""}})
