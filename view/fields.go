@@ -64,12 +64,15 @@ func (f *fields) int(name string) int64 {
 	return 0
 }
 
-// fen reads an amount in yuan as an integer number of fen (0.01 yuan),
-// exactly: amounts have at most two decimals. Plain decimals are read
-// without allocating; any other number form the schema accepts (1.5e3,
-// -0.5) through exact rational arithmetic.
-func (f *fields) fen(name string) int64 {
-	v := f.raw(name)
+// fen reads an amount in yuan as an integer number of fen (see Fen).
+func (f *fields) fen(name string) int64 { return Fen(f.raw(name)) }
+
+// Fen reads an amount in yuan, a JSON number, as an integer number of fen
+// (0.01 yuan), exactly: amounts have at most two decimals. Plain decimals
+// are read without allocating; any other number form the schema accepts
+// (1.5e3, -0.5) through exact rational arithmetic. Everything that adds up
+// money reads it so.
+func Fen(v []byte) int64 {
 	var whole, frac int64
 	digits, seenDot := 0, false
 	for _, c := range v {

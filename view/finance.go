@@ -46,22 +46,37 @@ func foldFunds(x *projectFact) bool {
 	if sid := f.str("site_id"); sid != "" {
 		a = v.sites[v.siteIndex(sid)].area
 	}
+	allocated, disbursed := FundsMovement(f.str("action"), amount)
+	p.allocated += allocated
+	p.disbursed += disbursed
+	a.bumpOne(cFundsAllocated, allocated)
+	a.bumpOne(cFundsDisbursed, disbursed)
 	switch {
 	case f.is("action", "allocated"):
-		p.allocated += amount
-		a.bumpOne(cFundsAllocated, amount)
 		if f.is("target", "other_area") && p.otherArea.set(e) {
 			p.otherAreaDay, p.otherAmount = f.day("dated_on"), amount
 		}
-	case f.is("action", "disbursed"):
-		p.disbursed += amount
-		a.bumpOne(cFundsDisbursed, amount)
 	case f.is("action", "returned"):
-		p.allocated -= amount
-		a.bumpOne(cFundsAllocated, -amount)
 		if p.otherArea.key != 0 && p.otherArea.set(e) {
 			p.otherArea = reg{key: 0, eff: toETime(e.Time)} // the money came back
 		}
 	}
 	return true
+}
+
+// FundsMovement is what one finance.funds fact of an action and amount (in
+// fen) adds to its project's allocated and disbursed funds: an allocation
+// (下达) adds to the allocated, a return (收回) takes from it, a
+// disbursement (拨付) adds to the disbursed. The view and the auditors'
+// funds ledger add up funds by it alone.
+func FundsMovement(action string, fen int64) (allocated, disbursed int64) {
+	switch action {
+	case "allocated":
+		return fen, 0
+	case "returned":
+		return -fen, 0
+	case "disbursed":
+		return 0, fen
+	}
+	return 0, 0
 }

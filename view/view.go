@@ -260,6 +260,15 @@ func (d day) String() string {
 	return d.Time().Format(time.DateOnly)
 }
 
+// Supersedes reports whether fact a replaces fact b as the state of the
+// same thing (a register: a finding's status, a site's item): the later
+// effective time wins, ties broken by the larger fact key, so the answer
+// does not depend on the order the facts arrived in. Readers outside the
+// view that keep a latest state (the auditors' findings ledger) use it.
+func Supersedes(a, b *fact.Entry) bool {
+	return newer(toETime(a.Time), a.Key(), toETime(b.Time), b.Key())
+}
+
 // newer reports whether a fact (eff, key) wins over the register's current
 // (eff, key): later effective time, ties broken by the larger key.
 func newer(eff etime, key uint64, curEff etime, curKey uint64) bool {
