@@ -227,7 +227,7 @@ func (d *digester) facilities(m map[string]*facility) {
 		x := m[id]
 		d.reg(x.reg)
 		d.str(x.kind)
-		d.u64(uint64(b2u(x.open)))
+		d.u64(uint64(b2u(x.open) | b2u(x.arranged)<<1))
 		d.u64(uint64(x.seats))
 		d.u64(uint64(x.jobs))
 	})

@@ -47,6 +47,7 @@ func foldSchool(x *siteFact) bool {
 	fac, ok := x.facility(x.s.schools, "school_id")
 	if ok {
 		fac.kind, fac.open, fac.seats = x.f.str("level"), x.f.bool("serves_site"), x.f.int("seats")
+		fac.arranged = fac.open
 	}
 	return ok
 }

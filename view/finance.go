@@ -8,7 +8,8 @@ import (
 // Finance (finance): project funds, and R17.
 
 // evalFundsElsewhere is R17: a project's funds go elsewhere only once the
-// centralized sites of its area have their infrastructure.
+// infrastructure and public services of the centralized sites of its area
+// are arranged (基础和公共服务配套设施安排到位: see servicesArranged).
 func (v *View) evalFundsElsewhere(k wkey, detail bool) finding {
 	p := v.projectList[k.idx]
 	if p.otherArea.key == 0 {
@@ -16,7 +17,7 @@ func (v *View) evalFundsElsewhere(k wkey, detail bool) finding {
 	}
 	var unfinished []*site
 	for _, s := range v.sites {
-		if s.known && s.central && (p.area == v.cat.City.Code || s.county == p.area) && s.contrib[cInfraAll] == 0 {
+		if s.known && s.central && (p.area == v.cat.City.Code || s.county == p.area) && !servicesArranged(s) {
 			unfinished = append(unfinished, s)
 		}
 	}
@@ -30,10 +31,24 @@ func (v *View) evalFundsElsewhere(k wkey, detail bool) finding {
 		for _, s := range unfinished[:min(len(unfinished), 5)] {
 			f.evidence = append(f.evidence, v.siteEvidence(s)...)
 		}
-		f.message = fmt.Sprintf("%s有%d个集中安置点配套设施未到位, 项目资金%.2f元安排到其他区域",
+		f.message = fmt.Sprintf("%s有%d个集中安置点基础和公共服务配套设施未安排到位, 项目资金%.2f元安排到其他区域",
 			v.areaOf(p.area).name, len(unfinished), float64(p.otherAmount)/100)
 	}
 	return f
+}
+
+// servicesArranged says whether a site's infrastructure and public services
+// are arranged (安排到位) — planned, under way or in place, not necessarily
+// finished: each of the 8 infrastructure items has a state (planned,
+// building, done, or not needed), a clinic is planned, being built or open,
+// and a school of compulsory education admits the site's children.
+func servicesArranged(s *site) bool {
+	for _, st := range s.infra {
+		if st == infraNone {
+			return false
+		}
+	}
+	return countArranged(s.clinics) > 0 && countArranged(s.schools, "primary", "junior") > 0
 }
 
 // foldFunds folds finance.funds: each allocation, disbursement or return

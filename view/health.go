@@ -1,6 +1,9 @@
 package view
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Health (medins, health): insurance, family-doctor contracts, clinics,
 // and R7 and R13.
@@ -29,19 +32,29 @@ func (v *View) evalInsurance(k wkey, detail bool) finding {
 }
 
 // evalClinicSchool is R13: an occupied centralized site has a clinic (part
-// subClinic) and a school to go to nearby (part subSchool).
+// subClinic), and its children a school of compulsory education and a
+// kindergarten that admit them nearby (part subSchool: 就近入学、入托).
 func (v *View) evalClinicSchool(k wkey, detail bool) finding {
 	sc := v.siteCaseOf(k)
-	var have bool
-	var name string
+	if !sc.occupied || !sc.s.central {
+		return finding{}
+	}
+	var missing []string
 	switch k.sub {
 	case subClinic:
-		have, name = countOpen(sc.s.clinics) > 0, "卫生室(社区卫生服务站)"
+		if countOpen(sc.s.clinics) == 0 {
+			missing = append(missing, "卫生室(社区卫生服务站)")
+		}
 	case subSchool:
-		have, name = countOpen(sc.s.schools) > 0, "就近入学的学校"
+		if countOpen(sc.s.schools, "primary", "junior") == 0 {
+			missing = append(missing, "就近入学的义务教育学校")
+		}
+		if countOpen(sc.s.schools, "kindergarten") == 0 {
+			missing = append(missing, "就近入托的幼儿园")
+		}
 	}
-	if sc.occupied && sc.s.central && !have {
-		return v.siteBroken(sc, detail, "安置点无%s", name)
+	if len(missing) > 0 {
+		return v.siteBroken(sc, detail, "安置点无%s", strings.Join(missing, "、"))
 	}
 	return finding{}
 }
@@ -87,7 +100,7 @@ func foldContract(x *personFact) bool {
 func foldClinic(x *siteFact) bool {
 	fac, ok := x.facility(x.s.clinics, "facility_id")
 	if ok {
-		fac.kind, fac.open = x.f.str("kind"), x.f.is("status", "open")
+		fac.kind, fac.open, fac.arranged = x.f.str("kind"), x.f.is("status", "open"), !x.f.is("status", "closed")
 	}
 	return ok
 }

@@ -2,6 +2,7 @@ package view
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -76,7 +77,7 @@ func (v *View) evalTrainingEmployment(k wkey, detail bool) finding {
 // jobs to relocated persons.
 func (v *View) evalProjectJobs(k wkey, detail bool) finding {
 	p := v.projectList[k.idx]
-	if p.jobsTotal > 0 && (p.kind == "government_investment" || p.kind == "work_relief" || p.kind == "public_service_post") &&
+	if p.jobsTotal > 0 && v.quotaKind(p.kind) &&
 		float64(p.jobsRelocated) < v.p.projectShare*float64(p.jobsTotal) {
 		f := finding{broken: true, since: p.jobs.eff.Time()}
 		if detail {
@@ -158,12 +159,24 @@ func foldProjectJobs(x *projectFact) bool {
 	if !p.jobs.set(x.e) {
 		return false
 	}
+	// The area's project jobs (and the rate) count only the projects the
+	// 30% applies to, as R3 judges them.
 	a := x.v.areaOf(p.area)
-	a.bumpOne(cProjectJobs, f.int("jobs_total")-p.jobsTotal)
-	a.bumpOne(cProjectJobsRelocated, f.int("jobs_relocated")-p.jobsRelocated)
+	if x.v.quotaKind(p.kind) {
+		a.bumpOne(cProjectJobs, -p.jobsTotal)
+		a.bumpOne(cProjectJobsRelocated, -p.jobsRelocated)
+	}
 	p.kind, p.jobsTotal, p.jobsRelocated = f.str("kind"), f.int("jobs_total"), f.int("jobs_relocated")
+	if x.v.quotaKind(p.kind) {
+		a.bumpOne(cProjectJobs, p.jobsTotal)
+		a.bumpOne(cProjectJobsRelocated, p.jobsRelocated)
+	}
 	return true
 }
+
+// quotaKind says whether R3's share applies to a kind of project (政府投资
+// 建设项目、以工代赈项目、社会管理和公共服务岗位: the rule's params.kinds).
+func (v *View) quotaKind(kind string) bool { return slices.Contains(v.p.projectQuotaKinds, kind) }
 
 // hrPersonBits is a person's pension insurance, employment today, and
 // passed training with employment within the months after it.

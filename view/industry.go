@@ -33,7 +33,8 @@ func foldBenefit(x *householdFact) bool {
 func foldPark(x *siteFact) bool {
 	fac, ok := x.facility(x.s.parks, "park_id")
 	if ok {
-		fac.kind, fac.open, fac.jobs = x.f.str("kind"), x.f.is("status", "operating") || x.f.is("status", "building"), x.f.int("jobs_relocated")
+		// A park being built serves nobody yet: R1 wants one operating.
+		fac.kind, fac.open, fac.jobs = x.f.str("kind"), x.f.is("status", "operating"), x.f.int("jobs_relocated")
 	}
 	return ok
 }

@@ -7,13 +7,15 @@ var infraNames = map[string]string{"water": "供水", "power": "供电", "road":
 	"heating": "供暖", "sewage": "污水管网", "telecom": "通信", "sanitation": "环卫"}
 
 // evalInfrastructure is R12: an occupied centralized site has every
-// infrastructure item done (one part per item).
+// infrastructure item done (one part per item), unless the item's owner
+// declared that the site does not need it (按照“缺什么补什么”的原则: status
+// not_needed).
 func (v *View) evalInfrastructure(k wkey, detail bool) finding {
 	sc := v.siteCaseOf(k)
 	s := sc.s
 	i := int(k.sub - subInfra)
 	item := infraItems[i]
-	if !sc.occupied || !s.central || s.infra[i] == infraDone {
+	if !sc.occupied || !s.central || infraMet(s.infra[i]) {
 		return finding{}
 	}
 	f := v.siteBroken(sc, detail, "安置点%s配套设施未完成", infraNames[item])
@@ -37,6 +39,8 @@ func foldInfra(i int) siteFold {
 			s.infra[i] = infraDone
 		case f.is("status", "building"):
 			s.infra[i] = infraBuilding
+		case f.is("status", "not_needed"):
+			s.infra[i] = infraNotNeeded
 		default:
 			s.infra[i] = infraPlanned
 		}
@@ -56,13 +60,15 @@ func foldHousingQuality(x *siteFact) bool {
 	return true
 }
 
-// infraContrib is a site's infrastructure items done, and all eight.
+// infraContrib is a site's infrastructure items done, and whether all
+// eight are in place (done or not needed).
 func infraContrib(s *site, c *counters) {
 	all := int64(1)
 	for i, st := range s.infra {
 		if st == infraDone {
 			c[infraCounters[i]] = 1
-		} else {
+		}
+		if !infraMet(st) {
 			all = 0
 		}
 	}

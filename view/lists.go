@@ -49,7 +49,7 @@ func (v *View) CountySites(code string) ([]SiteSummary, error) {
 			line.Kind = map[bool]string{true: "centralized", false: "dispersed"}[s.central]
 		}
 		for _, st := range s.infra {
-			if st == infraDone {
+			if infraMet(st) {
 				line.InfraDone++
 			}
 		}

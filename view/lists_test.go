@@ -155,8 +155,8 @@ func TestDepartmentsList(t *testing.T) {
 			t.Errorf("%s has no name", d.Code)
 		}
 	}
-	if d := byCode["edu"]; d.Published != 2 || d.DaysSilent < 600 {
-		t.Errorf("edu = %+v, want 2 published and silent since 2019", d)
+	if d := byCode["edu"]; d.Published != 3 || d.DaysSilent < 600 {
+		t.Errorf("edu = %+v, want 3 published (school, kindergarten, enrolment) and silent since 2019", d)
 	}
 	if d := byCode["county/610424"]; d.Name != "乾县人民政府" {
 		t.Errorf("county/610424 = %+v", d)

@@ -8,16 +8,18 @@ import (
 
 // params are the rule thresholds read from schemas/rules.json.
 type params struct {
-	largeSitePersons  int64   // R1: 800人以上
-	factoryHouseholds int64   // R2: 300户以上
-	projectShare      float64 // R3: 不少于30%
-	trainMonths       int     // R5: 6个月内
-	trainShare        float64 // R5: 50%
-	trainMin          int64   // R5: smallest cohort judged
-	schoolMinAge      int     // R6
+	largeSitePersons  int64    // R1: 800人以上
+	factoryHouseholds int64    // R2: 300户以上
+	projectShare      float64  // R3: 不少于30%
+	projectQuotaKinds []string // R3: the kinds of project the share applies to
+	trainMonths       int      // R5: 6个月内
+	trainShare        float64  // R5: 50%
+	trainMin          int64    // R5: smallest cohort judged
+	schoolMinAge      int      // R6
 	schoolMaxAge      int
 	pensionMinAge     int // R8
 	deedGraceDays     int // R9
+	deedDeadline      day // R9: the annex's 2020年底前 (附件10-2)
 	hukouGraceDays    int // R10
 	reclaimGraceDays  int // R11
 	infraOwners       map[string][]string
@@ -41,7 +43,11 @@ func loadParams(rb *schemas.RuleBook) (params, error) {
 		Households int64 `json:"households"`
 	}
 	var r3 struct {
-		Share float64 `json:"share"`
+		Share float64  `json:"share"`
+		Kinds []string `json:"kinds"`
+	}
+	var r9 struct {
+		Deadline string `json:"deadline"`
 	}
 	var r5 struct {
 		Months     int     `json:"months"`
@@ -67,12 +73,17 @@ func loadParams(rb *schemas.RuleBook) (params, error) {
 	for _, step := range []struct {
 		id string
 		v  any
-	}{{"R1", &r1}, {"R2", &r2}, {"R3", &r3}, {"R5", &r5}, {"R6", &r6}, {"R8", &r8}, {"R12", &r12}, {"R18", &r18}} {
+	}{{"R1", &r1}, {"R2", &r2}, {"R3", &r3}, {"R5", &r5}, {"R6", &r6}, {"R8", &r8}, {"R9", &r9}, {"R12", &r12}, {"R18", &r18}} {
 		if err := decode(step.id, step.v); err != nil {
 			return p, err
 		}
 	}
-	p.largeSitePersons, p.factoryHouseholds, p.projectShare = r1.Persons, r2.Households, r3.Share
+	p.largeSitePersons, p.factoryHouseholds, p.projectShare, p.projectQuotaKinds = r1.Persons, r2.Households, r3.Share, r3.Kinds
+	if r9.Deadline != "" {
+		if p.deedDeadline = parseDay(r9.Deadline); p.deedDeadline == 0 {
+			return p, fmt.Errorf("view: rules.json R9 deadline %q is not a date (2006-01-02)", r9.Deadline)
+		}
+	}
 	p.trainMonths, p.trainShare, p.trainMin = r5.Months, r5.Share, r5.MinTrained
 	p.schoolMinAge, p.schoolMaxAge, p.pensionMinAge = r6.MinAge, r6.MaxAge, r8.MinAge
 	p.infraOwners = r12.Items
@@ -89,8 +100,8 @@ func loadParams(rb *schemas.RuleBook) (params, error) {
 		}
 		*g.dst = grace.GraceDays
 	}
-	if p.largeSitePersons <= 0 || p.factoryHouseholds <= 0 || p.trainMonths <= 0 || p.schoolMaxAge <= 0 {
-		return p, fmt.Errorf("view: rules.json lacks a threshold (R1 persons, R2 households, R5 months, R6 ages)")
+	if p.largeSitePersons <= 0 || p.factoryHouseholds <= 0 || p.trainMonths <= 0 || p.schoolMaxAge <= 0 || len(p.projectQuotaKinds) == 0 {
+		return p, fmt.Errorf("view: rules.json lacks a threshold (R1 persons, R2 households, R3 kinds, R5 months, R6 ages)")
 	}
 	for _, it := range infraItems {
 		if len(p.infraOwners[it]) == 0 {

@@ -4,8 +4,10 @@ import "fmt"
 
 // Public security (police): hukou moves and residence permits, and R10.
 
-// evalHukou is R10: every member of a household has moved the hukou or
-// holds a residence permit within the grace days after moving.
+// evalHukou is R10: every member of a household has moved the hukou, or is
+// managed through a residence registration or permit (通过居住登记和办理
+// 居住证等形式进行管理, as the clause says), within the grace days after
+// moving.
 func (v *View) evalHukou(k wkey, detail bool) finding {
 	h, relocated, ok := v.householdJudged(k)
 	if !ok {
@@ -22,7 +24,7 @@ func (v *View) evalHukou(k wkey, detail bool) finding {
 			hk = append(hk, v.personEvidence(q-1, pgHukou)...)
 		}
 		f.evidence = append(v.householdEvidence(h, hgRegistry), firstEvidence(hk, 5)...)
-		f.message = fmt.Sprintf("%d名成员中%d名未迁移户籍或办理居住证", h.mem[mMembers], h.mem[mMembers]-h.mem[mHukou])
+		f.message = fmt.Sprintf("%d名成员中%d名未迁移户籍, 也未办理居住登记或居住证", h.mem[mMembers], h.mem[mMembers]-h.mem[mHukou])
 	}
 	return f
 }
@@ -46,10 +48,10 @@ func foldHukouFact(x *personFact) bool {
 	return true
 }
 
-// policePersonBits is a person whose hukou moved or who holds a residence
-// permit.
+// policePersonBits is a person whose hukou moved, or who is managed through
+// a residence permit or registration (R10).
 func policePersonBits(p *person) bits {
-	if p.hukou == hukouMoved || p.hukou == hukouResidencePermit {
+	if p.hukou != hukouNotMoved {
 		return bit(cHukouDone)
 	}
 	return 0

@@ -245,7 +245,7 @@ func (v *View) Site(id string) (*SiteView, error) {
 	}
 	for i, it := range infraItems {
 		out.Infrastructure[it] = Obligation{State: infraStatusNames[s.infra[i]],
-			Met: s.infra[i] == infraDone, Fact: ref("infra."+it, s.infraReg[i].key, s.infraReg[i].eff)}
+			Met: infraMet(s.infra[i]), Fact: ref("infra."+it, s.infraReg[i].key, s.infraReg[i].eff)}
 	}
 	for name, m := range map[string]map[string]*facility{"clinics": s.clinics, "schools": s.schools, "workshops": s.workshops,
 		"industrial_parks": s.parks, "self_governance_units": s.units, "party_organisations": s.party, "ecommerce_points": s.ecommerce} {

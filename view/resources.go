@@ -5,21 +5,32 @@ import "fmt"
 // Natural resources (resources, forestry): deeds, homestead reclamation,
 // land and forest rights, and R9 and R11.
 
-// evalDeed is R9: a household's new home is registered (不动产登记) within
-// the grace days after moving.
+// evalDeed is R9: a household's new home is registered and its property
+// certificate issued (办理不动产产权登记, 核发不动产权证书) by the annex's
+// deadline (2020年底前, the rule's params.deadline), and for a household that
+// moved later within the grace days after moving.
 func (v *View) evalDeed(k wkey, detail bool) finding {
 	h, relocated, ok := v.householdJudged(k)
 	if !ok {
 		return finding{}
 	}
-	since, due := v.graceOver(relocated, v.p.deedGraceDays)
-	if !due || h.deed >= deedRegistered {
+	since, _ := v.graceOver(relocated, v.p.deedGraceDays)
+	if v.p.deedDeadline != 0 {
+		if end := v.p.deedDeadline.Time().AddDate(0, 0, 1); end.After(since) {
+			since = end
+		}
+	}
+	if v.clock.Before(since) || h.deed >= deedIssued {
 		return finding{}
 	}
 	f := finding{broken: true, since: since}
 	if detail {
 		f.evidence = v.householdEvidence(h, hgRegistry, hgDeed)
-		f.message = fmt.Sprintf("搬迁%d天后安置房未办理不动产登记", int(v.clock.Sub(relocated).Hours()/24))
+		what := "未办理不动产登记"
+		if h.deed == deedRegistered {
+			what = "已登记但未核发不动产权证书"
+		}
+		f.message = fmt.Sprintf("搬迁%d天后安置房%s", int(v.clock.Sub(relocated).Hours()/24), what)
 	}
 	return f
 }
@@ -113,8 +124,8 @@ func foldForestRights(x *householdFact) bool {
 // reclaimed, and land and forest rights recorded.
 func resourcesHouseholdBits(h *household) bits {
 	var b bits
-	if h.deed >= deedRegistered {
-		b |= bit(cDeeds)
+	if h.deed >= deedIssued {
+		b |= bit(cDeeds) // the certificate in hand (R9)
 	}
 	if h.reclaim >= reclaimReclaimed {
 		b |= bit(cReclaimed)
@@ -136,7 +147,7 @@ var homesteadStates = append([]string{"not_vacated"}, reclaimStages[1:]...)
 // and land and forest rights (forestry.rights is folded here too).
 var resourcesHouseholdObligations = []householdObligation{
 	{"title_deed", func(h *household) Obligation {
-		return h.obligation(hgDeed, deedNames[h.deed], h.deed >= deedRegistered)
+		return h.obligation(hgDeed, deedNames[h.deed], h.deed >= deedIssued)
 	}},
 	{"homestead", func(h *household) Obligation {
 		return h.obligation(hgReclaim, homesteadStates[h.reclaim], h.reclaim >= reclaimReclaimed)

@@ -18,9 +18,13 @@ const (
 	infraPlanned
 	infraBuilding
 	infraDone
+	infraNotNeeded // declared by its owner: the site does not need it (缺什么补什么)
 )
 
-var infraStatusNames = [...]string{"none", "planned", "building", "done"}
+var infraStatusNames = [...]string{"none", "planned", "building", "done", "not_needed"}
+
+// infraMet says whether an item's state satisfies R12: done, or not needed.
+func infraMet(st uint8) bool { return st == infraDone || st == infraNotNeeded }
 
 // reg is a register: the fact that set a value and when it took effect.
 type reg struct {
@@ -42,10 +46,13 @@ func (r *reg) set(e *fact.Entry) bool {
 // unit, an e-commerce point.
 type facility struct {
 	reg
-	kind  string
-	open  bool
-	seats int64 // schools
-	jobs  int64 // workshops: relocated people employed; parks: jobs for relocated people
+	kind string
+	open bool
+	// arranged: a clinic planned, being built or open, a school that admits
+	// the site's children — public services 安排到位 (R17)
+	arranged bool
+	seats    int64 // schools
+	jobs     int64 // workshops: relocated people employed; parks: jobs for relocated people
 }
 
 // site is a resettlement site (安置点).
@@ -162,9 +169,19 @@ func (x *siteFact) facility(m map[string]*facility, idField string) (*facility, 
 	return facilityOf(m, x.f.str(idField), x.e)
 }
 
-func countOpen(m map[string]*facility, kinds ...string) (n int64) {
+func countOpen(m map[string]*facility, kinds ...string) int64 {
+	return countFacilities(m, func(x *facility) bool { return x.open }, kinds)
+}
+
+// countArranged counts the facilities arranged (R17) of the kinds (any
+// kind when none is given).
+func countArranged(m map[string]*facility, kinds ...string) int64 {
+	return countFacilities(m, func(x *facility) bool { return x.arranged }, kinds)
+}
+
+func countFacilities(m map[string]*facility, in func(*facility) bool, kinds []string) (n int64) {
 	for _, x := range m {
-		if !x.open {
+		if !in(x) {
 			continue
 		}
 		if len(kinds) == 0 {

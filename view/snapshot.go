@@ -15,7 +15,7 @@ import (
 )
 
 // snapshotMagic starts every snapshot; the digit is the format version.
-const snapshotMagic = "ANZHIVIEW4"
+const snapshotMagic = "ANZHIVIEW5"
 
 // ErrSnapshotFormat means a snapshot is not one this version can read.
 var ErrSnapshotFormat = errors.New("view snapshot: unknown or damaged format")
@@ -509,7 +509,7 @@ func (e *encoder) facilities(m map[string]*facility) {
 		x := m[id]
 		e.reg(x.reg)
 		e.str(x.kind)
-		e.raw([]byte{b2u(x.open)})
+		e.raw([]byte{b2u(x.open) | b2u(x.arranged)<<1})
 		e.u64(uint64(x.seats))
 		e.u64(uint64(x.jobs))
 	})
@@ -606,7 +606,7 @@ func (d *decoder) facilities(m map[string]*facility) {
 		x.kind = d.str()
 		var b [1]byte
 		d.raw(b[:])
-		x.open = b[0] == 1
+		x.open, x.arranged = b[0]&1 == 1, b[0]&2 == 2
 		x.seats, x.jobs = int64(d.u64()), int64(d.u64())
 		m[id] = x
 	})

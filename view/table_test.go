@@ -231,7 +231,7 @@ func TestNameTablesComplete(t *testing.T) {
 		{"education", len(eduNames), eduGraduated}, {"coverage", len(coverageNames), covExempt},
 		{"employment", len(employmentNames), empUnemployed}, {"hukou", len(hukouNames), hukouResidenceRegistered},
 		{"deed", len(deedNames), deedIssued}, {"arrangement", len(arrangementNames), arrangementPooled},
-		{"infrastructure status", len(infraStatusNames), infraDone}, {"reclamation", len(reclaimStages), reclaimRetained},
+		{"infrastructure status", len(infraStatusNames), infraNotNeeded}, {"reclamation", len(reclaimStages), reclaimRetained},
 		{"level", len(levelNames), 1}, {"supervision", len(supervisionNames), 2},
 	} {
 		if tc.names != int(tc.last)+1 {

@@ -109,6 +109,9 @@ func village(w *world) []fact.Entry {
 		w.entry("edu", "edu.capacity", day("2019-08-01"), map[string]any{
 			"site_id": siteID, "school_id": "SC610424-001", "level": "primary", "school_year": "2019-2020", "seats": 300,
 			"seats_used": 200, "teachers": 20, "serves_site": true}),
+		w.entry("edu", "edu.capacity", day("2019-08-01"), map[string]any{
+			"site_id": siteID, "school_id": "KG610424-001", "level": "kindergarten", "school_year": "2019-2020", "seats": 90,
+			"seats_used": 60, "teachers": 8, "serves_site": true}),
 		w.entry("civil", "civil.community", day("2019-06-01"), map[string]any{
 			"site_id": siteID, "unit_id": "U-1", "form": "standalone", "unit_kind": "community", "set_up_on": "2019-06-01"}),
 		w.entry("org", "org.partybranch", day("2019-06-01"), map[string]any{

@@ -50,6 +50,26 @@ func With(it Item, k string, v any) Item {
 	return it
 }
 
+// ProjectJobs is a project's jobs and how many went to relocated persons
+// (hr.projectjobs), as of eff.
+func ProjectJobs(project, kind string, total, relocated int, eff string) Item {
+	return item("hrss", "hr.projectjobs", Day(eff), map[string]any{
+		"project_id": project, "area": project[1:7], "project_name": "安置区道路改造", "kind": kind,
+		"jobs_total": total, "jobs_relocated": relocated, "as_of": eff})
+}
+
+// Drop is an item without one data field.
+func Drop(it Item, k string) Item {
+	d := map[string]any{}
+	for key, val := range it.Data() {
+		if key != k {
+			d[key] = val
+		}
+	}
+	it.Fact.Data = d
+	return it
+}
+
 // RuleCases returns a case for every rule evaluated on the village of
 // year (all but R18, the departments' freshness, which needs time to pass).
 func RuleCases(year int) []RuleCase {
@@ -87,9 +107,7 @@ func RuleCases(year int) []RuleCase {
 	site2 := "S610424-0002"
 	services2, party := Without(Services(site2, "610424"), "org.partybranch")
 	projectJobs := func(relocated int, eff string) Item {
-		return item("hrss", "hr.projectjobs", Day(eff), map[string]any{
-			"project_id": "P610424-G1", "area": "610424", "project_name": "安置区道路改造", "kind": "government_investment",
-			"jobs_total": 100, "jobs_relocated": relocated, "as_of": eff})
+		return ProjectJobs("P610424-G1", "government_investment", 100, relocated, eff)
 	}
 	coverage := Covered(Person(0), hh, year, "lapsed")[0]
 
@@ -137,12 +155,15 @@ func RuleCases(year int) []RuleCase {
 		{"R14", site2 + "/party", nil, append([]Item{Site(site2, "610424", 50, 150)}, services2...), party,
 			[]string{"registry.site"}, "org"},
 		{"R17", "P610424-F1", nil,
+			// The clinic closes: the site's public services are no longer
+			// arranged, and the funds went elsewhere. A new clinic planned
+			// (安排到位, not yet open) makes the rule hold again.
 			[]Item{
-				Infra(site, "water", "building", Day("2021-05-01")),
+				At(With(clinic, "status", "closed"), Day("2021-05-01")),
 				item("finance", "finance.funds", Day("2021-05-02"), map[string]any{
 					"project_id": "P610424-F1", "area": "610424", "action": "allocated", "amount_yuan": 500000.00,
 					"target": "other_area", "purpose": "industry", "fund_source": "municipal", "dated_on": "2021-05-02"})},
-			[]Item{Infra(site, "water", "done", Day("2021-05-20"))},
+			[]Item{At(With(With(clinic, "facility_id", "CL-NEW"), "status", "planned"), Day("2021-05-20"))},
 			[]string{"finance.funds", "registry.site"}, "finance"},
 	}
 }

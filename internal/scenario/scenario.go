@@ -55,8 +55,8 @@ func Site(id, county string, households, persons int) Item {
 }
 
 // Services returns the facts that make a site complete: all eight
-// infrastructure items done, a clinic, a school, a workshop, a
-// self-governance unit and a party organisation.
+// infrastructure items done, a clinic, a school and a kindergarten, a
+// workshop, a self-governance unit and a party organisation.
 func Services(site, county string) []Item {
 	items := []Item{
 		item("hrss", "hr.workshop", Day("2019-06-01"), map[string]any{
@@ -66,6 +66,7 @@ func Services(site, county string) []Item {
 		item("edu", "edu.capacity", Day("2019-08-01"), map[string]any{
 			"site_id": site, "school_id": "SC" + county + "-001", "level": "primary", "school_year": "2019-2020", "seats": 300,
 			"seats_used": 200, "teachers": 20, "serves_site": true}),
+		Kindergarten(site, county, true),
 		item("civil", "civil.community", Day("2019-06-01"), map[string]any{
 			"site_id": site, "unit_id": "U-" + site, "form": "standalone", "unit_kind": "community", "set_up_on": "2019-06-01"}),
 		item("org", "org.partybranch", Day("2019-06-01"), map[string]any{
@@ -75,6 +76,25 @@ func Services(site, county string) []Item {
 		items = append(items, Infra(site, it, "done", Day("2019-04-01")))
 	}
 	return items
+}
+
+// Kindergarten returns a kindergarten that admits the site's children
+// (serves) or not.
+func Kindergarten(site, county string, serves bool) Item {
+	return item("edu", "edu.capacity", Day("2019-08-01"), map[string]any{
+		"site_id": site, "school_id": "KG" + county + "-001", "level": "kindergarten", "school_year": "2019-2020", "seats": 90,
+		"seats_used": 60, "teachers": 8, "serves_site": serves})
+}
+
+// Park returns an industrial park (扶贫产业园) serving the site, in a status
+// (planned, building, operating, closed) from eff.
+func Park(site, status string, eff time.Time) Item {
+	d := map[string]any{"site_id": site, "park_id": "PK-" + site, "kind": "industrial_park", "status": status,
+		"park_name": "扶贫产业园"}
+	if status == "operating" {
+		d["opened_on"] = eff.Format(time.DateOnly)
+	}
+	return item("agri", "industry.park", eff, d)
 }
 
 // InfraItems are the eight infrastructure items and their departments.
