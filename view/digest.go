@@ -77,7 +77,7 @@ func (v *View) Digest() string {
 		}
 		d.u64(uint64(h.relocated)<<32 | uint64(h.deedDay)<<16 | uint64(h.reclaimDay))
 		d.bytes([]byte{h.size, h.labourCount, h.deed, h.reclaim, h.dibao, h.tekun, h.temporary, h.benefit,
-			h.land, h.forest, h.status, b2u(h.poor), b2u(h.registered)})
+			h.land, h.forest, h.status, b2u(h.poor), b2u(h.registered) | b2u(h.linkage)<<1})
 		d.u64(uint64(h.bits))
 	}
 

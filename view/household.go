@@ -81,6 +81,7 @@ type household struct {
 	land, forest      uint8
 	status            uint8
 	poor, registered  bool
+	linkage           bool // the old homestead is in a linkage project (增减挂钩, R21)
 
 	bits bits
 }

@@ -1,5 +1,7 @@
 package view
 
+import "strings"
+
 // Infrastructure (infra.*): water, power, roads, gas, heating, sewage,
 // telecom and sanitation at sites, and R12.
 
@@ -47,6 +49,34 @@ func foldInfra(i int) siteFold {
 		s.infraDay[i] = f.day("completed_on")
 		return true
 	}
+}
+
+// evalHousingQuality is R20: by the annex's deadline an occupied
+// centralized site has its major-repair fund (大修基金), and its houses have
+// not failed a quality inspection left unrectified (工程质量管理).
+func (v *View) evalHousingQuality(k wkey, detail bool) finding {
+	sc := v.siteCaseOf(k)
+	s := sc.s
+	if !sc.occupied || !s.central || v.p.housingDeadline == 0 {
+		return finding{}
+	}
+	var missing []string
+	if !s.repairFund {
+		missing = append(missing, "未建立大修基金")
+	}
+	if s.inspection == "fail" || s.inspection == "rectifying" {
+		missing = append(missing, "安置房质量检查不合格, 尚未整改完成")
+	}
+	since := later(v.p.housingDeadline.Time().AddDate(0, 0, 1), sc.since)
+	if len(missing) == 0 || v.clock.Before(since) {
+		return finding{}
+	}
+	sc.since = since
+	f := v.siteBroken(sc, detail, "安置点%s", strings.Join(missing, "; "))
+	if detail && s.housing.key != 0 {
+		f.evidence = append(f.evidence, Evidence{Family: "housing.quality", Key: s.housing.key, Subject: s.id, Time: s.housing.eff.Time()})
+	}
+	return f
 }
 
 // foldHousingQuality folds housing.quality: a site's repair fund, or the

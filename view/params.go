@@ -20,6 +20,8 @@ type params struct {
 	pensionMinAge     int // R8
 	deedGraceDays     int // R9
 	deedDeadline      day // R9: the annex's 2020年底前 (附件10-2)
+	housingDeadline   day // R20: 2020年底前完成 (附件12-2)
+	linkageDeadline   day // R21: 2020年底前基本完成 (附件10-4)
 	hukouGraceDays    int // R10
 	reclaimGraceDays  int // R11
 	infraOwners       map[string][]string
@@ -46,7 +48,7 @@ func loadParams(rb *schemas.RuleBook) (params, error) {
 		Share float64  `json:"share"`
 		Kinds []string `json:"kinds"`
 	}
-	var r9 struct {
+	var r9, r20, r21 struct {
 		Deadline string `json:"deadline"`
 	}
 	var r5 struct {
@@ -73,15 +75,22 @@ func loadParams(rb *schemas.RuleBook) (params, error) {
 	for _, step := range []struct {
 		id string
 		v  any
-	}{{"R1", &r1}, {"R2", &r2}, {"R3", &r3}, {"R5", &r5}, {"R6", &r6}, {"R8", &r8}, {"R9", &r9}, {"R12", &r12}, {"R18", &r18}} {
+	}{{"R1", &r1}, {"R2", &r2}, {"R3", &r3}, {"R5", &r5}, {"R6", &r6}, {"R8", &r8}, {"R9", &r9}, {"R12", &r12}, {"R18", &r18}, {"R20", &r20}, {"R21", &r21}} {
 		if err := decode(step.id, step.v); err != nil {
 			return p, err
 		}
 	}
 	p.largeSitePersons, p.factoryHouseholds, p.projectShare, p.projectQuotaKinds = r1.Persons, r2.Households, r3.Share, r3.Kinds
-	if r9.Deadline != "" {
-		if p.deedDeadline = parseDay(r9.Deadline); p.deedDeadline == 0 {
-			return p, fmt.Errorf("view: rules.json R9 deadline %q is not a date (2006-01-02)", r9.Deadline)
+	for _, dl := range []struct {
+		id  string
+		s   string
+		dst *day
+	}{{"R9", r9.Deadline, &p.deedDeadline}, {"R20", r20.Deadline, &p.housingDeadline}, {"R21", r21.Deadline, &p.linkageDeadline}} {
+		if dl.s == "" {
+			continue
+		}
+		if *dl.dst = parseDay(dl.s); *dl.dst == 0 {
+			return p, fmt.Errorf("view: rules.json %s deadline %q is not a date (2006-01-02)", dl.id, dl.s)
 		}
 	}
 	p.trainMonths, p.trainShare, p.trainMin = r5.Months, r5.Share, r5.MinTrained

@@ -97,7 +97,28 @@ func foldReclamation(x *householdFact) bool {
 		}
 	}
 	h.reclaimDay = x.f.day("effective_on")
+	h.linkage = x.f.bool("in_linkage_project")
 	return true
+}
+
+// evalLinkage is R21: the old homestead of a household, once reclaimed
+// (复垦) or regreened, is in an urban–rural construction land linkage
+// project (纳入城乡建设用地增减挂钩项目) by the annex's deadline.
+func (v *View) evalLinkage(k wkey, detail bool) finding {
+	h, _, ok := v.householdJudged(k)
+	if !ok || h.linkage || (h.reclaim != reclaimReclaimed && h.reclaim != reclaimRegreened) || v.p.linkageDeadline == 0 {
+		return finding{}
+	}
+	since := later(v.p.linkageDeadline.Time().AddDate(0, 0, 1), h.reclaimDay.Time())
+	if v.clock.Before(since) {
+		return finding{}
+	}
+	f := finding{broken: true, since: since}
+	if detail {
+		f.evidence = v.householdEvidence(h, hgRegistry, hgReclaim)
+		f.message = "旧宅基地已" + map[uint8]string{reclaimReclaimed: "复垦", reclaimRegreened: "复绿"}[h.reclaim] + ", 未纳入增减挂钩项目"
+	}
+	return f
 }
 
 // foldLandRights folds resources.landrights: the arrangement of a

@@ -66,6 +66,7 @@ func ruleDefs() []ruleDef {
 		{id: 9, kind: entHousehold, eval: (*View).evalDeed},
 		{id: 10, kind: entHousehold, eval: (*View).evalHukou},
 		{id: 11, kind: entHousehold, eval: (*View).evalReclamation},
+		{id: 21, kind: entHousehold, eval: (*View).evalLinkage},
 
 		{id: 1, kind: entSite, eval: (*View).evalIndustry},
 		{id: 2, kind: entSite, eval: (*View).evalCommunityFactory},
@@ -77,6 +78,7 @@ func ruleDefs() []ruleDef {
 			perInstance: "the clinic goes to the first unit (health), the school to the second (edu)"},
 		{id: 14, kind: entSite, parts: []uint8{subSelfGov, subParty}, eval: (*View).evalSelfGovernance, perPart: true,
 			perInstance: "the self-governance unit goes to the first unit (civil), the party organisation to the second (org)"},
+		{id: 20, kind: entSite, eval: (*View).evalHousingQuality},
 
 		{id: 3, kind: entProject, eval: (*View).evalProjectJobs},
 		{id: 17, kind: entProject, eval: (*View).evalFundsElsewhere},

@@ -83,7 +83,7 @@ func (v *View) writeSnapshot(w io.Writer) error {
 			e.u16(uint16(d))
 		}
 		e.raw([]byte{h.size, h.labourCount, h.deed, h.reclaim, h.dibao, h.tekun, h.temporary, h.benefit, h.land, h.forest,
-			h.status, b2u(h.poor), b2u(h.registered)})
+			h.status, b2u(h.poor), b2u(h.registered) | b2u(h.linkage)<<1})
 		e.u64(uint64(h.bits))
 	}
 
@@ -316,7 +316,7 @@ func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
 		d.raw(b[:])
 		h.size, h.labourCount, h.deed, h.reclaim, h.dibao, h.tekun, h.temporary, h.benefit, h.land, h.forest, h.status =
 			b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10]
-		h.poor, h.registered = b[11] == 1, b[12] == 1
+		h.poor, h.registered, h.linkage = b[11] == 1, b[12]&1 == 1, b[12]&2 == 2
 		h.bits = bits(d.u64())
 	}
 

@@ -101,7 +101,10 @@ func village(w *world) []fact.Entry {
 		w.entry("resources", "resources.deeds", day("2019-10-01"), map[string]any{
 			"household_id": hh, "site_id": siteID, "status": "certificate_issued", "certificate_no": "陕(2019)乾县不动产权第0000001号", "registered_on": "2019-10-01"}),
 		w.entry("resources", "resources.reclamation", day("2020-03-01"), map[string]any{
-			"household_id": hh, "origin_area": "610424", "stage": "reclaimed", "effective_on": "2020-03-01"}),
+			"household_id": hh, "origin_area": "610424", "stage": "reclaimed", "effective_on": "2020-03-01",
+			"in_linkage_project": true, "project_id": "P610424-ZJGG1"}),
+		w.entry("housing", "housing.quality", day("2020-06-01"), map[string]any{
+			"site_id": siteID, "kind": "repair_fund", "fund_set_up_on": "2020-06-01", "fund_balance_yuan": 120000}),
 		w.entry("hrss", "hr.workshop", day("2019-06-01"), map[string]any{
 			"site_id": siteID, "workshop_id": "WS-1", "kind": "poverty_workshop", "status": "open"}),
 		w.entry("health", "health.facility", day("2019-06-01"), map[string]any{

@@ -67,6 +67,7 @@ func Services(site, county string) []Item {
 			"site_id": site, "school_id": "SC" + county + "-001", "level": "primary", "school_year": "2019-2020", "seats": 300,
 			"seats_used": 200, "teachers": 20, "serves_site": true}),
 		Kindergarten(site, county, true),
+		RepairFund(site, Day("2020-06-01")),
 		item("civil", "civil.community", Day("2019-06-01"), map[string]any{
 			"site_id": site, "unit_id": "U-" + site, "form": "standalone", "unit_kind": "community", "set_up_on": "2019-06-01"}),
 		item("org", "org.partybranch", Day("2019-06-01"), map[string]any{
@@ -76,6 +77,12 @@ func Services(site, county string) []Item {
 		items = append(items, Infra(site, it, "done", Day("2019-04-01")))
 	}
 	return items
+}
+
+// RepairFund returns a site's major-repair fund (大修基金) set up on eff.
+func RepairFund(site string, eff time.Time) Item {
+	return item("housing", "housing.quality", eff, map[string]any{"site_id": site, "kind": "repair_fund",
+		"fund_set_up_on": eff.Format(time.DateOnly), "fund_balance_yuan": 120000})
 }
 
 // Kindergarten returns a kindergarten that admits the site's children
@@ -190,8 +197,12 @@ func Enrolment(person, household, action string, eff time.Time) Item {
 
 // Reclamation returns the stage of a household's old homestead.
 func Reclamation(household, stage string, eff time.Time) Item {
-	return item("resources", "resources.reclamation", eff, map[string]any{
-		"household_id": household, "origin_area": household[1:7], "stage": stage, "effective_on": eff.Format(time.DateOnly)})
+	d := map[string]any{"household_id": household, "origin_area": household[1:7], "stage": stage, "effective_on": eff.Format(time.DateOnly)}
+	if stage == "reclaimed" || stage == "regreened" {
+		// 拆旧复垦全面纳入增减挂钩项目 (R21).
+		d["in_linkage_project"], d["project_id"] = true, "P"+household[1:7]+"-ZJGG1"
+	}
+	return item("resources", "resources.reclamation", eff, d)
 }
 
 // Village is a complete centralized site in 乾县 (610424) with one household
