@@ -64,3 +64,19 @@ func TestPagesRenderOnAnEmptyView(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryObligationLabelled: each obligation the view shows for a
+// household or a person has its label in the message catalog, so the
+// household page never shows a code.
+func TestEveryObligationLabelled(t *testing.T) {
+	msgs, err := loadMessages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	household, person := view.ObligationNames()
+	for _, name := range append(household, person...) {
+		if _, ok := msgs["obligation."+name]; !ok {
+			t.Errorf("obligation %q has no label: add obligation.%s to messages.json", name, name)
+		}
+	}
+}

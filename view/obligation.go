@@ -53,6 +53,19 @@ var householdObligations = slices.Concat(
 	resourcesHouseholdObligations,
 )
 
+// ObligationNames are the names of the obligations a household and a
+// person show (HouseholdView.Obligations, PersonView.Obligations), for
+// readers that label them.
+func ObligationNames() (household, person []string) {
+	for _, o := range householdObligations {
+		household = append(household, o.name)
+	}
+	for _, o := range personObligations {
+		person = append(person, o.name)
+	}
+	return household, person
+}
+
 // unshownHouseholdGroups are the household registers the view folds and
 // deliberately shows in no obligation, and why.
 var unshownHouseholdGroups = map[int]string{
