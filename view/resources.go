@@ -101,12 +101,14 @@ func foldReclamation(x *householdFact) bool {
 	return true
 }
 
-// evalLinkage is R21: the old homestead of a household, once reclaimed
-// (复垦) or regreened, is in an urban–rural construction land linkage
-// project (纳入城乡建设用地增减挂钩项目) by the annex's deadline.
+// evalLinkage is R21: the old homestead of a household, once reclaimed as
+// farmland (拆旧复垦), is in an urban–rural construction land linkage
+// project (全面纳入城乡建设用地增减挂钩项目) by the annex's deadline. A
+// regreened homestead (复绿) yields no construction-land quota and is not
+// asked for.
 func (v *View) evalLinkage(k wkey, detail bool) finding {
 	h, _, ok := v.householdJudged(k)
-	if !ok || h.linkage || (h.reclaim != reclaimReclaimed && h.reclaim != reclaimRegreened) || v.p.linkageDeadline == 0 {
+	if !ok || h.linkage || h.reclaim != reclaimReclaimed || v.p.linkageDeadline == 0 {
 		return finding{}
 	}
 	since := later(v.p.linkageDeadline.Time().AddDate(0, 0, 1), h.reclaimDay.Time())
@@ -116,7 +118,7 @@ func (v *View) evalLinkage(k wkey, detail bool) finding {
 	f := finding{broken: true, since: since}
 	if detail {
 		f.evidence = v.householdEvidence(h, hgRegistry, hgReclaim)
-		f.message = "旧宅基地已" + map[uint8]string{reclaimReclaimed: "复垦", reclaimRegreened: "复绿"}[h.reclaim] + ", 未纳入增减挂钩项目"
+		f.message = "旧宅基地已拆旧复垦, 未纳入城乡建设用地增减挂钩项目"
 	}
 	return f
 }

@@ -151,7 +151,7 @@ func RuleCases(year int) []RuleCase {
 			[]string{"registry.site", "housing.quality"}, "housing"},
 		{"R21", hh, nil,
 			[]Item{Drop(Drop(At(Reclamation(hh, "reclaimed", Day("2020-03-01")), Day("2021-05-01")), "in_linkage_project"), "project_id")},
-			[]Item{At(Reclamation(hh, "regreened", Day("2021-05-20")), Day("2021-05-20"))},
+			[]Item{At(Reclamation(hh, "reclaimed", Day("2020-03-01")), Day("2021-05-20"))},
 			[]string{"registry.household", "resources.reclamation"}, "resources"},
 		{"R10", "H610424-000004", nil, h4, hukou, []string{"registry.household"}, "police"},
 		{"R11", "H610424-000005", nil, h5, reclaim, []string{"registry.household"}, "resources"},

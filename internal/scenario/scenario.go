@@ -198,7 +198,7 @@ func Enrolment(person, household, action string, eff time.Time) Item {
 // Reclamation returns the stage of a household's old homestead.
 func Reclamation(household, stage string, eff time.Time) Item {
 	d := map[string]any{"household_id": household, "origin_area": household[1:7], "stage": stage, "effective_on": eff.Format(time.DateOnly)}
-	if stage == "reclaimed" || stage == "regreened" {
+	if stage == "reclaimed" {
 		// 拆旧复垦全面纳入增减挂钩项目 (R21).
 		d["in_linkage_project"], d["project_id"] = true, "P"+household[1:7]+"-ZJGG1"
 	}
