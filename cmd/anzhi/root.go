@@ -240,6 +240,7 @@ func newRootCmd(a *app) *cobra.Command {
 	root.AddCommand(newViewCmd(a))
 	root.AddCommand(newWatchCmd(a))
 	root.AddCommand(newKeysCmd(a))
+	root.AddCommand(newAuditCmd(a))
 	markStarted(root, a)
 	return root
 }
