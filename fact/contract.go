@@ -85,6 +85,23 @@ const (
 	// rejection ledger (anzhi.rejected.>) in the order the hub judged them.
 	// It is never rewritten: deletes and purges are denied.
 	LogStream = "ANZHI_LOG"
+	// AuditStream holds the hub's signed checkpoints of the Merkle tree over
+	// the log (package audit), on AuditCheckpointSubject. Like the log it
+	// is never rewritten: deletes and purges are denied.
+	AuditStream = "ANZHI_AUDIT"
+)
+
+// Subjects of the audit stream. Each checkpoint is a C2SP signed note (the
+// message body, exactly as signed), with the tree's compact range beside it
+// in HeaderAuditRange.
+const (
+	AuditSubjectPrefix     = "anzhi.audit."
+	AuditCheckpointSubject = AuditSubjectPrefix + "checkpoint"
+	// HeaderAuditRange, on a checkpoint, lists the hashes of the compact
+	// range of its tree (base64, space-separated, from the left): where a
+	// verifier can take up checking from that checkpoint (audit verify
+	// --from) without reading the log before it.
+	HeaderAuditRange = "Anzhi-Audit-Range"
 )
 
 // Subjects of the canonical log. Accepted facts are kept as
@@ -260,9 +277,9 @@ const snapshotSubjects = "$O." + SnapshotBucket + ".>"
 const VerdictSubject = "anzhi.verdict"
 
 // HubOnlySubjects returns the subjects only the hub publishes on: the
-// canonical log, the lead office's view (its subjects and KV bucket) and the
+// canonical log, the audit stream's checkpoints, the lead office's view (its subjects and KV bucket) and the
 // view's checkpoints. The embedded server refuses them to everyone else; on
 // an external NATS, grant them to the hub's identity only.
 func HubOnlySubjects() []string {
-	return append(LogSubjects(), ViewSubjects, ViewKVSubjectPrefix+">", snapshotSubjects)
+	return append(LogSubjects(), AuditSubjectPrefix+">", ViewSubjects, ViewKVSubjectPrefix+">", snapshotSubjects)
 }

@@ -127,7 +127,8 @@ func TestContractNames(t *testing.T) {
 			"city county.610424 site.S610424-0001 household.H610424-000001"},
 		{fact.DigestKey + " " + fact.MaterializedKey, "digest materialized"},
 		{fact.CitySubject + " " + fact.CountySubject("610424"), "view.city view.county.610424"},
-		{strings.Join(fact.HubOnlySubjects(), " "), "anzhi.fact.> anzhi.rejected.> view.> $KV.ANZHI_VIEW.> $O.ANZHI_SNAPSHOTS.>"},
+		{strings.Join(fact.HubOnlySubjects(), " "), "anzhi.fact.> anzhi.rejected.> anzhi.audit.> view.> $KV.ANZHI_VIEW.> $O.ANZHI_SNAPSHOTS.>"},
+		{fact.AuditStream + " " + fact.AuditCheckpointSubject + " " + fact.HeaderAuditRange, "ANZHI_AUDIT anzhi.audit.checkpoint Anzhi-Audit-Range"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)

@@ -68,6 +68,10 @@ func (a *api) routes() []route {
 			http.HandlerFunc(a.events), overseersOnly("the log"), false, false},
 		{"GET /api/v1/digest", nil, a.whenReady(a.cached(a.digest)), overseersOnly("the view's digest"), false, false},
 		{"GET /api/v1/rules", nil, a.reply(a.rules), open, false, false},
+		{"GET /api/v1/audit/checkpoint", nil, a.reply(a.auditCheckpoint), open, false, false},
+		{"GET /api/v1/audit/key", nil, a.reply(a.auditKey), open, false, false},
+		{"GET /api/v1/audit/proof/{seq}", nil, a.reply(a.auditProof), overseersOnly("proofs of the log"), false, false},
+		{"GET /api/v1/audit/consistency", []string{"old"}, a.reply(a.auditConsistency), overseersOnly("proofs of the log"), false, false},
 		{"GET /api/v1/openapi.json", nil, http.HandlerFunc(serveOpenAPI), open, false, false},
 	}
 }

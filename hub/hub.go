@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/xianyang/anzhi/audit"
 	"github.com/xianyang/anzhi/dashboard"
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/identities"
@@ -88,8 +89,20 @@ type Config struct {
 	// Materialize tunes the view published on view.> and in the KV bucket
 	// ANZHI_VIEW for subscribers.
 	Materialize MaterializeConfig
-	Catalog     *schemas.Catalog
-	Logger      *slog.Logger
+	// AuditKey is a file holding the note private key (PRIVATE+KEY+…; a
+	// second line may give its verifier key) the hub signs the log's
+	// checkpoints with; by default the hub makes one in DataDir on first
+	// start (AuditKeyFile, mode 0600). With neither, the log is not signed.
+	AuditKey string
+	// AuditOrigin names the log in checkpoints and the key made on first
+	// start (default audit.DefaultOrigin, xianyang.anzhi/log).
+	AuditOrigin string
+	// AuditEvery is how often the hub signs a checkpoint when the log has
+	// grown (default 1m; negative: only on stop and when a proof asks for
+	// one). It always signs one on a clean Close.
+	AuditEvery time.Duration
+	Catalog    *schemas.Catalog
+	Logger     *slog.Logger
 
 	loseAck func(seq uint64) bool // tests: acknowledgements to treat as lost
 }
@@ -126,6 +139,12 @@ func (c *Config) setDefaults() error {
 	if c.VerdictMemory <= 0 {
 		c.VerdictMemory = defaultVerdictMemory
 	}
+	if c.AuditOrigin == "" {
+		c.AuditOrigin = audit.DefaultOrigin
+	}
+	if c.AuditEvery == 0 {
+		c.AuditEvery = defaultAuditEvery
+	}
 	if c.GuardEvery <= 0 {
 		c.GuardEvery = 30 * time.Second
 	}
@@ -158,6 +177,7 @@ type Hub struct {
 	view      *view.View
 	proj      *projector
 	mat       *materializer
+	audit     *auditTrail // nil: the log is not signed
 	ready     atomic.Bool
 	metrics   *metrics
 
@@ -238,7 +258,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	}
 	h.guard = &guard{js: h.js, every: cfg.GuardEvery, log: cfg.Logger.With("component", "guard")}
 	if cfg.Identities != nil {
-		h.guard.consumers = &consumerWatch{streams: []string{fact.ViewStream, fact.LogStream},
+		h.guard.consumers = &consumerWatch{streams: []string{fact.ViewStream, fact.LogStream, fact.AuditStream},
 			allowed: overseerConsumers(identities.InboxPrefixOf(identities.LeadOfficeName), identities.InboxPrefixOf(identities.AuditorName)),
 			removed: func(stream string) { h.metrics.consumersRemoved.WithLabelValues(stream).Inc() }}
 	}
@@ -275,10 +295,17 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	sources.newVerdicts(cfg.VerdictMemory, lastSeq == 0)
+	if err := h.setUpAudit(ctx); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
 	submit := newQueue[submission]()
 	folds := newQueue[storedEntry]()
-	h.gate = newGate(&cfg, h.js, sources, h.logs, h.metrics, submit,
-		func(e *logEntry) { folds.push(storedEntry{seq: e.seq, msg: e.msg, rejected: e.rejected}) })
+	h.gate = newGate(&cfg, h.js, sources, h.logs, h.metrics, submit, func(e *logEntry) {
+		if h.audit != nil {
+			h.audit.stored(e.seq, e.msg)
+		}
+		folds.push(storedEntry{seq: e.seq, msg: e.msg, rejected: e.rejected})
+	})
 	h.guard.confirmedLog = h.gate.confirmedLog.Load
 	h.guard.check(ctx) // before anything is served: a damaged log shows at once
 	// Restore the newest checkpoint, then catch up with the log's tail.
@@ -378,11 +405,45 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		defer h.wg.Done()
 		h.runSnapshots(runCtx)
 	}()
+	if h.audit != nil {
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			if err := h.audit.rebuild(runCtx, lastSeq); err != nil {
+				if runCtx.Err() == nil {
+					cfg.Logger.Error("AUDIT: the tree over the log could not be rebuilt; no checkpoints are signed", "err", err)
+				}
+				return
+			}
+			h.audit.run(runCtx)
+		}()
+	}
 	if err := h.startVerdicts(runCtx, opts, lastSeq); err != nil {
 		return nil, err
 	}
 	cfg.Logger.Info("hub started", "nats", h.url, "http", h.httpAddr, "data", cfg.DataDir)
 	return h, nil
+}
+
+// setUpAudit loads (or makes) the signing key and makes the audit stream;
+// without a key the log is not signed.
+func (h *Hub) setUpAudit(ctx context.Context) error {
+	signer, err := loadAuditKey(h.cfg.AuditKey, h.cfg.DataDir, h.cfg.AuditOrigin, h.cfg.Logger)
+	if err != nil {
+		return err
+	}
+	if signer == nil {
+		h.cfg.Logger.Warn("the log is not signed: no audit key (--audit-key) and no data directory to make one in")
+		return nil
+	}
+	s, err := EnsureAuditStream(ctx, h.js, 1)
+	if err != nil {
+		return err
+	}
+	h.guard.expect = append(h.guard.expect, s.CachedInfo().Config)
+	h.audit = &auditTrail{signer: signer, js: h.js, logs: h.logs, every: h.cfg.AuditEvery,
+		log: h.cfg.Logger.With("component", "audit")}
+	return nil
 }
 
 // startVerdicts reads the verdicts recorded in the log up to lastSeq back
@@ -656,6 +717,13 @@ func (h *Hub) Close() error {
 		cancel()
 	}
 	h.wg.Wait()
+	if h.audit != nil && h.ready.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if _, err := h.audit.checkpoint(ctx); err != nil {
+			h.cfg.Logger.Warn("no audit checkpoint at close", "err", err)
+		}
+		cancel()
+	}
 	if h.verdicts != nil {
 		h.verdicts.stop() // each answers at once when the hub stops
 	}

@@ -31,7 +31,7 @@ func ingestHub(t *testing.T, dir string, edit func(*hub.Config)) (*hub.Hub, *nat
 	return hubtest.Start(t, cfg)
 }
 
-func waitIdle(t *testing.T, h *hub.Hub) {
+func waitIdle(t testing.TB, h *hub.Hub) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 	defer cancel()

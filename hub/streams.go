@@ -116,3 +116,23 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cat *schemas.Cat
 	}
 	return intakes, log, nil
 }
+
+// EnsureAuditStream creates or updates the audit stream: the hub's signed
+// checkpoints of the log's tree, never rewritten either.
+func EnsureAuditStream(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.Stream, error) {
+	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        fact.AuditStream,
+		Description: "anzhi audit: signed checkpoints of the Merkle tree over the canonical log, never rewritten",
+		Subjects:    []string{fact.AuditSubjectPrefix + ">"},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    max(replicas, 1),
+		DenyDelete:  true,
+		DenyPurge:   true,
+		AllowDirect: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", fact.AuditStream, err)
+	}
+	return s, nil
+}

@@ -132,7 +132,7 @@ func Plan(cat *schemas.Catalog) []Identity {
 			Subscribe:   []string{InboxPrefixOf(LeadOfficeName) + ".>", fact.ViewSubjects},
 			InboxPrefix: InboxPrefixOf(LeadOfficeName)},
 		{Name: AuditorName, Role: RoleAuditor, Account: HubAccount,
-			Publish:     readStream(fact.LogStream),
+			Publish:     append(readStream(fact.LogStream), slices.DeleteFunc(readStream(fact.AuditStream), func(s string) bool { return s == jsAPI+"INFO" })...),
 			Subscribe:   []string{InboxPrefixOf(AuditorName) + ".>"},
 			InboxPrefix: InboxPrefixOf(AuditorName)},
 	}

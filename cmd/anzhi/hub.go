@@ -25,6 +25,8 @@ type hubFlags struct {
 	natsURL       string
 	maxEventBytes int
 	dedupeWindow  time.Duration
+	auditKey      string
+	auditEvery    time.Duration
 	readyFile     string
 	syncAlways    bool
 	rebuild       bool
@@ -67,6 +69,8 @@ refused ones to the rejection ledger (see anzhi rejections).`,
 	fl.StringVar(&f.natsURL, "nats-url", "", "use this external NATS instead of the embedded server")
 	fl.IntVar(&f.maxEventBytes, "max-event-bytes", fact.DefaultMaxBytes, "largest event accepted, in bytes")
 	fl.DurationVar(&f.dedupeWindow, "dedupe-window", hub.DefaultDuplicateWindow, "how long the intake remembers event ids (Nats-Msg-Id)")
+	fl.StringVar(&f.auditKey, "audit-key", "", "sign the log's checkpoints with this note private key file (default: made in the data directory on first start)")
+	fl.DurationVar(&f.auditEvery, "audit-every", time.Minute, "sign a checkpoint of the log's tree this often while the log grows")
 	fl.BoolVar(&f.syncAlways, "sync-always", false, "fsync every JetStream write: an acknowledged fact survives a power failure too (slower; by default JetStream syncs every 2 minutes, which survives a process crash)")
 	fl.BoolVar(&f.rebuild, "rebuild", false, "ignore the view's checkpoints and fold the whole log at start")
 	fl.StringVar(&f.identities, "identities", "", "enforce the identities in this directory (anzhi identities init): every client must present its .creds; without it the hub runs in open trial mode on loopback only")
@@ -93,6 +97,8 @@ func (a *app) runHub(cmd *cobra.Command, f hubFlags) error {
 		HTTPAddr:        f.httpAddr,
 		MaxEventBytes:   f.maxEventBytes,
 		DuplicateWindow: f.dedupeWindow,
+		AuditKey:        f.auditKey,
+		AuditEvery:      f.auditEvery,
 		SyncAlways:      f.syncAlways,
 		Rebuild:         f.rebuild,
 		Logger:          a.log,

@@ -241,6 +241,7 @@ func newRootCmd(a *app) *cobra.Command {
 	root.AddCommand(newWatchCmd(a))
 	root.AddCommand(newKeysCmd(a))
 	root.AddCommand(newExportCmd(a))
+	root.AddCommand(newAuditCmd(a))
 	markStarted(root, a)
 	return root
 }
