@@ -65,7 +65,7 @@ func (h *Hub) Tick(ctx context.Context, at time.Time) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("tick %s not folded: %w", at, ctx.Err())
-		case <-time.After(2 * time.Millisecond):
+		case <-time.After(time.Millisecond):
 		}
 	}
 	return h.WaitIdle(ctx)

@@ -48,7 +48,7 @@ type BatchSummary struct {
 // the simulator). Facts are encoded without the SDK's reflection and
 // validated locally like Publish, by several workers, then sent in the order
 // they were added with many acknowledgements in flight; failed publishes are
-// retried synchronously. Add from one goroutine, then Wait.
+// retried synchronously. Add (and Flush) from one goroutine, then Wait.
 type Batch struct {
 	p    *Publisher
 	js   jetstream.JetStream
@@ -64,6 +64,11 @@ type Batch struct {
 	mu    sync.Mutex
 	sum   BatchSummary
 	added int
+	// finished counts outcomes; flushed, when set, is closed once it
+	// reaches flushAt (a Flush waits on it).
+	finished int
+	flushed  chan struct{}
+	flushAt  int
 }
 
 type batchItem struct {
@@ -238,6 +243,36 @@ func (b *Batch) finish(r BatchResult) {
 	if b.opts.OnResult != nil {
 		b.opts.OnResult(r)
 	}
+	b.finished++
+	if b.flushed != nil && b.finished >= b.flushAt {
+		close(b.flushed)
+		b.flushed = nil
+	}
+}
+
+// Flush waits until every fact added so far has its outcome and returns the
+// summary up to then; the batch stays open for more. It is how a publisher
+// that must know a stretch of facts is stored (before it asks the hub about
+// them) keeps one batch for a long load.
+func (b *Batch) Flush(ctx context.Context) (BatchSummary, error) {
+	b.mu.Lock()
+	if b.finished >= b.added {
+		defer b.mu.Unlock()
+		return b.sum, nil
+	}
+	ch := make(chan struct{})
+	b.flushed, b.flushAt = ch, b.added
+	b.mu.Unlock()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		return BatchSummary{}, fmt.Errorf("publishers: flush: %w", ctx.Err())
+	case <-b.ctx.Done():
+		return BatchSummary{}, fmt.Errorf("publishers: flush: %w", b.ctx.Err())
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sum, nil
 }
 
 // Wait waits for every outcome and returns the summary. The error is non-nil

@@ -283,6 +283,45 @@ func TestBatchCountsEveryOutcome(t *testing.T) {
 	}
 }
 
+// TestBatchFlush: a flush returns once every fact added so far is stored,
+// and the batch goes on taking facts afterwards.
+func TestBatchFlush(t *testing.T) {
+	nc, js, createStreams := server(t)
+	createStreams()
+	p, err := publishers.New(nc, "edu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.NewBatch(context.Background(), publishers.BatchOptions{MaxPending: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := b.Flush(context.Background()); err != nil || sum.Added != 0 {
+		t.Fatalf("flush of an empty batch: %+v, %v", sum, err)
+	}
+	for round, n := range []int{50, 10} {
+		for i := range n {
+			if _, err := b.Add(enrolment(1000*round + i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sum, err := b.Flush(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 50 + 10*round
+		if sum.Published != want {
+			t.Fatalf("round %d: flush summary %+v, want %d published", round, sum, want)
+		}
+		if got := intake(t, js); len(got) != want {
+			t.Fatalf("round %d: intake holds %d messages after the flush, want %d", round, len(got), want)
+		}
+	}
+	if sum, err := b.Wait(); err != nil || sum.Published != 60 {
+		t.Fatalf("wait: %+v, %v", sum, err)
+	}
+}
+
 // TestBatchRetriesWhileTheStreamIsMissing: an async publish refused because
 // no stream answers yet falls back to the retrying path, so a bulk load
 // started just before the hub loses nothing.

@@ -54,17 +54,29 @@ func foldSchool(x *siteFact) bool {
 
 // eduPersonBits is a child of compulsory school age, and in school or done
 // with compulsory education (graduated from junior middle school, or gone
-// on to senior or vocational school).
+// on to senior or vocational school). A child who graduated from primary
+// school is between stages, not out of school, until the next school year
+// starts (1 September): the summer before junior middle school.
 func (v *View) eduPersonBits(p *person) bits {
 	var b bits
 	if v.compulsorySchoolAge(p) {
 		b |= bit(cSchoolAge)
 		if p.edu == eduEnrolled || p.edu == eduTransferred ||
-			(p.edu == eduGraduated && p.eduLevel >= levelJunior) || p.eduLevel >= levelSenior {
+			(p.edu == eduGraduated && p.eduLevel >= levelJunior) || p.eduLevel >= levelSenior ||
+			(p.edu == eduGraduated && p.eduLevel == levelPrimary && v.clock.Before(nextSchoolYear(p.eff[pgEnrol].Time()))) {
 			b |= bit(cEnrolled)
 		}
 	}
 	return b
+}
+
+// nextSchoolYear is the first 1 September after t.
+func nextSchoolYear(t time.Time) time.Time {
+	start := time.Date(t.Year(), 9, 1, 0, 0, 0, 0, time.UTC)
+	if !t.Before(start) {
+		start = start.AddDate(1, 0, 0)
+	}
+	return start
 }
 
 // eduSiteContrib is a site served by a school, and the seats of its open

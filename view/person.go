@@ -245,8 +245,9 @@ func employmentKind(s string) uint8 {
 }
 
 const (
-	levelJunior = 3 // levels[3]
-	levelSenior = 4
+	levelPrimary = 2 // levels[2]
+	levelJunior  = 3
+	levelSenior  = 4
 )
 
 // compulsorySchoolAge reports whether a child must be in compulsory

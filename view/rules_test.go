@@ -135,3 +135,37 @@ func TestRulesBreakAndHold(t *testing.T) {
 		}
 	}
 }
+
+// TestPrimaryGraduateBetweenStages: a child who graduated from primary
+// school in June is on holiday, not out of school, until the school year
+// starts on 1 September; still not enrolled then, R6 breaks.
+func TestPrimaryGraduateBetweenStages(t *testing.T) {
+	const year = 2021
+	cat := schemas.MustLoad()
+	v, err := view.New(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var depts []string
+	for _, d := range cat.Departments() {
+		depts = append(depts, d.Code)
+	}
+	w := &ruleWorld{t: t, cat: cat, v: v, keys: map[uint64]string{}}
+	w.fold(scenario.Village(year)...)
+	w.fold(scenario.Alive(depts, scenario.RuleClock(year))...)
+	child := scenario.Person(2)
+	w.fold(scenario.Enrolment(child, scenario.VillageHousehold, "graduated", scenario.Day("2021-06-30")))
+	r6 := func(at string) []view.Warning {
+		w.tick(scenario.Day(at))
+		return v.Warnings(view.WarningQuery{Rule: "R6"})
+	}
+	if ws := r6("2021-07-15"); len(ws) != 0 {
+		t.Fatalf("R6 in the summer after primary school: %+v", ws)
+	}
+	if ws := r6("2021-08-31"); len(ws) != 0 {
+		t.Fatalf("R6 on the last day of the summer: %+v", ws)
+	}
+	if ws := r6("2021-09-02"); len(ws) != 1 || ws[0].EntityID != child {
+		t.Fatalf("R6 once the school year started = %+v, want the child's", ws)
+	}
+}

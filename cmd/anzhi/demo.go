@@ -44,11 +44,16 @@ func newDemoCmd(a *app) *cobra.Command {
 		Long: `Run the whole system on one machine: a hub with an embedded NATS server, and
 every department of a simulated Xianyang (14 counties, ≈150 resettlement
 sites, 2019-2025) publishing its facts as itself through the publisher
-library — including a few bad events the hub must refuse. When the load is
-done the hub's clock is set to the end of the simulated period, the rules
-are swept, and a summary is printed: facts accepted and rejected, the city's
-indicators, and the early warnings open by rule. The hub then keeps serving
-its HTTP API and NATS until interrupted (Ctrl-C).
+library — including a few bad events the hub must refuse. The facts go out
+in time order, a simulated week at a time, and the hub's clock ticks at the
+end of each week, so warnings are raised when their facts happen. The
+departments answer many of the warnings raised against them (issue.report:
+acknowledged, action taken, rectified) after days or weeks, put the facts
+behind many right so that they resolve, and let others go past due so that
+they escalate to the lead office. A summary is then printed: facts accepted
+and rejected, the city's indicators, the early warnings open by rule and
+their supervision history by half-year. The hub then keeps serving its HTTP
+API and NATS until interrupted (Ctrl-C).
 
 The data goes to a new temporary directory, removed on exit, unless --data
 names one (then it is kept).`,
@@ -132,13 +137,13 @@ func (a *app) runDemo(cmd *cobra.Command, f demoFlags) error {
 		return nats.Connect(h.ClientURL(), opts...)
 	}
 	start := time.Now()
-	sum, err := simulate.Publish(ctx, nc, sim, simulate.PublishOptions{Logger: a.log, Connect: connect})
+	// The departments read the warnings raised against them from the view,
+	// as they would through GET /api/v1/warnings.
+	openWarnings := func(context.Context) ([]view.Warning, error) { return h.View().Warnings(view.WarningQuery{}), nil }
+	sum, err := simulate.PublishHistory(ctx, nc, sim, simulate.HistoryOptions{
+		PublishOptions: simulate.PublishOptions{Logger: a.log, Connect: connect}, Tick: h.Tick, Warnings: openWarnings})
 	if err != nil {
 		return fmt.Errorf("demo: simulate: %w", err)
-	}
-	end := sim.Config().To.AddDate(0, 1, -1)
-	if err := h.Tick(ctx, end.Add(20*time.Hour)); err != nil {
-		return fmt.Errorf("demo: %w", err)
 	}
 	took := time.Since(start)
 	if err := a.printDemoSummary(ctx, a.stdout, h, nc, sum, took, ids, token); err != nil {
@@ -159,7 +164,7 @@ func (a *app) runDemo(cmd *cobra.Command, f demoFlags) error {
 	return nil
 }
 
-func (a *app) printDemoSummary(ctx context.Context, w io.Writer, h *hub.Hub, nc *nats.Conn, sum simulate.PublishSummary, took time.Duration,
+func (a *app) printDemoSummary(ctx context.Context, w io.Writer, h *hub.Hub, nc *nats.Conn, sum simulate.HistorySummary, took time.Duration,
 	ids *identities.Set, token string) error {
 	st, err := h.Status(ctx)
 	if err != nil {
@@ -201,7 +206,13 @@ func (a *app) printDemoSummary(ctx context.Context, w io.Writer, h *hub.Hub, nc 
 	fmt.Fprintf(w, "  title deeds                      %5.1f%%   hukou moved / residence permit %5.1f%%\n", 100*r["deeds"], 100*r["hukou"])
 	fmt.Fprintf(w, "  homesteads reclaimed             %5.1f%%   sites with all infrastructure %5.1f%%\n", 100*r["reclamation"], 100*r["infrastructure_complete"])
 	fmt.Fprintf(w, "  两不愁三保障 households           %5.1f%%\n\n", 100*r["secure"])
-	fmt.Fprintf(w, "early warnings open: %d\n", stats.Warnings)
+	months, err := h.View().History(city.Code)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	halves, total := halfYears(months)
+	fmt.Fprintf(w, "early warnings open: %d   (over the period: %d raised, %d escalated, %d resolved)\n", stats.Warnings,
+		total.Raised, total.Escalated, total.Resolved)
 	rules := h.Catalog().Rules()
 	for _, id := range sortedRules(city.Warnings) {
 		title := ""
@@ -210,8 +221,18 @@ func (a *app) printDemoSummary(ctx context.Context, w io.Writer, h *hub.Hub, nc 
 		}
 		fmt.Fprintf(w, "  %-4s %7d  %s\n", id, city.Warnings[id], title)
 	}
-	escalated := len(h.View().Warnings(view.WarningQuery{State: "escalated"}))
-	fmt.Fprintf(w, "  (%d escalated to the lead office)\n\n", escalated)
+	states := map[string]int{}
+	rectified := 0
+	for _, x := range h.View().Warnings(view.WarningQuery{}) {
+		states[x.Supervision]++
+		if x.Rectified {
+			rectified++
+		}
+	}
+	fmt.Fprintf(w, "  now: %d escalated to the lead office, %d acknowledged, %d awaiting acknowledgement; %d reported rectified\n\n",
+		states["escalated"], states["acknowledged"], states["open"], rectified)
+	printHalfYears(w, halves, total)
+	fmt.Fprintf(w, "  (%d weekly clock ticks; departments answered with %d reports and %d corrective facts)\n\n", sum.Ticks, sum.Reports, sum.Corrections)
 	fmt.Fprintf(w, "HTTP API   %s/api/v1/city   (OpenAPI: %s/api/v1/openapi.json)\n", base, base)
 	fmt.Fprintf(w, "warnings   %s/api/v1/warnings?rule=R4\n", base)
 	fmt.Fprintf(w, "token      %s   (the lead office's: curl -H \"Authorization: Bearer %s\" %s/api/v1/city)\n", token, token, base)

@@ -30,7 +30,8 @@ func TestDemo(t *testing.T) {
 	}()
 	info := waitReady(t, ready, "the demo", done, &stderr)
 	out := stdout.String()
-	for _, want := range []string{"accepted into the log", "rejected (ledger)", "early warnings open", "R4", "/api/v1/city",
+	for _, want := range []string{"accepted into the log", "rejected (ledger)", "early warnings open", "R4", "warnings over time",
+		"2019 H1", "weekly clock ticks", "/api/v1/city",
 		"token      " + info.Token, "lead-office.creds"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/time/rate"
 
 	"github.com/xianyang/anzhi/fact"
@@ -84,56 +83,15 @@ type PublishSummary struct {
 // reject. Only the Xianyang scale can be published: the hub's registry knows
 // only Xianyang's counties.
 func Publish(ctx context.Context, nc *nats.Conn, s *Sim, o PublishOptions) (PublishSummary, error) {
-	var sum PublishSummary
 	if s.cfg.Scale != ScaleXianyang {
-		return sum, fmt.Errorf("simulate: the %s scale cannot be published to a Xianyang hub (its counties are not in the registry); write it to a file with -o", s.cfg.Scale)
-	}
-	log := o.Logger
-	if log == nil {
-		log = slog.Default()
+		return PublishSummary{}, errNotXianyang(s)
 	}
 	var lim *rate.Limiter
 	if o.Rate > 0 {
 		lim = rate.NewLimiter(rate.Limit(o.Rate), max(1, int(o.Rate/10)))
 	}
-	type dept struct {
-		pub   *publishers.Publisher
-		batch *publishers.Batch
-	}
-	depts := map[string]*dept{}
-	var order []string
-	var own []*nats.Conn // connections made by o.Connect
-	defer func() {
-		for _, c := range own {
-			c.Close()
-		}
-	}()
-	get := func(code string) (*dept, error) {
-		if d, ok := depts[code]; ok {
-			return d, nil
-		}
-		conn := nc
-		if o.Connect != nil {
-			c, err := o.Connect(code)
-			if err != nil {
-				return nil, fmt.Errorf("simulate: connect as %s: %w", code, err)
-			}
-			own = append(own, c)
-			conn = c
-		}
-		pub, err := publishers.New(conn, code, append([]publishers.Option{publishers.WithCatalog(s.cat)}, o.Options...)...)
-		if err != nil {
-			return nil, fmt.Errorf("simulate: publisher %s: %w", code, err)
-		}
-		b, err := pub.NewBatch(ctx, publishers.BatchOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("simulate: publisher %s: %w", code, err)
-		}
-		d := &dept{pub: pub, batch: b}
-		depts[code] = d
-		order = append(order, code)
-		return d, nil
-	}
+	ds := newDepartments(ctx, nc, s, o)
+	defer ds.close()
 	started := time.Now()
 	var err error
 	for ev := range s.Events {
@@ -145,46 +103,17 @@ func Publish(ctx context.Context, nc *nats.Conn, s *Sim, o PublishOptions) (Publ
 				break
 			}
 		}
-		if o.OnEvent != nil {
-			o.OnEvent(ev)
-		}
-		sum.Events++
-		var d *dept
-		if d, err = get(ev.Dept); err != nil {
+		if err = ds.send(ev); err != nil {
 			break
 		}
-		if ev.Bad {
-			sum.Bad++
-			msg := nats.NewMsg(ev.Subject)
-			msg.Header.Set(jetstream.MsgIDHeader, ev.Fact.ID)
-			msg.Header.Set("Content-Type", fact.ContentType)
-			msg.Data = s.Encode(nil, ev)
-			if _, perr := d.pub.PublishMsg(ctx, msg); perr != nil {
-				sum.BadFailed++
-				log.Warn("bad event not sent", "id", ev.Fact.ID, "err", perr)
-			}
-			continue
-		}
-		if _, err = d.batch.Add(ev.Fact); err != nil {
-			break
-		}
-		if sum.Events%100_000 == 0 {
-			log.Info("simulation publishing", "events", sum.Events, "elapsed", time.Since(started).Round(time.Second))
+		if ds.sum.Events%100_000 == 0 {
+			ds.log.Info("simulation publishing", "events", ds.sum.Events, "elapsed", time.Since(started).Round(time.Second))
 		}
 	}
-	for _, code := range order {
-		bs, werr := depts[code].batch.Wait()
-		sum.Published += bs.Published
-		sum.Duplicates += bs.Duplicates
-		sum.Invalid += bs.Invalid
-		sum.Failed += bs.Failed
-		if werr != nil && err == nil {
-			err = fmt.Errorf("simulate: %s: %w", code, werr)
-		}
-	}
-	sum.Departments = len(order)
-	if err == nil {
-		err = ctx.Err()
-	}
-	return sum, err
+	return ds.wait(err)
+}
+
+// errNotXianyang is the error of publishing a world other than Xianyang.
+func errNotXianyang(s *Sim) error {
+	return fmt.Errorf("simulate: the %s scale cannot be published to a Xianyang hub (its counties are not in the registry); write it to a file with -o", s.cfg.Scale)
 }

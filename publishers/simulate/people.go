@@ -244,7 +244,7 @@ func (g *gen) personFacts(h *hhState, ps []person) bool {
 			}
 			on := date(y-1, 12, 1+rng.IntN(20))
 			if on.Before(h.relocated) {
-				on = day(h.relocated, 5+rng.IntN(25))
+				on = h.relocated // the cover moves with the household (参保关系随迁)
 			}
 			for _, scheme := range []string{"basic_medical", "serious_illness"} {
 				o := newObj().str("person_key", p.key).str("household_id", hid).int("year", y).str("scheme", scheme)
@@ -267,7 +267,7 @@ func (g *gen) personFacts(h *hhState, ps []person) bool {
 		// Pension (hrss): adults enrol; at 60 they receive.
 		if p.capacity != "student" && age >= 16 && rng.Float64() < 0.97 {
 			if age < 60 {
-				on := day(h.relocated, 10+rng.IntN(80))
+				on := h.relocated // enrolled at the origin; the enrolment moves with the household
 				o := newObj().str("person_key", p.key).str("household_id", hid).int("year", on.Year()).str("scheme", "residents").
 					str("status", "enrolled").date("enrolled_on", on).yuan("contribution_grade_yuan", map[bool]float64{true: 100, false: 200}[h.poor])
 				if !g.emit("hrss", "hr.pension", cc, p.key, on, o.done()) {
@@ -276,7 +276,7 @@ func (g *gen) personFacts(h *hhState, ps []person) bool {
 			}
 			at60 := date(p.birthYear+60, 1+rng.IntN(12), 1)
 			if at60.Before(h.relocated) {
-				at60 = day(h.relocated, 20)
+				at60 = h.relocated // already receiving at the origin
 			}
 			o := newObj().str("person_key", p.key).str("household_id", hid).int("year", at60.Year()).str("scheme", "residents").
 				str("status", "receiving").yuan("monthly_pension_yuan", 150+float64(rng.IntN(80)))
@@ -305,7 +305,9 @@ func (g *gen) personFacts(h *hhState, ps []person) bool {
 // moved transfers. A few children are never enrolled or drop out.
 func (g *gen) schooling(h *hhState, p person) bool {
 	rng, cc := h.rng, h.ss.c.code
-	if p.birthYear > refYear-3 || p.birthYear < refYear-20 {
+	// Children too young for kindergarten before the period ends have no
+	// school yet; those born up to then start school within it.
+	if p.birthYear+3 > g.s.cfg.To.Year() || p.birthYear < refYear-20 {
 		return true
 	}
 	r := rng.Float64()
@@ -342,7 +344,7 @@ func (g *gen) schooling(h *hhState, p person) bool {
 			if !end.After(h.relocated) {
 				continue
 			}
-			action, on = "transferred", day(h.relocated, 3+rng.IntN(20))
+			action, on = "transferred", h.relocated // the child changes school as the family moves
 			y = on.Year()
 			if on.Month() < 9 {
 				y--

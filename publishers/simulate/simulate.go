@@ -240,11 +240,7 @@ func (g *gen) emit(dept, family, county, subject string, t time.Time, data json.
 	if dept == g.s.silent.dept && !t.Before(g.s.silent.from) && t.Before(g.s.silent.to) {
 		return true
 	}
-	ev := Event{
-		Dept: dept, Source: fact.SourceFor(dept), Subject: fact.SubjectFor(family, county),
-		Fact: publishers.Fact{Family: family, County: county, Subject: subject, Time: t, Data: data,
-			ID: publishers.DeriveID(family, subject, t, data)},
-	}
+	ev := newEvent(dept, family, county, subject, t, data)
 	ev.Reported = later(t, g.s.cfg.From).Add(time.Duration(1+g.flaws.IntN(72*14)) * 20 * time.Minute)
 	if !g.out(ev) {
 		return false
@@ -253,6 +249,16 @@ func (g *gen) emit(dept, family, county, subject string, t time.Time, data json.
 		return g.out(g.spoil(ev))
 	}
 	return true
+}
+
+// newEvent is a department's fact, reported when it takes effect.
+func newEvent(dept, family, county, subject string, t time.Time, data json.RawMessage) Event {
+	return Event{
+		Dept: dept, Source: fact.SourceFor(dept), Subject: fact.SubjectFor(family, county),
+		Fact: publishers.Fact{Family: family, County: county, Subject: subject, Time: t, Data: data,
+			ID: publishers.DeriveID(family, subject, t, data)},
+		Reported: t,
+	}
 }
 
 func (g *gen) out(ev Event) bool {
