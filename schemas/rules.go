@@ -9,7 +9,7 @@ import (
 
 // Rule is one policy rule of the guidance as data (rules.json).
 type Rule struct {
-	ID      string `json:"id"`    // R1 … R19
+	ID      string `json:"id"`    // R1, R2, …
 	Title   string `json:"title"` // short Chinese title
 	Entity  string `json:"entity"`
 	Section string `json:"section"` // section of the guidance, e.g. 二(五)
