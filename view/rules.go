@@ -19,6 +19,11 @@ func (v *View) tick(e *fact.Entry) []Change {
 	if err != nil || !at.After(v.clock) {
 		return nil
 	}
+	return v.tickAt(at)
+}
+
+// tickAt advances the clock to at (after the view's clock) and sweeps.
+func (v *View) tickAt(at time.Time) []Change {
 	prev := v.clock
 	v.clock = at.UTC()
 	if v.firstClock.IsZero() {
