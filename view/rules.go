@@ -180,6 +180,7 @@ func (v *View) eval(k wkey, detail bool) finding {
 func (v *View) foldWarningEvent(e *fact.Entry) {
 	var f fields
 	f.parse(e.Data)
+	v.linkWarningEvent(&f, e.Seq)
 	v.historyOfWarningEvent(e, &f)
 	if e.Family != "warning.raised" {
 		return
