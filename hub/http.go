@@ -66,6 +66,7 @@ func (a *api) routes() []route {
 		{"GET /api/v1/rejections", []string{"dept", "after", "since", "limit"}, a.reply(a.rejections), ownRejections, false, false},
 		{"GET /api/v1/events", []string{"family", "county", "dept", "entity", "include_rejected", "include_hub", "after", "until", "since", "limit"},
 			http.HandlerFunc(a.events), overseersOnly("the log"), false, false},
+		{"GET /api/v1/timeline/{kind}/{id}", []string{"limit", "after"}, a.whenReady(a.reply(a.timeline)), a.timelineAccess(), false, false},
 		{"GET /api/v1/digest", cutParams, a.whenReady(a.asOf(a.cached(a.digest))), overseersOnly("the view's digest"), false, false},
 		{"GET /api/v1/rules", nil, a.reply(a.rules), open, false, false},
 		{"GET /api/v1/openapi.json", nil, http.HandlerFunc(serveOpenAPI), open, false, false},
