@@ -299,3 +299,14 @@ func (t *timeline) decode(d *decoder) {
 		}
 	}
 }
+
+// TimelineBytes estimates the memory the timeline index holds: its chunks
+// exactly, its maps at a typical Go map's cost per entry.
+func (v *View) TimelineBytes() int64 {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	t := &v.tl
+	n := int64(len(t.prev.c)+len(t.person.c)+len(t.household.c))*chunkSize*4 + int64(cap(t.site))*4
+	n += int64(len(t.task))*48 + int64(len(t.warning))*24 + int64(len(t.warnPrev))*16
+	return n
+}
