@@ -47,6 +47,7 @@ type cutView struct {
 	caches   *viewCaches
 	from     uint64        // the snapshot's log sequence it started from (0: the log's start)
 	took     time.Duration // to build
+	foldTook time.Duration // of which folding the log
 	liveVer  uint64        // the live view's version when built (open cuts)
 	open     bool
 	persons  int
@@ -150,7 +151,7 @@ func (s *asOfViews) get(ctx context.Context, cut Cut) (*cutView, error) {
 	c.persons = c.v.Stats().Persons
 	s.add(c)
 	s.h.cfg.Logger.Info("as-of view built", "log_seq", key.seq, "effective", cut.Effective, "from_snapshot", c.from,
-		"took", c.took.Round(time.Millisecond), "cached", len(s.views), "cached_bytes", s.Bytes())
+		"took", c.took.Round(time.Millisecond), "fold_took", c.foldTook.Round(time.Millisecond), "cached", len(s.views), "cached_bytes", s.Bytes())
 	return c, nil
 }
 
@@ -218,11 +219,13 @@ func (h *Hub) buildCut(ctx context.Context, seq uint64, effective time.Time) (*c
 			return nil, err
 		}
 	}
+	restored := time.Now()
 	if err := foldLogCut(ctx, h.logs, v, from+1, seq, effective); err != nil {
 		return nil, err
 	}
+	foldTook := time.Since(restored)
 	tag := fmt.Sprintf("c%de%d-", seq, effective.Unix())
-	return &cutView{v: v, caches: newViewCaches(h.cfg.Catalog, tag), from: from}, nil
+	return &cutView{v: v, caches: newViewCaches(h.cfg.Catalog, tag), from: from, foldTook: foldTook}, nil
 }
 
 // foldLogCut folds the log from..to into v with the live view's fold,

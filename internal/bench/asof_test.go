@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"strconv"
 	"testing"
@@ -20,7 +21,11 @@ func TestAsOf(t *testing.T) {
 		}
 		n, tail = 2000, 1000
 	}
-	res, err := AsOf(context.Background(), Config{Progress: func(s string) { t.Log(s) }}, n, tail)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if os.Getenv("ASOF_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	res, err := AsOf(context.Background(), Config{Progress: func(s string) { t.Log(s) }, Logger: log}, n, tail)
 	if err != nil {
 		t.Fatal(err)
 	}
