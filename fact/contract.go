@@ -147,6 +147,11 @@ const (
 	HeaderIntakePositions = "Anzhi-Intake-Positions"
 )
 
+// HeaderCutSeq, on an HTTP answer from an as-of view (the as_of or
+// effective query parameters), names the last log sequence inside the cut
+// the view was folded to.
+const HeaderCutSeq = "Anzhi-Cut-Seq"
+
 // Senders. With identities on (package identities), a department publishes
 // on its family subjects as always, in a NATS account of its own; the
 // server carries each message into the hub's intake on SenderSubjectPrefix

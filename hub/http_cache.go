@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/xianyang/anzhi/view"
 )
 
 // busyMaxAge bounds how stale a cached response may be while the hub is
@@ -32,6 +34,7 @@ type encoded struct {
 type cache struct {
 	mu  sync.Mutex // held while encoding
 	cur atomic.Pointer[encoded]
+	tag string // in ETags: an as-of view's cut, so its tags are not the live view's
 }
 
 // busy reports whether the log holds entries the view has not folded yet.
@@ -41,18 +44,20 @@ func (a *api) busy() bool {
 }
 
 // cachedJSON returns the encoded response of c, encoding build's value when
-// the view changed since it was last encoded. It never scans the view: the
+// the view v changed since it was last encoded. It never scans the view: the
 // version check is a read-locked integer, and build runs only on a change.
-func (a *api) cachedJSON(c *cache, build func() (any, error)) (*encoded, error) {
+// An as-of view (not the hub's live view) never changes.
+func (a *api) cachedJSON(v *view.View, c *cache, build func() (any, error)) (*encoded, error) {
 	e := c.cur.Load()
-	if e != nil && time.Since(e.at) < busyMaxAge && a.busy() {
+	busy := v == a.h.view && a.busy()
+	if e != nil && time.Since(e.at) < busyMaxAge && busy {
 		return e, nil
 	}
-	ver := a.h.view.Version()
+	ver := v.Version()
 	if e != nil && e.version == ver {
 		return e, nil
 	}
-	if e != nil && a.busy() {
+	if e != nil && busy {
 		// Another request is encoding a newer one: serve this one
 		// rather than queue behind it.
 		if !c.mu.TryLock() {
@@ -66,16 +71,16 @@ func (a *api) cachedJSON(c *cache, build func() (any, error)) (*encoded, error) 
 		return e, nil
 	}
 	// Read the version before the view: the body is at least this new.
-	ver = a.h.view.Version()
-	v, err := build()
+	ver = v.Version()
+	body, err := build()
 	if err != nil {
 		return nil, err
 	}
-	b, err := encodeJSON(v)
+	b, err := encodeJSON(body)
 	if err != nil {
 		return nil, err
 	}
-	e = &encoded{version: ver, at: time.Now(), body: b, etag: `"` + a.epoch + "-" + strconv.FormatUint(ver, 36) + `"`}
+	e = &encoded{version: ver, at: time.Now(), body: b, etag: `"` + a.epoch + "-" + c.tag + strconv.FormatUint(ver, 36) + `"`}
 	c.cur.Store(e)
 	return e, nil
 }

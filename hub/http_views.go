@@ -17,16 +17,13 @@ import (
 
 // api serves the shared view over HTTP. It holds the encoded responses of
 // the city, the county list, each county and the digest, keyed by the
-// view's version.
+// view's version (live), and those of the as-of views it built (asof.go).
 type api struct {
-	h         *Hub
-	cat       *schemas.Catalog
-	epoch     string // distinguishes this process's ETags from another's
-	cityC     cache
-	countiesC cache
-	counties  map[string]*cache // fixed: the catalog's counties
-	digestC   cache
-	reads     readLimits // households read per identity (identities on)
+	h     *Hub
+	cat   *schemas.Catalog
+	epoch string // distinguishes this process's ETags from another's
+	live  *viewCaches
+	reads readLimits // households read per identity (identities on)
 }
 
 func newAPI(h *Hub) *api {
@@ -36,12 +33,8 @@ func newAPI(h *Hub) *api {
 			h.pages = pages
 		}
 	}
-	a := &api{h: h, cat: h.cfg.Catalog, counties: map[string]*cache{},
+	return &api{h: h, cat: h.cfg.Catalog, live: newViewCaches(h.cfg.Catalog, ""),
 		epoch: strconv.FormatInt(time.Now().UnixNano(), 36)}
-	for _, k := range a.cat.Counties() {
-		a.counties[k.Code] = &cache{}
-	}
-	return a
 }
 
 // Pages of lists.
@@ -168,7 +161,7 @@ func (a *api) warning(w *view.Warning) apiWarning {
 
 func (a *api) household(r *http.Request) (any, error) {
 	id := r.PathValue("id")
-	hv, err := a.h.view.Household(id)
+	hv, err := a.viewOf(r).Household(id)
 	if err != nil {
 		return nil, notFound("household", id, err)
 	}
@@ -185,7 +178,7 @@ func (a *api) household(r *http.Request) (any, error) {
 
 func (a *api) site(r *http.Request) (any, error) {
 	id := r.PathValue("id")
-	sv, err := a.h.view.Site(id)
+	sv, err := a.viewOf(r).Site(id)
 	if err != nil {
 		return nil, notFound("site", id, err)
 	}
@@ -203,13 +196,14 @@ func (a *api) site(r *http.Request) (any, error) {
 
 func (a *api) county(r *http.Request) (*encoded, error) {
 	code := r.PathValue("code")
-	c, ok := a.counties[code]
+	v, caches := a.viewOf(r), a.cachesOf(r)
+	c, ok := caches.county[code]
 	if !ok {
 		return nil, &notFoundError{kind: "county", id: code,
 			why: "not a county of " + a.cat.City.Name + " (six-digit GB/T 2260 code such as 610424)"}
 	}
-	return a.cachedJSON(c, func() (any, error) {
-		av, err := a.h.view.County(code)
+	return a.cachedJSON(v, c, func() (any, error) {
+		av, err := v.County(code)
 		if err != nil {
 			return nil, notFound("county", code, err)
 		}
@@ -218,22 +212,25 @@ func (a *api) county(r *http.Request) (*encoded, error) {
 }
 
 // countyList is the list of counties with their counts.
-func (a *api) countyList(*http.Request) (*encoded, error) {
-	return a.cachedJSON(&a.countiesC, func() (any, error) { return a.h.view.Counties(), nil })
+func (a *api) countyList(r *http.Request) (*encoded, error) {
+	v := a.viewOf(r)
+	return a.cachedJSON(v, &a.cachesOf(r).counties, func() (any, error) { return v.Counties(), nil })
 }
 
-func (a *api) city(*http.Request) (*encoded, error) {
-	return a.cachedJSON(&a.cityC, func() (any, error) { return a.h.view.City(), nil })
+func (a *api) city(r *http.Request) (*encoded, error) {
+	v := a.viewOf(r)
+	return a.cachedJSON(v, &a.cachesOf(r).city, func() (any, error) { return v.City(), nil })
 }
 
-func (a *api) digest(*http.Request) (*encoded, error) {
-	return a.cachedJSON(&a.digestC, func() (any, error) {
+func (a *api) digest(r *http.Request) (*encoded, error) {
+	vw := a.viewOf(r)
+	return a.cachedJSON(vw, &a.cachesOf(r).digest, func() (any, error) {
 		// The digest and the log position are read under separate locks:
 		// keep the pair only when nothing was folded in between.
 		for range 3 {
-			v := a.h.view.Version()
-			d := apiDigest{Digest: a.h.view.Digest(), LogSeq: a.h.view.Seq()}
-			if a.h.view.Version() == v {
+			v := vw.Version()
+			d := apiDigest{Digest: vw.Digest(), LogSeq: vw.Seq()}
+			if vw.Version() == v {
 				return d, nil
 			}
 		}
@@ -243,7 +240,7 @@ func (a *api) digest(*http.Request) (*encoded, error) {
 
 func (a *api) department(r *http.Request) (any, error) {
 	code := r.PathValue("code")
-	dv, err := a.h.view.Department(code)
+	dv, err := a.viewOf(r).Department(code)
 	if errors.Is(err, view.ErrNotFound) {
 		nf := &notFoundError{kind: "department", id: code}
 		if _, perr := a.cat.ParsePublisher(code); perr != nil {
@@ -281,7 +278,7 @@ func (a *api) warnings(r *http.Request) (any, error) {
 			return nil, badParam("after", s, "not a cursor of this list (use the next value of the previous page)")
 		}
 	}
-	ws, more := a.h.view.WarningsPage(wq, afterRule, afterEntity, limit)
+	ws, more := a.viewOf(r).WarningsPage(wq, afterRule, afterEntity, limit)
 	out := page[apiWarning]{Items: make([]apiWarning, 0, len(ws))}
 	for i := range ws {
 		out.Items = append(out.Items, a.warning(&ws[i]))

@@ -78,6 +78,16 @@ type Config struct {
 	SnapshotEvery int
 	// Rebuild ignores checkpoints at start and folds the whole log.
 	Rebuild bool
+	// AsOfSnapshots is how many checkpoints older than the newest three
+	// are kept, spread over the log, for as-of views to start from
+	// (default 8; negative keeps none). Each is the size of a snapshot:
+	// ≈135 MB at a million persons.
+	AsOfSnapshots int
+	// AsOfViews is how many as-of views (views of a cut of the log) the
+	// HTTP API keeps built, least recently used dropped first (default 2;
+	// negative turns as-of views off). Each holds a whole view: ≈300 B a
+	// person.
+	AsOfViews int
 	// GuardEvery is how often the hub checks its streams for drift from
 	// their configuration (default 30s; it also checks at start).
 	GuardEvery time.Duration
@@ -136,6 +146,12 @@ func (c *Config) setDefaults() error {
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 100_000
 	}
+	if c.AsOfSnapshots == 0 {
+		c.AsOfSnapshots = defaultAsOfSnapshots
+	}
+	if c.AsOfViews == 0 {
+		c.AsOfViews = 2
+	}
 	if c.VerdictMemory <= 0 {
 		c.VerdictMemory = defaultVerdictMemory
 	}
@@ -181,6 +197,7 @@ type Hub struct {
 	ready     atomic.Bool
 	metrics   *metrics
 
+	asOf         *asOfViews // as-of views for the HTTP API (asof.go)
 	snapMu       sync.Mutex
 	lastSnapshot atomic.Uint64
 	http         *http.Server
@@ -197,6 +214,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 		return nil, err
 	}
 	started := &Hub{cfg: cfg, metrics: newMetrics()}
+	started.asOf = newAsOfViews(started, cfg.AsOfViews)
 	h = started
 	defer func() {
 		if err != nil {

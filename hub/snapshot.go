@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -105,7 +106,8 @@ func (h *Hub) Snapshot(ctx context.Context) (SnapshotInfo, error) {
 		return SnapshotInfo{}, fmt.Errorf("snapshot %s: %w", name, err)
 	}
 	h.lastSnapshot.Store(seq)
-	// Keep the newest few; older ones are superseded.
+	// Keep the newest few for a restart, and older ones spread over the
+	// log for as-of views (snapshot_asof.go).
 	if infos, err := store.List(ctx); err == nil {
 		var seqs []uint64
 		for _, info := range infos {
@@ -113,9 +115,11 @@ func (h *Hub) Snapshot(ctx context.Context) (SnapshotInfo, error) {
 				seqs = append(seqs, s)
 			}
 		}
-		sort.Slice(seqs, func(i, j int) bool { return seqs[i] > seqs[j] })
-		for _, s := range seqs[min(len(seqs), snapshotKeep):] {
-			_ = store.Delete(ctx, snapshotName(s))
+		kept := retainedSnapshots(seqs, snapshotKeep, h.cfg.AsOfSnapshots)
+		for _, s := range seqs {
+			if !slices.Contains(kept, s) {
+				_ = store.Delete(ctx, snapshotName(s))
+			}
 		}
 	}
 	info := SnapshotInfo{Name: name, Seq: seq, Bytes: buf.Len(), Took: time.Since(start)}

@@ -196,6 +196,7 @@ func foldHouseholdFamily(fold householdFold) func(*View, *fact.Entry) {
 			return
 		}
 		hi := v.householdIndex(hk)
+		v.linkHousehold(hi, e.Seq)
 		if fold(&householdFact{v: v, h: v.households.at(hi), hi: hi, f: &f, eff: toETime(e.Time), key: e.Key()}) {
 			v.touchHousehold(hi)
 		}

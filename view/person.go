@@ -203,6 +203,7 @@ func foldPerson(fold personFold) func(*View, *fact.Entry) {
 			return
 		}
 		pi := v.personIndex(k)
+		v.linkPerson(pi, e.Seq)
 		if hk, ok := householdKey(f.str("household_id")); ok && v.persons.at(pi).hh == 0 {
 			v.setHousehold(pi, hk)
 		}

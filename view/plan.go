@@ -40,6 +40,7 @@ func foldTaskFamily(fold taskFold) func(*View, *fact.Entry) {
 			t = &task{id: id}
 			v.tasks[id] = t
 		}
+		v.linkTask(id, e.Seq)
 		fold(t, &f, e)
 	}
 }

@@ -16,6 +16,7 @@ func (v *View) foldSite(e *fact.Entry) {
 		return
 	}
 	si := v.siteIndex(id)
+	v.linkSite(si, e.Seq)
 	s := v.sites[si]
 	if !s.reg.set(e) {
 		return
@@ -43,6 +44,7 @@ func (v *View) foldHousehold(e *fact.Entry) {
 		return
 	}
 	hi := v.householdIndex(hk)
+	v.linkHousehold(hi, e.Seq)
 	h := v.households.at(hi)
 	eff, key := toETime(e.Time), e.Key()
 	if !newer(eff, key, h.eff[hgRegistry], h.keys[hgRegistry]) {
@@ -77,6 +79,7 @@ func (v *View) foldPersonRegistry(e *fact.Entry) {
 		return
 	}
 	pi := v.personIndex(k)
+	v.linkPerson(pi, e.Seq)
 	p := v.persons.at(pi)
 	eff, key := toETime(e.Time), e.Key()
 	if !newer(eff, key, p.eff[pgRegistry], p.keys[pgRegistry]) {

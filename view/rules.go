@@ -19,6 +19,11 @@ func (v *View) tick(e *fact.Entry) []Change {
 	if err != nil || !at.After(v.clock) {
 		return nil
 	}
+	return v.tickAt(at)
+}
+
+// tickAt advances the clock to at (after the view's clock) and sweeps.
+func (v *View) tickAt(at time.Time) []Change {
 	prev := v.clock
 	v.clock = at.UTC()
 	if v.firstClock.IsZero() {
@@ -175,6 +180,7 @@ func (v *View) eval(k wkey, detail bool) finding {
 func (v *View) foldWarningEvent(e *fact.Entry) {
 	var f fields
 	f.parse(e.Data)
+	v.linkWarningEvent(&f, e.Seq)
 	v.historyOfWarningEvent(e, &f)
 	if e.Family != "warning.raised" {
 		return

@@ -157,6 +157,7 @@ func foldSiteFamily(fold siteFold) func(*View, *fact.Entry) {
 			return
 		}
 		si := v.siteIndex(id)
+		v.linkSite(si, e.Seq)
 		if fold(&siteFact{s: v.sites[si], f: &f, e: e}) {
 			v.touchSite(si)
 		}

@@ -15,7 +15,7 @@ import (
 )
 
 // snapshotMagic starts every snapshot; the digit is the format version.
-const snapshotMagic = "ANZHIVIEW5"
+const snapshotMagic = "ANZHIVIEW6"
 
 // ErrSnapshotFormat means a snapshot is not one this version can read.
 var ErrSnapshotFormat = errors.New("view snapshot: unknown or damaged format")
@@ -252,6 +252,7 @@ func (v *View) writeSnapshot(w io.Writer) error {
 			yield(k)
 		}
 	}, func(string) {})
+	v.tl.encode(e)
 	e.str(snapshotMagic) // trailer: a truncated snapshot fails here
 	if e.err != nil {
 		return e.err
@@ -443,6 +444,7 @@ func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
 		v.dirtySites[d.u32()] = struct{}{}
 	}
 	d.each(func(id string) { v.dirtyProjects[id] = struct{}{} })
+	v.tl.decode(d)
 	if d.str() != snapshotMagic || d.err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSnapshotFormat, d.err)
 	}

@@ -64,6 +64,7 @@ type View struct {
 	dirtySites      map[uint32]struct{}
 	dirtyProjects   map[string]struct{}
 	touched         touchSet // what a Fold call touched, while one asks
+	tl              timeline // entries about each entity, for timelines (timeline.go)
 	version         uint64   // bumped on every change, for caches
 }
 
@@ -80,7 +81,7 @@ func New(cat *schemas.Catalog) (*View, error) {
 		tasks: map[string]*task{}, meetings: map[string]bool{}, warnings: map[wkey]*warning{},
 		reports: map[string]*report{}, warnByID: map[uint64]wkey{}, reportsFor: map[string][]*report{},
 		dirtySites: map[uint32]struct{}{}, dirtyProjects: map[string]struct{}{},
-		history: map[historyKey]*[nHistory]int64{}, siteHH: map[uint32][]uint32{},
+		history: map[historyKey]*[nHistory]int64{}, siteHH: map[uint32][]uint32{}, tl: newTimeline(),
 	}
 	v.esc.v = v
 	for _, d := range cat.Departments() {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,7 +24,9 @@ import (
 // viewFlags are the flags of anzhi view.
 type viewFlags struct {
 	natsURL string
+	apiURL  string
 	asJSON  bool
+	cut     cutFlags
 }
 
 func newViewCmd(a *app) *cobra.Command {
@@ -52,17 +55,30 @@ The hub writes each key at most once a second, so a fact shows here within
 about a second of being accepted. With --json the value is printed as the
 hub wrote it (the JSON of the HTTP API).
 
+For auditors, --as-of and --effective show a view of a cut of the log,
+which the hub's HTTP API builds (--api-url, --token): --as-of DATE|TIME|SEQ
+is what the hub knew then (the log as stored by the end of that day in CST,
+by that RFC 3339 time, or up to that log sequence); --effective DATE|TIME
+leaves out the facts whose own time is after it (what was true then, as
+known now). Together: what the hub knew on one date about another.
+
 Exit codes: 0 shown; 1 not found (no such county, site, household or key in
 the view) or NATS unreachable; 2 usage error.`,
 		Example: `  anzhi view city
   anzhi view county 610424 --json | jq .indicators.rates
-  anzhi view household H610424-000001`,
+  anzhi view household H610424-000001
+  anzhi view county 610424 --as-of 2021-10-31
+  anzhi view household H610424-000001 --as-of 2021-10-31 --effective 2021-09-30`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runView(cmd.Context(), f, args) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.natsURL, "nats-url", natsURLDefault(), "NATS URL of the hub (env ANZHI_NATS_URL)")
 	fl.BoolVar(&f.asJSON, "json", false, "print the value as JSON")
+	fl.StringVar(&f.cut.asOf, "as-of", "", "show the view as the hub knew it then: a date (the end of that day, CST), an RFC 3339 time or a log sequence (from the HTTP API)")
+	fl.StringVar(&f.cut.effective, "effective", "", "leave out the facts whose own time is after this date or RFC 3339 time (from the HTTP API)")
+	fl.StringVar(&f.apiURL, "api-url", apiURLDefault(), "base URL of the hub's HTTP API, for --as-of and --effective (env ANZHI_API_URL)")
+	fl.StringVar(&a.token, "token", os.Getenv("ANZHI_TOKEN"), "bearer token for the HTTP API (env ANZHI_TOKEN; anzhi identities token NAME)")
 	cmd.AddCommand(newViewWarningsCmd(a))
 	return cmd
 }
@@ -113,6 +129,9 @@ func (a *app) runView(ctx context.Context, f viewFlags, args []string) error {
 	kind, key, err := viewKey(args)
 	if err != nil {
 		return err
+	}
+	if f.cut.set() {
+		return a.runViewAt(ctx, f, kind, args)
 	}
 	nc, js, err := a.connectJS(ctx, f.natsURL, "anzhi-view")
 	if err != nil {

@@ -35,6 +35,7 @@ type viewWarningsFlags struct {
 	state  string
 	limit  int
 	asJSON bool
+	cut    cutFlags
 }
 
 // warningStates are the supervision states a warning can be in.
@@ -78,12 +79,18 @@ refusing; 2 usage error.`,
 	fl.StringVar(&f.state, "state", "", "only warnings in this supervision state ("+strings.Join(warningStates, ", ")+")")
 	fl.IntVar(&f.limit, "limit", 100, "at most this many warnings (1 to 10000)")
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object a line, as the API gives it")
+	fl.StringVar(&f.cut.asOf, "as-of", "", "the warnings open as the hub knew them then: a date (the end of that day, CST), an RFC 3339 time or a log sequence")
+	fl.StringVar(&f.cut.effective, "effective", "", "the warnings open at this date or RFC 3339 time, from the facts in effect by then")
 	return cmd
 }
 
 // warningQuery checks the flags and returns the API's query parameters.
 func (a *app) warningQuery(f viewWarningsFlags) (url.Values, error) {
 	q := url.Values{}
+	if err := f.cut.check(); err != nil {
+		return nil, err
+	}
+	f.cut.query(q)
 	if f.limit < 1 || f.limit > maxWarningsShown {
 		return nil, usageErrorf("--limit must be from 1 to %d, got %d", maxWarningsShown, f.limit)
 	}
