@@ -80,3 +80,35 @@ func TestEveryObligationLabelled(t *testing.T) {
 		}
 	}
 }
+
+// TestSafeNext: after a sign-in or a language switch the browser goes on
+// to a page of this site only, never to a host a crafted next names.
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/county/610424": "/county/610424", "/warnings?rule=R4&county=610424": "/warnings?rule=R4&county=610424",
+		"": "/", "county": "/", "//evil.example": "/", "/\\evil.example": "/", "/\t/evil.example": "/",
+		"/\n/evil.example": "/", "https://evil.example/": "/", "///evil.example": "/", "/%2F/evil.example": "/",
+	} {
+		if got := SafeNext(in); got != want {
+			t.Errorf("SafeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// Through the routes, as a browser sends it.
+	cat := schemas.MustLoad()
+	v, _ := view.New(cat)
+	s, err := New(fakeSource{v, cat}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	for _, p := range s.Pages() {
+		mux.Handle(p.Pattern, p.Handler)
+	}
+	for _, path := range []string{"/lang/en?next=/%5Cevil.example", "/lang/en?next=/%09/evil.example", "/lang/en?next=//evil.example"} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if loc := rec.Header().Get("Location"); loc != "/" {
+			t.Errorf("GET %s: Location %q, want /", path, loc)
+		}
+	}
+}

@@ -168,13 +168,17 @@ func (s *Server) site(w http.ResponseWriter, r *http.Request) error {
 		d.Facilities = append(d.Facilities, facilityGroup{Kind: k, Items: sv.Facilities[k]})
 	}
 	d.Funds = [2]int64{sv.Indicators.Counts["funds_allocated_fen"], sv.Indicators.Counts["funds_disbursed_fen"]}
-	hs, more, err := v.SiteHouseholds(id, r.URL.Query().Get("after"), 200)
-	if err != nil {
-		return err
-	}
-	d.Households = hs
-	if more && len(hs) > 0 {
-		d.Next = hs[len(hs)-1].HouseholdID
+	// The list of households is personal data: only for those who may open
+	// a household (the lead office, auditors, the site's county).
+	if viewerOf(r).Households {
+		hs, more, err := v.SiteHouseholds(id, r.URL.Query().Get("after"), 200)
+		if err != nil {
+			return err
+		}
+		d.Households = hs
+		if more && len(hs) > 0 {
+			d.Next = hs[len(hs)-1].HouseholdID
+		}
 	}
 	return s.render(w, r, "site", page{Title: sv.SiteID, Nav: "city", Live: "/live", Data: d})
 }

@@ -253,12 +253,29 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, code int, msg str
 	}
 }
 
+// SafeNext is a page of this site to go on to after a sign-in or a
+// language switch: a path (and query) on this host, "/" for anything else —
+// another host, a scheme, a backslash or a control character that a
+// browser would read as another host (/\evil, /%09/evil).
+func SafeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.ContainsAny(next, "\\") {
+		return "/"
+	}
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	return u.RequestURI()
+}
+
 func (s *Server) switchLang(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
-	next := r.URL.Query().Get("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		next = "/"
-	}
+	next := SafeNext(r.URL.Query().Get("next"))
 	if code != "en" && code != "zh-CN" {
 		s.Error(w, r, http.StatusNotFound, "no language "+code+" (zh-CN, en)")
 		return
@@ -268,10 +285,7 @@ func (s *Server) switchLang(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
-	next := r.URL.Query().Get("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		next = "/"
-	}
+	next := SafeNext(r.URL.Query().Get("next"))
 	return s.render(w, r, "login", page{TitleKey: "login.title", Data: struct {
 		Next   string
 		Failed bool

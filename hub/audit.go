@@ -60,6 +60,11 @@ type auditTrail struct {
 	mu       sync.Mutex
 	tree     *audit.Tree
 	ready    bool
+	// broken, once set, stops the tree for good: the log lacks entries, an
+	// entry came out of order, or the log no longer gives the root the hub
+	// signed. The hub then signs nothing (a signed fork is what a verifiable
+	// log must never publish) and the audit endpoints answer 503 with it.
+	broken   error
 	pending  [][]byte // leaf hashes stored during the rebuild, in order
 	latest   *signedCheckpoint
 	signedAt uint64 // size of the last checkpoint signed
@@ -139,12 +144,15 @@ func (a *auditTrail) stored(seq uint64, m *nats.Msg) {
 	a.buf = a.lh.Hash(a.buf[:0], audit.Entry{Seq: seq, Subject: m.Subject, Header: m.Header, Data: m.Data})
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.broken != nil {
+		return
+	}
 	if !a.ready {
 		a.pending = append(a.pending, append([]byte(nil), a.buf...))
 		return
 	}
 	if want := a.tree.Size() + 1; seq != want {
-		a.log.Error("log entry out of order for the audit tree; the tree stops here", "seq", seq, "want", want)
+		a.stop(fmt.Errorf("log entry %d came out of order (the tree wanted %d); the tree stops here", seq, want))
 		return
 	}
 	_ = a.tree.Append(a.buf) // a leaf hash of the right size never fails
@@ -166,6 +174,11 @@ func (a *auditTrail) rebuild(ctx context.Context, last uint64) error {
 		return tree.Append(buf)
 	})
 	if err != nil {
+		if ctx.Err() == nil {
+			a.mu.Lock()
+			a.stop(err)
+			a.mu.Unlock()
+		}
 		return err
 	}
 	a.mu.Lock()
@@ -182,16 +195,35 @@ func (a *auditTrail) rebuild(ctx context.Context, last uint64) error {
 		return err
 	}
 	a.mu.Lock()
-	a.latest, a.signedAt = prev, prev.Size
+	defer a.mu.Unlock()
+	if a.latest == nil || a.latest.Size < prev.Size {
+		a.latest, a.signedAt = prev, prev.Size
+	}
 	root, rerr := tree.RootAt(prev.Size)
-	a.mu.Unlock()
 	switch {
 	case rerr != nil:
-		a.log.Error("AUDIT: the log is shorter than the tree the hub last signed: entries were removed",
-			"signed_size", prev.Size, "log_size", last)
+		a.stop(fmt.Errorf("the log (%d entries) is shorter than the tree of %d entries the hub last signed: entries were removed", last, prev.Size))
 	case string(root) != string(prev.Root):
-		a.log.Error("AUDIT: the log no longer gives the tree the hub last signed: history was altered (anzhi audit verify names where)",
-			"signed_size", prev.Size)
+		a.stop(fmt.Errorf("the log no longer gives the tree of %d entries the hub last signed: history was altered (anzhi audit verify names where)", prev.Size))
+	}
+	return nil
+}
+
+// stop breaks the tree for good (see broken), once, with a.mu held.
+func (a *auditTrail) stop(err error) {
+	if a.broken != nil {
+		return
+	}
+	a.broken, a.pending = err, nil
+	a.log.Error("AUDIT: the audit tree stops; the hub signs no more checkpoints until an operator restores the log", "err", err)
+}
+
+// failure is why the tree stopped (nil while it holds), for the endpoints.
+func (a *auditTrail) failure() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.broken != nil {
+		return fmt.Errorf("%w: the audit tree stopped: %v", errAuditNotReady, a.broken)
 	}
 	return nil
 }
@@ -225,6 +257,11 @@ func (a *auditTrail) checkpoint(ctx context.Context) (*signedCheckpoint, error) 
 	a.signMu.Lock()
 	defer a.signMu.Unlock()
 	a.mu.Lock()
+	if a.broken != nil {
+		err := a.broken
+		a.mu.Unlock()
+		return nil, fmt.Errorf("%w: the audit tree stopped, so nothing is signed: %v", errAuditNotReady, err)
+	}
 	if !a.ready {
 		a.mu.Unlock()
 		return nil, fmt.Errorf("%w: it is being rebuilt from the log", errAuditNotReady)
@@ -270,7 +307,7 @@ func (a *auditTrail) run(ctx context.Context) {
 			return
 		case <-t.C:
 			a.mu.Lock()
-			grown := a.ready && a.tree.Size() > a.signedAt
+			grown := a.ready && a.broken == nil && a.tree.Size() > a.signedAt
 			a.mu.Unlock()
 			if !grown {
 				continue

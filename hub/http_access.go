@@ -175,9 +175,13 @@ func (a *api) recorded(kind string, inner access) access {
 			return fmt.Errorf("%w: %s reads households faster than %v a second; every read is recorded, so slow down",
 				errTooMany, id.Name, readRate)
 		}
-		if err := a.h.recordRead(r.Context(), id, kind, household, r.URL.Path); err != nil {
+		if r.Header.Get(dashboard.LiveHeader) != "" && a.reads.recentlyRecorded(id.Name, r.URL.RequestURI()) {
+			return nil // an open page refreshing itself: its read was recorded when it was opened
+		}
+		if err := a.h.recordRead(r.Context(), id, kind, household, r.URL.RequestURI()); err != nil {
 			return fmt.Errorf("%w: the read could not be recorded, so it is not served: %v", errUnavailable, err)
 		}
+		a.reads.recorded(id.Name, r.URL.RequestURI())
 		return nil
 	}
 }
@@ -192,10 +196,42 @@ const (
 	readBurst = 100
 )
 
-// readLimits holds a limiter per identity.
+// readLimits holds a limiter per identity, and when each identity's reads
+// of each household path were last recorded.
 type readLimits struct {
-	mu sync.Mutex
-	by map[string]*rate.Limiter
+	mu   sync.Mutex
+	by   map[string]*rate.Limiter
+	last map[string]time.Time // identity + " " + request URI
+}
+
+// rereadWindow is how long a dashboard page's refresh of itself (as the
+// view changes: LiveHeader) counts as the read recorded when the same
+// identity opened it, so an open page does not fill the log with access
+// records. Every other read is recorded, the header alone skips nothing.
+const rereadWindow = 10 * time.Minute
+
+func (l *readLimits) recentlyRecorded(name, uri string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	at, ok := l.last[name+" "+uri]
+	return ok && time.Since(at) < rereadWindow
+}
+
+func (l *readLimits) recorded(name, uri string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last == nil {
+		l.last = map[string]time.Time{}
+	}
+	now := time.Now()
+	if len(l.last) > 100_000 { // bounded: forget what is past the window
+		for k, at := range l.last {
+			if now.Sub(at) >= rereadWindow {
+				delete(l.last, k)
+			}
+		}
+	}
+	l.last[name+" "+uri] = now
 }
 
 func (l *readLimits) allow(name string) bool {

@@ -45,8 +45,11 @@ func (a *api) asOf(next http.Handler) http.Handler {
 			writeError(w, err)
 			return
 		}
-		if !cut.Open && cut.Effective.IsZero() && cut.Seq >= a.h.view.Seq() {
-			// At or after everything folded: the live view is that cut.
+		if !cut.Open && cut.Effective.IsZero() && cut.Seq == a.h.view.Seq() {
+			// Exactly what the live view has folded: it is that cut. (A view
+			// behind the cut — the projector catching up — gets a cut of
+			// its own, built from the log.)
+			w.Header().Set(fact.HeaderCutSeq, strconv.FormatUint(cut.Seq, 10))
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -121,14 +121,6 @@ func sameOrigin(r *http.Request) error {
 	return nil
 }
 
-// safeNext is a local path to go on to after signing in ("/" otherwise).
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
-	}
-	return next
-}
-
 // login checks a token posted by the login page and keeps it in the
 // session cookie.
 func (a *api) login(w http.ResponseWriter, r *http.Request) {
@@ -142,7 +134,7 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 		a.fail(rt, w, r, badParam("form", "", "cannot read the sign-in form: %v", err))
 		return
 	}
-	a.signedIn(w, r, strings.TrimSpace(r.PostForm.Get("token")), safeNext(r.PostForm.Get("next")))
+	a.signedIn(w, r, strings.TrimSpace(r.PostForm.Get("token")), dashboard.SafeNext(r.PostForm.Get("next")))
 }
 
 // signedIn keeps a valid token in the session cookie and goes on to next;
@@ -253,7 +245,7 @@ func (a *api) withSignInCode(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		to := safeNext(r.URL.Query().Get("next"))
+		to := dashboard.SafeNext(r.URL.Query().Get("next"))
 		token, ok := a.h.signIns.redeem(code)
 		if !ok {
 			http.Redirect(w, r, "/login?failed=1&next="+url.QueryEscape(to), http.StatusSeeOther)

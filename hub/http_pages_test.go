@@ -292,6 +292,20 @@ func TestDashboardSignIn(t *testing.T) {
 			t.Errorf("%s GET %s: 403 as %s, want a page", tc.who, tc.path, res.Header.Get("Content-Type"))
 		}
 	}
+	// A department sees the site, not the list of its households.
+	for who, cookie := range map[string]string{"edu": edu, "county 610424": county} {
+		req, _ := http.NewRequest("GET", base+"/site/"+site, nil)
+		req.Header.Set("Cookie", cookie)
+		res, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if shows := strings.Contains(string(b), hh); shows != (who != "edu") {
+			t.Errorf("%s: the site page shows household %s: %v", who, hh, shows)
+		}
+	}
 	// The county's read of the household page is in the log, with the
 	// page's path.
 	var found bool
@@ -302,6 +316,30 @@ func TestDashboardSignIn(t *testing.T) {
 	}
 	if !found {
 		t.Error("the county's read of a household page is not recorded in the log")
+	}
+	// The open page refreshing itself (as app.js does when the view
+	// changes) is the read already recorded; a fresh open with the header
+	// by an identity that never opened it is recorded.
+	pageReads := func(who string) int {
+		waitIdle(t, h)
+		n := 0
+		for _, m := range hubtest.Read(t, js, fact.LogStream, fact.FactSubjectPrefix+"hub.access.>") {
+			if strings.Contains(string(m.Data), `"/household/`+hh+`"`) && strings.Contains(string(m.Data), `"`+who+`"`) {
+				n++
+			}
+		}
+		return n
+	}
+	before := pageReads("county-610424")
+	for range 3 {
+		get(county, "/household/"+hh, "X-Dashboard-Refresh", "1")
+	}
+	if got := pageReads("county-610424"); got != before {
+		t.Errorf("three refreshes of an open household page made %d more access records, want none", got-before)
+	}
+	auditor := signIn("auditor")
+	if get(auditor, "/household/"+hh, "X-Dashboard-Refresh", "1"); pageReads("auditor") != 1 {
+		t.Error("a read with the refresh header by an identity that had not opened the page is not recorded")
 	}
 	// A one-time sign-in link (anzhi demo prints one) signs in once; the
 	// second click finds the form.
