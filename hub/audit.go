@@ -57,9 +57,9 @@ type auditTrail struct {
 	lh  audit.LeafHasher // only on the goroutine that reports stored entries
 	buf []byte
 
-	mu       sync.Mutex
-	tree     *audit.Tree
-	ready    bool
+	mu    sync.Mutex
+	tree  *audit.Tree
+	ready bool
 	// broken, once set, stops the tree for good: the log lacks entries, an
 	// entry came out of order, or the log no longer gives the root the hub
 	// signed. The hub then signs nothing (a signed fork is what a verifiable
