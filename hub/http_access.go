@@ -303,7 +303,7 @@ func (a *api) guarded(rt route) http.Handler {
 		signed := false
 		if !ok && rt.page {
 			if c, err := r.Cookie(sessionCookie); err == nil {
-				token, ok, signed = c.Value, true, true
+				token, ok, signed = a.h.sessions.token(c.Value), true, true
 			}
 		}
 		if !ok || token == "" {

@@ -24,7 +24,9 @@ import (
 // identity's token to /login; the hub keeps it in an HttpOnly, SameSite
 // Strict cookie, so the token is neither in a URL nor readable by scripts.
 
-// sessionCookie holds a signed-in browser's token.
+// sessionCookie holds a signed-in browser's session: a random id the hub
+// maps to the identity's token, never the token itself, so signing out
+// ends it on the hub and a copied cookie is worth nothing after.
 const sessionCookie = "anzhi_session"
 
 // sessionAge is how long a sign-in lasts in the browser.
@@ -153,16 +155,24 @@ func (a *api) signedIn(w http.ResponseWriter, r *http.Request, token, next strin
 		return
 	}
 	a.h.cfg.Logger.Info("dashboard sign-in", "identity", id.Name, "role", id.Role, "remote", r.RemoteAddr)
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(sessionAge / time.Second),
+	sid, err := a.h.sessions.open(token)
+	if err != nil {
+		a.fail(route{page: true}, w, r, fmt.Errorf("%w: %v", errUnavailable, err))
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sid, Path: "/", MaxAge: int(sessionAge / time.Second),
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// logout forgets the session cookie.
+// logout ends the session on the hub and forgets the cookie.
 func (a *api) logout(w http.ResponseWriter, r *http.Request) {
 	if err := sameOrigin(r); err != nil {
 		a.fail(route{page: true}, w, r, err)
 		return
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		a.h.sessions.close(c.Value)
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
@@ -253,4 +263,56 @@ func (a *api) withSignInCode(next http.Handler) http.Handler {
 		}
 		a.signedIn(w, r, token, to)
 	})
+}
+
+// sessions are the signed-in browsers: session id → token, until they
+// expire (sessionAge) or sign out. They live in the hub's memory: a
+// restart signs every browser out.
+type sessions struct {
+	mu sync.Mutex
+	by map[string]session
+}
+
+type session struct {
+	token   string
+	expires time.Time
+}
+
+// open starts a session for a token and returns its id.
+func (s *sessions) open(token string) (string, error) {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("session id: %w", err)
+	}
+	id := base64.RawURLEncoding.EncodeToString(b[:])
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.by == nil {
+		s.by = map[string]session{}
+	}
+	now := time.Now()
+	for k, v := range s.by {
+		if now.After(v.expires) {
+			delete(s.by, k)
+		}
+	}
+	s.by[id] = session{token: token, expires: now.Add(sessionAge)}
+	return id, nil
+}
+
+// token is the token of a live session ("" when none).
+func (s *sessions) token(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.by[id]
+	if !ok || time.Now().After(v.expires) {
+		return ""
+	}
+	return v.token
+}
+
+func (s *sessions) close(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.by, id)
 }

@@ -187,6 +187,7 @@ type Hub struct {
 	js        jetstream.JetStream
 	pages     *dashboard.Server // the dashboard (nil until started)
 	signIns   signInCodes       // one-time sign-in links
+	sessions  sessions          // signed-in browsers
 	logs      jetstream.Stream
 	gate      *gate
 	guard     *guard
