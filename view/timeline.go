@@ -294,7 +294,7 @@ func (t *timeline) decode(d *decoder) {
 	}
 	for k := d.count(1 << 32); k > 0 && d.err == nil; k-- {
 		s := d.u32()
-		if back := d.u32(); back <= s {
+		if back := d.u32(); back != 0 && back <= s { // an entry is never its own previous one
 			t.warnPrev[s] = s - back
 		}
 	}
