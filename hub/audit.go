@@ -70,6 +70,9 @@ type auditTrail struct {
 	signedAt uint64 // size of the last checkpoint signed
 
 	signMu sync.Mutex // one signing at a time, so checkpoints are appended in order
+
+	demandMu   sync.Mutex // on-demand signings for proofs, one at a time (covering)
+	demandNext time.Time  // when the next one may be signed
 }
 
 // signedCheckpoint is a checkpoint as signed and appended to the audit
@@ -331,12 +334,37 @@ func (a *auditTrail) latestCheckpoint() (*signedCheckpoint, error) {
 
 // covering returns a signed checkpoint whose tree holds size entries: the
 // latest, or a new one signed now when the latest is smaller.
+//
+// Signing on demand happens at most every onDemandEvery: requests that come
+// faster wait, and one checkpoint then serves all of them, so a script
+// proving the newest entries during ingest cannot append a checkpoint to
+// the audit stream per request.
 func (a *auditTrail) covering(ctx context.Context, size uint64) (*signedCheckpoint, error) {
 	if cp, err := a.latestCheckpoint(); err == nil && cp.Size >= size {
 		return cp, nil
 	}
-	return a.checkpoint(ctx)
+	a.demandMu.Lock()
+	defer a.demandMu.Unlock()
+	if wait := time.Until(a.demandNext); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+	if cp, err := a.latestCheckpoint(); err == nil && cp.Size >= size {
+		return cp, nil // signed for another request meanwhile
+	}
+	cp, err := a.checkpoint(ctx)
+	a.demandNext = time.Now().Add(onDemandEvery)
+	return cp, err
 }
+
+// onDemandEvery is the least time between two checkpoints signed for
+// proofs.
+const onDemandEvery = 250 * time.Millisecond
 
 // inclusion proves log entry seq in the tree of cp.
 func (a *auditTrail) inclusion(seq uint64, cp *signedCheckpoint) (leaf []byte, hashes [][]byte, err error) {
