@@ -94,49 +94,7 @@ func (w *World) each(yield func(subject string, body []byte) bool) {
 // hub's gate would have (same subjects, headers and bodies), much faster
 // than publishing it through the intake.
 func (w *World) writeLog(ctx context.Context, dir string) error {
-	emb, err := hub.StartEmbedded(hub.EmbeddedConfig{DataDir: dir, Listen: "127.0.0.1:0"})
-	if err != nil {
-		return err
-	}
-	defer emb.Shutdown()
-	nc, err := nats.Connect(emb.ClientURL())
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	var failed atomic.Int64
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(8192),
-		jetstream.WithPublishAsyncErrHandler(func(jetstream.JetStream, *nats.Msg, error) { failed.Add(1) }))
-	if err != nil {
-		return err
-	}
-	if _, _, err := hub.EnsureStreams(ctx, js, w.cat, hub.StreamOptions{}); err != nil {
-		return err
-	}
-	received := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Format(time.RFC3339Nano)
-	var werr error
-	w.each(func(subject string, body []byte) bool {
-		msg := &nats.Msg{Subject: subject, Data: append([]byte(nil), body...), Header: nats.Header{}}
-		msg.Header.Set("Content-Type", fact.ContentType)
-		msg.Header.Set(fact.HeaderIntakeSeq, "0")
-		msg.Header.Set(fact.HeaderReceived, received)
-		if _, werr = js.PublishMsgAsync(msg, jetstream.WithStallWait(time.Minute)); werr != nil {
-			return false
-		}
-		return true
-	})
-	if werr != nil {
-		return werr
-	}
-	select {
-	case <-js.PublishAsyncComplete():
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	if f := failed.Load(); f > 0 {
-		return fmt.Errorf("%d log writes failed", f)
-	}
-	return nil
+	return w.writeLogRange(ctx, dir, 0, w.Entries)
 }
 
 // rawReplay reads the whole log with an ordered consumer and decodes each
