@@ -225,11 +225,15 @@ func (a *api) cached(f func(r *http.Request) (*encoded, error)) http.Handler {
 
 // whenReady answers 503 while the hub replays the log at start, so that no
 // reader takes a half-built view for the truth.
-func (a *api) whenReady(next http.Handler) http.Handler {
+func (a *api) whenReady(next http.Handler) http.Handler { return a.whenReadyFor(route{}, next) }
+
+// whenReadyFor is whenReady answering in the route's own form: JSON for
+// the API, a page for the dashboard.
+func (a *api) whenReadyFor(rt route, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !a.h.ready.Load() {
 			w.Header().Set("Retry-After", "1")
-			writeError(w, fmt.Errorf("%w: the view is catching up with the log (folded up to log sequence %d); see /readyz",
+			a.fail(rt, w, r, fmt.Errorf("%w: the view is catching up with the log (folded up to log sequence %d); see /readyz",
 				errUnavailable, a.h.view.Seq()))
 			return
 		}

@@ -90,19 +90,6 @@ func (a *api) fail(rt route, w http.ResponseWriter, r *http.Request, err error) 
 	writeError(w, err)
 }
 
-// whenReadyFor is whenReady answering in the route's own form.
-func (a *api) whenReadyFor(rt route, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.h.ready.Load() {
-			w.Header().Set("Retry-After", "1")
-			a.fail(rt, w, r, fmt.Errorf("%w: the view is catching up with the log (folded up to log sequence %d)",
-				errUnavailable, a.h.view.Seq()))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // viewerOf is what the pages know of an identity.
 func viewerOf(id identities.Identity, signed bool) dashboard.Viewer {
 	return dashboard.Viewer{Name: id.Name, Role: id.Role, County: countyOf(id), Signed: signed,
