@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -345,14 +344,7 @@ func TestDashboardOnAPhoneAndInPrint(t *testing.T) {
 // signs in through the form and lands on its own county; the city page is
 // closed to it.
 func TestDashboardSignInInBrowser(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "ids")
-	if _, err := identities.Init(dir, schemas.MustLoad()); err != nil {
-		t.Fatal(err)
-	}
-	ids, err := identities.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, ids := hubtest.Identities(t)
 	h, _, _ := hubtest.Start(t, hub.Config{Identities: ids, HTTPAddr: "127.0.0.1:0", TickEvery: -1})
 	if err := scenario.PublishAs(t.Context(), h.ClientURL(), dir, scenario.Village(2021)); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/xianyang/anzhi/identities"
 	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/internal/scenario"
-	"github.com/xianyang/anzhi/schemas"
 )
 
 // TestHTTPAccess: with identities on, every endpoint but /healthz and
@@ -22,14 +20,7 @@ import (
 // its own county (403 elsewhere), a department aggregates and its own, the
 // lead office everything.
 func TestHTTPAccess(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "ids")
-	if _, err := identities.Init(dir, schemas.MustLoad()); err != nil {
-		t.Fatal(err)
-	}
-	ids, err := identities.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, ids := hubtest.Identities(t)
 	h, _, js := hubtest.Start(t, hub.Config{Identities: ids, HTTPAddr: "127.0.0.1:0", TickEvery: -1})
 	// Facts arrive as the departments send them: each with its identity. A
 	// person of each county lets the insurance lapse, so that each county

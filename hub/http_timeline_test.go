@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"github.com/xianyang/anzhi/identities"
 	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/internal/scenario"
-	"github.com/xianyang/anzhi/schemas"
 )
 
 type timelineJSON struct {
@@ -142,14 +140,7 @@ func TestTimeline(t *testing.T) {
 // household (its county, the lead office, the auditors; the read recorded),
 // a site's as the site.
 func TestTimelineAccess(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "ids")
-	if _, err := identities.Init(dir, schemas.MustLoad()); err != nil {
-		t.Fatal(err)
-	}
-	ids, err := identities.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, ids := hubtest.Identities(t)
 	h, _, js := hubtest.Start(t, hub.Config{Identities: ids, HTTPAddr: "127.0.0.1:0", TickEvery: -1})
 	if err := scenario.PublishAs(t.Context(), h.ClientURL(), dir, scenario.Village(2021)); err != nil {
 		t.Fatal(err)

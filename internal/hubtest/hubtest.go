@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -247,4 +248,20 @@ func IDNumbersIn(b []byte, depth int) (out []string) {
 	}
 	walk(v, "")
 	return out
+}
+
+// Identities makes a fresh identities directory for the catalog's
+// departments in the test's temporary directory (anzhi identities init)
+// and loads it: what a test of a hub with identities on starts from.
+func Identities(t testing.TB) (dir string, ids *identities.Set) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "ids")
+	if _, err := identities.Init(dir, schemas.MustLoad()); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := identities.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, ids
 }
