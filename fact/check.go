@@ -427,18 +427,18 @@ func (v *Validator) checkRelations(vd *Verdict, obj map[string]any) {
 		}
 	}
 	for _, name := range f.DepartmentFields {
-		switch x := obj[name].(type) {
-		case string:
-			if !v.cat.ValidDepartment(x) {
-				vd.add("/data/"+name, schemas.ReasonSchema, "%q is not a department of the registry (anzhi schemas departments)", x)
-			}
-		case []any:
-			for i, e := range x {
-				if s, ok := e.(string); ok && !v.cat.ValidDepartment(s) {
-					vd.add(fmt.Sprintf("/data/%s/%d", name, i), schemas.ReasonSchema, "%q is not a department of the registry (anzhi schemas departments)", s)
+		// list/field names a field of each object of a list (the owner of
+		// each issue a meeting assigned).
+		if list, field, ok := strings.Cut(name, "/"); ok {
+			items, _ := obj[list].([]any)
+			for i, it := range items {
+				if o, ok := it.(map[string]any); ok {
+					v.checkDepartments(vd, fmt.Sprintf("/data/%s/%d/%s", list, i, field), o[field])
 				}
 			}
+			continue
 		}
+		v.checkDepartments(vd, "/data/"+name, obj[name])
 	}
 	for _, pair := range f.Order {
 		a, b := obj[pair[0]], obj[pair[1]]
@@ -447,6 +447,23 @@ func (v *Validator) checkRelations(vd *Verdict, obj map[string]any) {
 		}
 		if greater(a, b) {
 			vd.add("/data/"+pair[0], schemas.ReasonSchema, "%s (%v) must not be greater than %s (%v)", pair[0], a, pair[1], b)
+		}
+	}
+}
+
+// checkDepartments checks that a field (a string or a list of strings)
+// names departments of the registry.
+func (v *Validator) checkDepartments(vd *Verdict, pointer string, value any) {
+	switch x := value.(type) {
+	case string:
+		if !v.cat.ValidDepartment(x) {
+			vd.add(pointer, schemas.ReasonSchema, "%q is not a department of the registry (anzhi schemas departments)", x)
+		}
+	case []any:
+		for i, e := range x {
+			if s, ok := e.(string); ok && !v.cat.ValidDepartment(s) {
+				vd.add(fmt.Sprintf("%s/%d", pointer, i), schemas.ReasonSchema, "%q is not a department of the registry (anzhi schemas departments)", s)
+			}
 		}
 	}
 }

@@ -413,6 +413,15 @@ func TestCheckRelations(t *testing.T) {
 			d["owner"] = "nobody"
 			d["co_owners"] = []any{"edu", "hub"}
 		}), []want{{schemas.ReasonSchema, "/data/owner"}, {schemas.ReasonSchema, "/data/co_owners/1"}}},
+		{"meeting issue owned by an unknown department", event("plan.meeting", "/xianyang/drc", fixture(t, "plan.meeting"), func(d map[string]any) {
+			d["issues_assigned"].([]any)[1].(map[string]any)["owner"] = "nobody"
+		}), []want{{schemas.ReasonSchema, "/data/issues_assigned/1/owner"}}},
+		{"meeting issues owned by units", event("plan.meeting", "/xianyang/drc", fixture(t, "plan.meeting"), nil), nil},
+		{"assessment scheme by its county", event("plan.assessment", "/xianyang/county/610424", fixture(t, "plan.assessment"), nil), nil},
+		{"assessment scheme by another county", event("plan.assessment", "/xianyang/county/610429", fixture(t, "plan.assessment"), nil),
+			[]want{{schemas.ReasonNotAllowed, "/source"}}},
+		{"assessment scheme by a department", event("plan.assessment", "/xianyang/hrss", fixture(t, "plan.assessment"), nil),
+			[]want{{schemas.ReasonNotAllowed, "/source"}}},
 		{"more seats used than seats", event("edu.capacity", "/xianyang/edu", fixture(t, "edu.capacity"), func(d map[string]any) {
 			d["seats"], d["seats_used"] = json.Number("100"), json.Number("101")
 		}), []want{{schemas.ReasonSchema, "/data/seats_used"}}},

@@ -52,8 +52,9 @@ type Family struct {
 	// publishing department (task.progress, issue.report: a department speaks
 	// only for itself).
 	PublisherField string
-	// DepartmentFields name data fields (strings or arrays of strings) that
-	// must hold department codes of the registry.
+	// DepartmentFields name data fields (strings or arrays of strings, or
+	// list/field for a field of each object of a list) that must hold
+	// department codes of the registry.
 	DepartmentFields []string
 	// Order lists pairs of data fields [a, b] with a <= b whenever both are
 	// present (numbers, or dates compared as text): seats used within seats,
