@@ -44,7 +44,7 @@ func TestHTTPRules(t *testing.T) {
 		}
 	}
 	for id, want := range map[string]string{"R1": "evaluated", "R12": "evaluated", "R18": "evaluated",
-		"R15": "pending", "R16": "pending", "R19": "pending"} {
+		"R15": "evaluated", "R16": "evaluated", "R19": "evaluated"} {
 		if state[id] != want {
 			t.Errorf("%s is %q, want %q", id, state[id], want)
 		}

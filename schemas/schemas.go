@@ -20,7 +20,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-//go:embed catalog/*.json departments.json rules.json responsibilities.json indicators.json guidance.txt
+//go:embed catalog/*.json departments.json rules.json responsibilities.json indicators.json board.json guidance.txt
 var files embed.FS
 
 // BaseURI is the prefix of every schema's $id; a family's schema URI is
@@ -128,6 +128,7 @@ type County struct {
 // concurrent use.
 type Catalog struct {
 	indicators  []Indicator
+	board       *Board
 	City        County
 	counties    []County
 	countyByKey map[string]County
@@ -319,6 +320,9 @@ func load(fsys fs.FS) (*Catalog, error) {
 		return nil, err
 	}
 	if err := loadIndicators(c); err != nil {
+		return nil, err
+	}
+	if err := loadBoard(c); err != nil {
 		return nil, err
 	}
 	return c, nil

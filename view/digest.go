@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"hash"
 	"slices"
 	"sort"
@@ -136,23 +137,9 @@ func (v *View) Digest() string {
 		d.u64(uint64(p.otherAreaDay))
 		d.u64(uint64(p.otherAmount))
 	})
-	keys(&d, v.tasks, func(id string) {
-		t := v.tasks[id]
-		d.reg(t.reg)
-		d.str(t.owner)
-		for _, c := range t.coOwners {
-			d.str(c)
-		}
-		d.str(t.title)
-		d.u64(uint64(t.deadline)<<16 | uint64(t.final))
-		d.str(t.target)
-		d.str(t.status)
-		d.reg(t.progress)
-		d.str(t.state)
-		d.u64(uint64(t.percent))
-		d.u64(uint64(t.reported))
-	})
-	keys(&d, v.meetings, func(string) {})
+	if b, err := json.Marshal(v.plan); err == nil {
+		d.str(string(b))
+	}
 	keys(&d, v.reports, func(id string) {
 		r := v.reports[id]
 		d.str(r.dept)

@@ -29,7 +29,6 @@ var structural = map[string]string{
 	"area.childs":     "site ids of a county, rebuilt as sites are indexed",
 	"project.id":      "the project's key",
 	"project.idx":     "the project's index in projectList",
-	"task.id":         "the task's key",
 	"report.id":       "the report's key",
 	"dept.code":       "the department's key",
 	"warning.key":     "what the warning is about",
@@ -225,7 +224,6 @@ func entities(v *View) []struct {
 	add("city", "area", v.city)
 	add("dept", "dept", v.depts["hrss"])
 	add("project", "project", v.projects["P-1"])
-	add("task", "task", v.tasks["T-1"])
 	add("report", "report", v.reports["I-1"])
 	for _, w := range v.warnings {
 		add("warning", "warning", w)
@@ -253,7 +251,6 @@ func filledView(t *testing.T) (*View, []leaf) {
 		m["F-1"] = &facility{}
 	}
 	v.projectOf("P-1", "610424")
-	v.tasks["T-1"] = &task{id: "T-1"}
 	v.reports["I-1"] = &report{id: "I-1"}
 	v.dept("hrss")
 	w := &warning{key: wkey{rule: 6, kind: entPerson, idx: p0}, esc: -1, id: 42}

@@ -57,9 +57,10 @@ func foldTable() map[string]entryFold {
 		// Projects, the lead office's plan, supervision.
 		"hr.projectjobs":   foldProjectFamily(foldProjectJobs),
 		"finance.funds":    foldProjectFamily(foldFunds),
-		"plan.task":        foldTaskFamily(foldPlanTask),
-		"task.progress":    foldTaskFamily(foldTaskProgress),
+		"plan.task":        (*View).foldPlanTask,
+		"task.progress":    (*View).foldTaskProgress,
 		"plan.meeting":     (*View).foldMeeting,
+		"plan.assessment":  (*View).foldAssessment,
 		"issue.report":     (*View).foldReport,
 		"warning.raised":   (*View).foldWarningEvent,
 		"warning.resolved": (*View).foldWarningEvent,

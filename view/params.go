@@ -27,6 +27,12 @@ type params struct {
 	infraOwners       map[string][]string
 	freshnessDays     int // R18
 	ackDays           int // days to acknowledge a warning before it escalates
+	board             boardParams
+	meetingsFrom      quarter // R16: the first quarter judged
+	schemeWeight      float64 // R19: 不低于30%
+	schemeFromYear    int     // R19: the first year judged
+	schemeByMonth     int     // R19: a year's scheme is due by this day
+	schemeByDay       int
 }
 
 func loadParams(rb *schemas.RuleBook) (params, error) {
@@ -109,6 +115,35 @@ func loadParams(rb *schemas.RuleBook) (params, error) {
 		}
 		*g.dst = grace.GraceDays
 	}
+	if err := decode("R15", &p.board); err != nil {
+		return p, err
+	}
+	if p.board.AtRiskDays <= 0 || p.board.StaleDays <= 0 || p.board.Basically <= 0 || p.board.Significant <= 0 {
+		return p, fmt.Errorf("view: rules.json R15 lacks a threshold (at_risk_days, stale_days, basically_complete_percent, significant_progress_percent)")
+	}
+	var r16 struct {
+		From string `json:"from"`
+	}
+	if err := decode("R16", &r16); err != nil {
+		return p, err
+	}
+	var ok bool
+	if p.meetingsFrom, ok = parseQuarter(r16.From); !ok {
+		return p, fmt.Errorf("view: rules.json R16 from %q is not a quarter (2020Q1)", r16.From)
+	}
+	var r19 struct {
+		Weight      float64 `json:"weight"`
+		FromYear    int     `json:"from_year"`
+		PublishedBy string  `json:"published_by"`
+	}
+	if err := decode("R19", &r19); err != nil {
+		return p, err
+	}
+	if _, err := fmt.Sscanf(r19.PublishedBy, "%d-%d", &p.schemeByMonth, &p.schemeByDay); err != nil || r19.Weight <= 0 || r19.FromYear < 2000 ||
+		p.schemeByMonth < 1 || p.schemeByMonth > 12 || p.schemeByDay < 1 || p.schemeByDay > 31 {
+		return p, fmt.Errorf("view: rules.json R19 needs weight, from_year and published_by (MM-DD), got %+v", r19)
+	}
+	p.schemeWeight, p.schemeFromYear = r19.Weight, r19.FromYear
 	if p.largeSitePersons <= 0 || p.factoryHouseholds <= 0 || p.trainMonths <= 0 || p.schoolMaxAge <= 0 || len(p.projectQuotaKinds) == 0 {
 		return p, fmt.Errorf("view: rules.json lacks a threshold (R1 persons, R2 households, R3 kinds, R5 months, R6 ages)")
 	}

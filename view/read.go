@@ -346,25 +346,11 @@ type DepartmentView struct {
 	Warnings        []*Warning       `json:"warnings"`
 }
 
-// TaskView is a responsibility-list task and its progress.
-type TaskView struct {
-	TaskID   string `json:"task_id"`
-	Title    string `json:"title,omitempty"`
-	Owner    string `json:"owner"`
-	Deadline string `json:"deadline,omitempty"`
-	Target   string `json:"target,omitempty"`
-	Status   string `json:"status,omitempty"`
-	Progress string `json:"progress,omitempty"`
-	Percent  int64  `json:"percent"`
-	Reported string `json:"reported_on,omitempty"`
-}
-
 // Department returns a department (edu, county/610424).
 func (v *View) Department(code string) (*DepartmentView, error) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	p, err := v.cat.ParsePublisher(code)
-	if err != nil {
+	if _, err := v.cat.ParsePublisher(code); err != nil {
 		return nil, ErrNotFound
 	}
 	out := &DepartmentView{Code: code, ByFamily: map[string]int64{}, Tasks: []TaskView{}, Warnings: []*Warning{}}
@@ -376,13 +362,7 @@ func (v *View) Department(code string) (*DepartmentView, error) {
 		}
 	}
 	out.DaysSilent = v.daysSilent(out.LastPublication)
-	for _, t := range v.tasks {
-		if t.owner == code || containsString(t.coOwners, code) || (p.Dept == "county" && t.owner == "county") {
-			out.Tasks = append(out.Tasks, TaskView{TaskID: t.id, Title: t.title, Owner: t.owner, Deadline: t.deadline.String(),
-				Target: t.target, Status: t.status, Progress: t.state, Percent: t.percent, Reported: t.reported.String()})
-		}
-	}
-	sort.Slice(out.Tasks, func(i, j int) bool { return out.Tasks[i].TaskID < out.Tasks[j].TaskID })
+	out.Tasks = v.unitTasks(code)
 	for k, w := range v.warnings {
 		if containsString(v.responsibleOf(k, w.level == 1), code) {
 			d := v.describe(w)

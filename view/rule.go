@@ -86,6 +86,17 @@ func ruleDefs() []ruleDef {
 		{id: 18, kind: entDept, eval: (*View).evalFreshness,
 			responsible: func(v *View, k wkey) []string { return []string{v.deptCodes[k.idx]} },
 			perInstance: "the department that went silent"},
+
+		{id: 15, kind: entTask, eval: (*View).evalTask,
+			responsible: func(v *View, k wkey) []string { return []string{v.plan.Units[k.idx].Unit} },
+			perInstance: "the unit whose share of the task is overdue (the owner, a co-owner, or a county government)"},
+		{id: 16, kind: entCity, eval: (*View).evalMeeting},
+		{id: 19, kind: entCounty, eval: (*View).evalScheme,
+			responsible: func(v *View, k wkey) []string {
+				ci, _ := k.countyYear()
+				return append([]string{"county/" + v.plan.counties[ci]}, v.ruleResponsible(19)...)
+			},
+			perInstance: "the county government whose scheme it is, with the units of rules.json"},
 	}
 }
 
@@ -94,11 +105,7 @@ func ruleDefs() []ruleDef {
 var pendingRules = []struct {
 	id  RuleID
 	why string
-}{
-	{15, "task deadlines wait for the responsibility list (issue: responsibility list)"},
-	{16, "the city's joint meetings wait for the responsibility list"},
-	{19, "the counties' assessment weight waits for the responsibility list"},
-}
+}{}
 
 // Rule states in RuleStates.
 const (
@@ -150,7 +157,7 @@ func RuleStates(cat *schemas.Catalog) []RuleState {
 type ruleTable struct {
 	all    []ruleDef
 	byID   map[RuleID]*ruleDef
-	byKind [entDept + 1][]*ruleDef
+	byKind [nEntityKinds][]*ruleDef
 }
 
 func newRuleTable() ruleTable {
@@ -180,4 +187,12 @@ func (v *View) knownRule(s string) (RuleID, bool) {
 	}
 	_, ok := v.rules.Rule(id.String())
 	return id, ok
+}
+
+// ruleResponsible is the list of units rules.json names for a rule.
+func (v *View) ruleResponsible(id RuleID) []string {
+	if r, ok := v.rules.Rule(id.String()); ok {
+		return r.Responsible
+	}
+	return nil
 }

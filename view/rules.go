@@ -111,6 +111,23 @@ func (v *View) sweep(out *[]Change) {
 	for i := range v.deptCodes {
 		judgeAll(entDept, uint32(i))
 	}
+	// The plan is small: every unit's share of every task, every quarter
+	// and every county's year are judged at each sweep.
+	for i := range v.plan.Units {
+		judgeAll(entTask, uint32(i))
+	}
+	if from, to, ok := v.quartersJudged(); ok {
+		for q := from; q <= to; q++ {
+			judgeAll(entCity, uint32(q))
+		}
+	}
+	if from, to, ok := v.yearsJudged(); ok {
+		for ci := range v.plan.counties {
+			for y := from; y <= to; y++ {
+				judgeAll(entCounty, countyYear(ci, y))
+			}
+		}
+	}
 	v.dirtyPersons.clear()
 	v.dirtyHouseholds.clear()
 	clear(v.dirtySites)

@@ -60,6 +60,10 @@ func TestRulesBreakAndHold(t *testing.T) {
 	for _, c := range scenario.RuleCases(year) {
 		tested[c.Rule] = true
 		t.Run(c.Rule, func(t *testing.T) {
+			t0 := t0
+			if !c.Clock.IsZero() {
+				t0 = c.Clock
+			}
 			v, err := view.New(cat)
 			if err != nil {
 				t.Fatal(err)

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -30,6 +31,19 @@ func infraMet(st uint8) bool { return st == infraDone || st == infraNotNeeded }
 type reg struct {
 	key uint64
 	eff etime
+}
+
+// MarshalJSON writes a reg as [key, effective time] (the plan's snapshot).
+func (r reg) MarshalJSON() ([]byte, error) { return json.Marshal([2]uint64{r.key, uint64(r.eff)}) }
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (r *reg) UnmarshalJSON(b []byte) error {
+	var x [2]uint64
+	if err := json.Unmarshal(b, &x); err != nil {
+		return err
+	}
+	r.key, r.eff = x[0], etime(x[1])
+	return nil
 }
 
 func (r *reg) set(e *fact.Entry) bool {

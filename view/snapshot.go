@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"container/heap"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +16,7 @@ import (
 )
 
 // snapshotMagic starts every snapshot; the digit is the format version.
-const snapshotMagic = "ANZHIVIEW6"
+const snapshotMagic = "ANZHIVIEW7"
 
 // ErrSnapshotFormat means a snapshot is not one this version can read.
 var ErrSnapshotFormat = errors.New("view snapshot: unknown or damaged format")
@@ -149,31 +150,11 @@ func (v *View) writeSnapshot(w io.Writer) error {
 		e.reg(p.otherArea)
 		e.u16(uint16(p.otherAreaDay))
 	})
-	e.sorted(len(v.tasks), func(yield func(string)) {
-		for k := range v.tasks {
-			yield(k)
-		}
-	}, func(id string) {
-		t := v.tasks[id]
-		e.reg(t.reg)
-		for _, x := range []string{t.owner, t.title, t.target, t.status, t.state} {
-			e.str(x)
-		}
-		e.u64(uint64(len(t.coOwners)))
-		for _, c := range t.coOwners {
-			e.str(c)
-		}
-		e.u16(uint16(t.deadline))
-		e.u16(uint16(t.final))
-		e.reg(t.progress)
-		e.u64(uint64(t.percent))
-		e.u16(uint16(t.reported))
-	})
-	e.sorted(len(v.meetings), func(yield func(string)) {
-		for k := range v.meetings {
-			yield(k)
-		}
-	}, func(string) {})
+	planJSON, err := json.Marshal(v.plan)
+	if err != nil {
+		return fmt.Errorf("view: snapshot of the plan: %w", err)
+	}
+	e.str(string(planJSON))
 	e.sorted(len(v.reports), func(yield func(string)) {
 		for k := range v.reports {
 			yield(k)
@@ -378,25 +359,14 @@ func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
 		p.otherArea = d.reg()
 		p.otherAreaDay = day(d.u16())
 	})
-	d.each(func(id string) {
-		t := &task{id: id}
-		v.tasks[id] = t
-		t.reg = d.reg()
-		t.owner, t.title, t.target, t.status, t.state = d.str(), d.str(), d.str(), d.str(), d.str()
-		for k := d.count(1 << 16); k > 0 && d.err == nil; k-- {
-			t.coOwners = append(t.coOwners, d.str())
-		}
-		t.deadline, t.final = day(d.u16()), day(d.u16())
-		t.progress = d.reg()
-		t.percent = int64(d.u64())
-		t.reported = day(d.u16())
-	})
+	if err := v.plan.restore(d.str()); err != nil && d.err == nil {
+		return nil, ErrSnapshotFormat
+	}
 	for _, p := range v.projectList {
 		if p == nil {
 			return nil, ErrSnapshotFormat
 		}
 	}
-	d.each(func(q string) { v.meetings[q] = true })
 	d.each(func(id string) {
 		r := &report{id: id, dept: d.str(), kind: d.str(), warning: d.str()}
 		r.reported = day(d.u16())

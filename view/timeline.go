@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"sort"
+	"strings"
 )
 
 // timeline is the index from entities to the log entries about them, for
@@ -97,8 +98,9 @@ func (v *View) linkWarningEvent(f *fields, seq uint64) {
 			v.linkSite(si, seq)
 		}
 	case "task":
-		if _, ok := v.tasks[entity]; ok {
-			v.linkTask(entity, seq)
+		id, _, _ := strings.Cut(entity, "/") // RL09-4/hrss
+		if _, ok := v.plan.Tasks[id]; ok {
+			v.linkTask(id, seq)
 		}
 	}
 }

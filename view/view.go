@@ -45,8 +45,7 @@ type View struct {
 	city        *area
 	depts       map[string]*dept
 	projects    map[string]*project
-	tasks       map[string]*task
-	meetings    map[string]bool // quarters with a joint meeting held
+	plan        *plan // the responsibility list, meetings and assessment schemes (plan.go)
 	warnings    map[wkey]*warning
 	warnByID    map[uint64]wkey // by the warning id's hash
 	projectList []*project      // projects by index (warnings refer to them by index)
@@ -78,7 +77,7 @@ func New(cat *schemas.Catalog) (*View, error) {
 		cat: cat, rules: cat.Rules(), defs: newRuleTable(), folds: foldTable(), p: p,
 		hhIdx: map[uint64]uint32{}, siteIdx: map[string]uint32{},
 		counties: map[string]*area{}, depts: map[string]*dept{}, projects: map[string]*project{},
-		tasks: map[string]*task{}, meetings: map[string]bool{}, warnings: map[wkey]*warning{},
+		plan: newPlan(cat), warnings: map[wkey]*warning{},
 		reports: map[string]*report{}, warnByID: map[uint64]wkey{}, reportsFor: map[string][]*report{},
 		dirtySites: map[uint32]struct{}{}, dirtyProjects: map[string]struct{}{},
 		history: map[historyKey]*[nHistory]int64{}, siteHH: map[uint32][]uint32{}, tl: newTimeline(),

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -18,9 +19,13 @@ const (
 	entSite
 	entProject
 	entDept
+	entTask   // a unit's share of a task (idx: plan.Units)
+	entCity   // the city in a quarter (idx: the quarter's ordinal)
+	entCounty // a county in a year (idx: countyYear)
+	nEntityKinds
 )
 
-var entityKinds = [...]string{"", "person", "household", "site", "project", "department"}
+var entityKinds = [nEntityKinds]string{"", "person", "household", "site", "project", "department", "task", "city", "county"}
 
 // Parts of a site a warning can be about (sub of a site wkey).
 const (
@@ -168,6 +173,14 @@ func (v *View) entityID(k wkey) string {
 		return v.projectList[k.idx].id
 	case entDept:
 		return v.deptCodes[k.idx]
+	case entTask:
+		u := v.plan.Units[k.idx]
+		return u.Task + "/" + u.Unit
+	case entCity:
+		return v.cat.City.Code + "/" + quarter(k.idx).String()
+	case entCounty:
+		ci, year := k.countyYear()
+		return v.plan.counties[ci] + "/" + strconv.Itoa(year)
 	}
 	return ""
 }
@@ -189,6 +202,11 @@ func (v *View) entityArea(k wkey) string {
 		if a := v.projectList[k.idx].area; v.cat.ValidArea(a) {
 			return a
 		}
+	case entTask:
+		return v.unitArea(v.plan.Units[k.idx].Unit)
+	case entCounty:
+		ci, _ := k.countyYear()
+		return v.plan.counties[ci]
 	}
 	return v.cat.City.Code
 }
@@ -403,6 +421,13 @@ func (v *View) validKey(k wkey) bool {
 		return int(k.idx) < len(v.projectList)
 	case entDept:
 		return int(k.idx) < len(v.deptCodes)
+	case entTask:
+		return int(k.idx) < len(v.plan.Units)
+	case entCity:
+		return k.idx >= 2000*4 && k.idx < 2180*4
+	case entCounty:
+		ci, _ := k.countyYear()
+		return ci < len(v.plan.counties)
 	}
 	return false
 }

@@ -174,7 +174,7 @@ func TestSchemas(t *testing.T) {
 			t.Fatalf("exit code %d, want %d; stderr: %s", got, want, r.stderr)
 		}
 		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-		if got, want := len(lines)-1, 45; got != want {
+		if got, want := len(lines)-1, 46; got != want {
 			t.Errorf("%d families listed, want %d:\n%s", got, want, r.stdout)
 		}
 		if !strings.Contains(r.stdout, "anzhi.edu.enrolment.v1") {
@@ -187,7 +187,7 @@ func TestSchemas(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
 			t.Fatalf("output is not a JSON array: %v\n%s", err, r.stdout)
 		}
-		if got, want := len(rows), 45; got != want {
+		if got, want := len(rows), 46; got != want {
 			t.Errorf("%d families, want %d", got, want)
 		}
 	})

@@ -15,6 +15,18 @@ type RuleCase struct {
 	Evidence []string
 	// Responsible is a unit the warning must go to.
 	Responsible string
+	// Clock is when the village is judged, when not RuleClock(year): a
+	// rule broken by time passing (a deadline, a quarter's end) is judged
+	// just before, the breaking facts an hour later.
+	Clock time.Time
+}
+
+// timeless is a case judged at RuleClock: a RuleCase without its clock.
+type timeless struct {
+	Rule, Entity         string
+	Setup, Breaks, Holds []Item
+	Evidence             []string
+	Responsible          string
 }
 
 // RuleClock is when the village is judged (a tick), an hour later after the
@@ -111,7 +123,7 @@ func RuleCases(year int) []RuleCase {
 	}
 	coverage := Covered(Person(0), hh, year, "lapsed")[0]
 
-	return []RuleCase{
+	cases := []timeless{
 		{"R1", site, nil,
 			[]Item{At(With(With(workshop, "status", "closed"), "closed_on", "2021-05-01"), Day("2021-05-01"))},
 			[]Item{At(workshop, Day("2021-05-20"))}, []string{"registry.site"}, "agri"},
@@ -175,5 +187,41 @@ func RuleCases(year int) []RuleCase {
 					"target": "other_area", "purpose": "industry", "fund_source": "municipal", "dated_on": "2021-05-02"})},
 			[]Item{At(With(With(clinic, "facility_id", "CL-NEW"), "status", "planned"), Day("2021-05-20"))},
 			[]string{"finance.funds", "registry.site"}, "finance"},
+	}
+	var out []RuleCase
+	for _, c := range cases {
+		out = append(out, RuleCase{Rule: c.Rule, Entity: c.Entity, Setup: c.Setup, Breaks: c.Breaks, Holds: c.Holds,
+			Evidence: c.Evidence, Responsible: c.Responsible})
+	}
+	return append(out, planCases()...)
+}
+
+// planCases break and hold the rules of the lead office's plan: R15 and
+// R16 by time passing (a milestone, a quarter's end), R19 by time and by a
+// scheme weighing the follow-up work too little.
+func planCases() []RuleCase {
+	at := func(s string) time.Time { t, _ := time.Parse(time.RFC3339, s); return t }
+	return []RuleCase{
+		{Rule: "R15", Entity: "RL09-1/hrss", Clock: at("2021-05-31T23:00:00Z"),
+			Setup: append(Plan("2021Q1", 2021), PlanTask("RL09-1", "hrss", "2021-05-31", "complete", Day("2021-01-10")),
+				Progress("RL09-1", "hrss", "in_progress", 80, "2021-05-20")),
+			Holds:    []Item{Progress("RL09-1", "hrss", "done", 100, "2021-06-01")},
+			Evidence: []string{"plan.task", "task.progress"}, Responsible: "hrss"},
+		{Rule: "R15", Entity: "JM-2021Q1-I1/county/610424", Clock: at("2021-04-30T23:00:00Z"),
+			// An issue a meeting assigned to a county government, due at
+			// the end of April, with no report.
+			Setup:    append(Plan("2020Q4", 2021), Meeting("2021Q1", "2021-03-20", Issue{No: 1, Owner: "county/610424", Due: "2021-04-30"})),
+			Holds:    []Item{Progress("JM-2021Q1-I1", "county/610424", "done", 100, "2021-05-01")},
+			Evidence: []string{"plan.meeting"}, Responsible: "county/610424"},
+		{Rule: "R16", Entity: "610400/2021Q2", Clock: at("2021-06-30T23:00:00Z"),
+			Setup: Plan("2021Q1", 2021), Holds: []Item{Meeting("2021Q2", "2021-07-01")}, Responsible: "drc"},
+		{Rule: "R19", Entity: "610424/2021", Clock: at("2021-03-31T23:00:00Z"),
+			Setup: Plan("2021Q1", 2021, "610424/2021"), Holds: []Item{Scheme("610424", 2021, 0.35, "2021-04-01")},
+			Responsible: "county/610424"},
+		{Rule: "R19", Entity: "610424/2021",
+			Setup:    Plan("2021Q1", 2021),
+			Breaks:   []Item{Scheme("610424", 2021, 0.20, "2021-05-20")},
+			Holds:    []Item{Scheme("610424", 2021, 0.35, "2021-05-25")},
+			Evidence: []string{"plan.assessment"}, Responsible: "county/610424"},
 	}
 }
