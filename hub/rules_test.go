@@ -71,9 +71,11 @@ func without(items []scenario.Item, family string) (rest, removed []scenario.Ite
 	return rest, removed
 }
 
-// TestRulesBreakAndHold is the hub's smoke test of the rules: one rule
-// (R12, whose responsible unit is decided per infrastructure item) breaks
-// and holds again through real events published to an embedded server, and
+// TestRulesBreakAndHold is the hub's smoke test of the rules: R12 (whose
+// responsible unit is decided per infrastructure item) and the plan's rules
+// (R15, R16, R19: broken by the recorded clock passing a deadline, or by a
+// scheme) break and hold again through real events published to an
+// embedded server, and
 // the warning events in the log carry the rule, entity, the clause quoted
 // from the guidance, evidence that points at real facts, responsible units
 // and due date. Every rule's break-and-hold case runs without a server in
@@ -83,18 +85,21 @@ func TestRulesBreakAndHold(t *testing.T) {
 	village := scenario.Village(year)
 	var cases []scenario.RuleCase
 	for _, c := range scenario.RuleCases(year) {
-		if c.Rule == "R12" {
+		if slices.Contains([]string{"R12", "R15", "R16", "R19"}, c.Rule) {
 			cases = append(cases, c)
 		}
 	}
-	if len(cases) != 1 {
-		t.Fatalf("scenario has %d R12 cases", len(cases))
+	if len(cases) < 4 {
+		t.Fatalf("scenario has %d cases of R12, R15, R16 and R19", len(cases))
 	}
-	t0 := scenario.RuleClock(year)
 	depts := registryDepts()
 	guidance := schemas.Guidance()
 	for _, c := range cases {
 		t.Run(c.Rule, func(t *testing.T) {
+			t0 := scenario.RuleClock(year)
+			if !c.Clock.IsZero() {
+				t0 = c.Clock
+			}
 			h, nc, js := ingestHub(t, t.TempDir(), nil)
 			ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
 			defer cancel()

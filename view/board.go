@@ -167,8 +167,11 @@ func (v *View) stateOf(t *task, unit string) taskState {
 			st.board, st.why = TaskAtRisk, "受阻"
 		case today != 0 && int(m.Due)-int(today) <= v.p.board.AtRiskDays:
 			st.board, st.why = TaskAtRisk, fmt.Sprintf("%d天后到期, 尚未%s", int(m.Due)-int(today), targetWords(m.Target))
-		case pr == nil:
+		case pr == nil && (t.Reg.key == 0 || int(today)-int(toDay(t.Reg.eff.Time())) > v.p.board.StaleDays):
+			// No report since the task was given (long enough ago).
 			st.board, st.why = TaskAtRisk, "未报告进展"
+		case pr == nil:
+			st.board, st.why = TaskOnTrack, fmt.Sprintf("%s 前%s", m.Due, targetWords(m.Target))
 		case today != 0 && int(today)-int(pr.Reported) > v.p.board.StaleDays:
 			st.board, st.why = TaskAtRisk, fmt.Sprintf("%d天未报告进展", int(today)-int(pr.Reported))
 		default:

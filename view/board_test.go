@@ -57,8 +57,10 @@ func TestBoardStatuses(t *testing.T) {
 		{"milestone within 90 days", []scenario.Item{
 			scenario.PlanTask("RL09-1", "hrss", "2021-08-01", "complete", scenario.Day("2021-01-10")),
 			scenario.Progress("RL09-1", "hrss", "in_progress", 40, "2021-05-01")}, "2021-06-01", "RL09-1", "hrss", view.TaskAtRisk, "天后到期"},
-		{"no report", []scenario.Item{
+		{"no report since the task was given", []scenario.Item{
 			scenario.PlanTask("RL09-1", "hrss", "2021-12-31", "complete", scenario.Day("2021-01-10"))}, "2021-06-01", "RL09-1", "hrss", view.TaskAtRisk, "未报告"},
+		{"given lately, no report yet", []scenario.Item{
+			scenario.PlanTask("RL09-1", "hrss", "2021-12-31", "complete", scenario.Day("2021-05-10"))}, "2021-06-01", "RL09-1", "hrss", view.TaskOnTrack, "2021-12-31"},
 		{"stale report", []scenario.Item{
 			scenario.PlanTask("RL09-1", "hrss", "2022-12-31", "complete", scenario.Day("2021-01-10")),
 			scenario.Progress("RL09-1", "hrss", "in_progress", 40, "2021-01-15")}, "2021-06-01", "RL09-1", "hrss", view.TaskAtRisk, "天未报告"},

@@ -36,11 +36,11 @@ func ParseQuarter(s string) (start, end time.Time, ok bool) {
 	return q.start(), q.next().start(), true
 }
 
-// QuarterOf returns the quarter a time falls in, e.g. 2025Q4.
+// QuarterOf returns the quarter a time falls in, in its own location, e.g.
+// 2025Q4.
 func QuarterOf(t time.Time) string { return quarterOf(t).String() }
 
 func quarterOf(t time.Time) quarter {
-	t = t.UTC()
 	return quarter(t.Year()*4 + (int(t.Month())-1)/3)
 }
 
