@@ -237,7 +237,7 @@ func newRootCmd(a *app) *cobra.Command {
 		"the private key of --tls-client-cert (PEM; env ANZHI_TLS_CLIENT_KEY)")
 	root.AddCommand(newHubCmd(a), newPublishCmd(a), newSchemasCmd(a), newRejectionsCmd(a), newVersionCmd(a))
 	root.AddCommand(newImportCmd(a), newSimulateCmd(a), newDemoCmd(a), newBenchCmd(a), newIdentitiesCmd(a), newReplayCmd(a))
-	root.AddCommand(newViewCmd(a), newTimelineCmd(a))
+	root.AddCommand(newViewCmd(a), newTimelineCmd(a), newTasksCmd(a), newAssessmentCmd(a))
 	root.AddCommand(newWatchCmd(a))
 	root.AddCommand(newKeysCmd(a))
 	root.AddCommand(newExportCmd(a))
