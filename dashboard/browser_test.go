@@ -428,3 +428,58 @@ func TestCityPageOnDemoCity(t *testing.T) {
 	}
 	p.RequireLoopback()
 }
+
+// TestTaskBoardInBrowser: the board lists every row the API gives, the
+// overdue row first and in red with its R15 warning, a unit's link narrows
+// the board to it, and a task's page shows every unit's row.
+func TestTaskBoardInBrowser(t *testing.T) {
+	w := startWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), hubtest.Patience)
+	defer cancel()
+	items := append(scenario.Plan("2021Q1", 2021),
+		scenario.PlanTask("RL09-1", "hrss", "2021-05-31", "complete", scenario.Day("2021-01-10")),
+		scenario.Progress("RL09-1", "hrss", "in_progress", 80, "2021-05-20"))
+	if err := scenario.Publish(ctx, w.nc, items); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.h.Tick(ctx, time.Date(2021, 6, 2, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.h.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var board struct {
+		Items []view.TaskView `json:"items"`
+	}
+	w.api(t, "/api/v1/tasks", &board)
+	p := browser.New(t, browser.WindowSize(1366, 768))
+	p.Navigate(w.base+"/tasks", "#tasks-table")
+	if n := browser.Eval[int](p, `document.querySelectorAll("#tasks-table tbody tr").length`); n != len(board.Items) {
+		t.Errorf("the board shows %d rows, the API %d", n, len(board.Items))
+	}
+	first := `document.querySelector("#tasks-table tbody tr")`
+	if got := browser.Eval[string](p, first+`.dataset.task + " " + `+first+`.dataset.unit`); got != "RL09-1 hrss" {
+		t.Errorf("first row %q, want the overdue RL09-1 of hrss", got)
+	}
+	if c := browser.Eval[string](p, `getComputedStyle(`+first+`.querySelector("th")).color`); c != "rgb(179, 38, 30)" {
+		t.Errorf("the overdue row's status is %s, not red", c)
+	}
+	if !strings.Contains(browser.Eval[string](p, first+`.textContent`), "R15") {
+		t.Error("the overdue row does not link its R15 warning")
+	}
+	p.Screenshot("tasks")
+	p.Click(`#unit-table a[href="/tasks?dept=hrss"]`)
+	waitFor(t, p, `location.search == "?dept=hrss"`)
+	p.WaitVisible("#tasks-table")
+	if n := browser.Eval[int](p, `[...document.querySelectorAll("#tasks-table tbody tr")].filter(r => r.dataset.unit != "hrss").length`); n != 0 {
+		t.Errorf("narrowed to hrss, the board shows %d rows of other units", n)
+	}
+	p.Navigate(w.base+"/task/RL25-1", "#tasks-table")
+	if n := browser.Eval[int](p, `document.querySelectorAll("#tasks-table tbody tr").length`); n != 14 {
+		t.Errorf("RL25-1 shows %d rows, want one per county government", n)
+	}
+	for _, path := range []string{"/meetings", "/assessment", "/department/hrss"} {
+		p.Navigate(w.base+path, "main")
+	}
+	p.RequireLoopback()
+}

@@ -48,7 +48,9 @@ func TestPagesRenderOnAnEmptyView(t *testing.T) {
 			{"/", 200}, {"/county/610424", 200}, {"/county/999999", 404}, {"/site/S610424-0001", 404},
 			{"/household/H610424-000001", 404}, {"/warnings", 200}, {"/warnings?rule=R4&county=610424", 200},
 			{"/warnings?rule=R99", 400}, {"/warnings?state=odd", 400}, {"/departments", 200}, {"/department/edu", 200},
-			{"/department/nobody", 404}, {"/catalog", 200}, {"/login", 200}, {"/static/app.css", 200}, {"/static/nothing.js", 404},
+			{"/department/nobody", 404}, {"/tasks", 200}, {"/tasks?status=late", 400}, {"/tasks?dept=hrss&status=overdue", 200},
+			{"/task/RL09-1", 200}, {"/task/RL99-9", 404}, {"/meetings", 200}, {"/assessment", 200}, {"/assessment?county=999999", 400},
+			{"/catalog", 200}, {"/login", 200}, {"/static/app.css", 200}, {"/static/nothing.js", 404},
 		} {
 			req := httptest.NewRequest("GET", tc.path, nil)
 			req.AddCookie(&http.Cookie{Name: langCookie, Value: lang})

@@ -75,6 +75,14 @@ func entityURL(kind, id string) string {
 		return "/site/" + site
 	case "department":
 		return "/department/" + id
+	case "task":
+		task, _, _ := strings.Cut(id, "/") // RL09-4/hrss
+		return "/task/" + task
+	case "city":
+		return "/meetings" // R16: 610400/2021Q2
+	case "county":
+		county, _, _ := strings.Cut(id, "/") // R19: 610424/2021
+		return "/assessment?county=" + county
 	}
 	return ""
 }

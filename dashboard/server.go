@@ -81,6 +81,7 @@ const (
 	Warnings    Access = "warnings"    // the queue, narrowed to a viewer's own
 	Departments Access = "departments" // the list of units
 	Department  Access = "department"  // one unit: {code...}
+	Assessment  Access = "assessment"  // the counties' scores, narrowed to a county government's own
 )
 
 // Page is one route of the dashboard.
@@ -154,6 +155,10 @@ func (s *Server) Pages() []Page {
 		{"GET /warnings", []string{"county", "rule", "state", "dept", "after"}, h(s.warnings), Warnings},
 		{"GET /departments", nil, h(s.departments), Departments},
 		{"GET /department/{code...}", nil, h(s.department), Department},
+		{"GET /tasks", []string{"dept", "county", "status"}, h(s.tasks), Warnings},
+		{"GET /task/{id}", nil, h(s.task), Open},
+		{"GET /meetings", nil, h(s.meetings), Open},
+		{"GET /assessment", []string{"county"}, h(s.assessment), Assessment},
 		{"GET /catalog", nil, h(s.catalog), Open},
 		{"GET /live", nil, http.HandlerFunc(s.live.serve), Open},
 		{"GET /lang/{code}", []string{"next"}, http.HandlerFunc(s.switchLang), Public},

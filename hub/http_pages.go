@@ -67,6 +67,8 @@ func (a *api) pageRoutes() []route {
 			rt.access = ownWarnings
 		case dashboard.Department:
 			rt.access = ownDepartment
+		case dashboard.Assessment:
+			rt.access = ownCounty
 		}
 		// Pages that read the view wait until it has caught up.
 		if p.Access != dashboard.Public && p.Access != dashboard.Open {

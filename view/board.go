@@ -281,8 +281,8 @@ func (v *View) judged(t *task) bool {
 	return t.Meeting != "" || t.Reg.key != 0
 }
 
-// Tasks returns the board's rows the query asks for, overdue first, then
-// by task and unit.
+// Tasks returns the board's rows the query asks for, overdue first (those
+// in force before those not), then by task and unit.
 func (v *View) Tasks(q TaskQuery) []TaskView {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
@@ -359,6 +359,9 @@ func sortTasks(ts []TaskView) {
 		a, b := ts[i], ts[j]
 		if rank[a.Board] != rank[b.Board] {
 			return rank[a.Board] < rank[b.Board]
+		}
+		if a.InForce != b.InForce {
+			return a.InForce // the rows R15 judges before the annex's not yet in force
 		}
 		if a.TaskID != b.TaskID {
 			return a.TaskID < b.TaskID
