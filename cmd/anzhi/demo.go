@@ -233,6 +233,7 @@ func (a *app) printDemoSummary(ctx context.Context, w io.Writer, h *hub.Hub, nc 
 		states["escalated"], states["acknowledged"], states["open"], rectified)
 	printHalfYears(w, halves, total)
 	fmt.Fprintf(w, "  (%d weekly clock ticks; departments answered with %d reports and %d corrective facts)\n\n", sum.Ticks, sum.Reports, sum.Corrections)
+	printPlan(w, h.View(), base)
 	fmt.Fprintf(w, "HTTP API   %s/api/v1/city   (OpenAPI: %s/api/v1/openapi.json)\n", base, base)
 	fmt.Fprintf(w, "warnings   %s/api/v1/warnings?rule=R4\n", base)
 	fmt.Fprintf(w, "token      %s   (the lead office's: curl -H \"Authorization: Bearer %s\" %s/api/v1/city)\n", token, token, base)
@@ -264,4 +265,43 @@ func formatCounts(m map[string]int) string {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// printPlan prints the responsibility list at work: the board by status,
+// the joint meetings and the counties' assessment.
+func printPlan(w io.Writer, v *view.View, base string) {
+	count := map[string]int{}
+	rows := v.Tasks(view.TaskQuery{})
+	for _, r := range rows {
+		if r.InForce {
+			count[r.Board]++
+		}
+	}
+	var parts []string
+	for _, s := range view.TaskStatuses() {
+		if count[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", count[s], s))
+		}
+	}
+	fmt.Fprintf(w, "responsibility list (责任清单)  %s/tasks   %s\n", base, strings.Join(parts, ", "))
+	held, missed := v.Meetings()
+	fmt.Fprintf(w, "  joint meetings held %d; quarters without one (R16): %s\n", len(held), orNone(missed))
+	if as := v.Assessments(); len(as) > 0 {
+		best, worst := as[0], as[len(as)-1]
+		var low []string
+		for _, a := range as {
+			if a.Finding != "" {
+				low = append(low, a.Name)
+			}
+		}
+		fmt.Fprintf(w, "  assessment %s/assessment   best %s %.1f, lowest %s %.1f; scheme findings (R19): %s\n\n",
+			base, best.Name, best.Score, worst.Name, worst.Score, orNone(low))
+	}
+}
+
+func orNone(xs []string) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	return strings.Join(xs, ", ")
 }

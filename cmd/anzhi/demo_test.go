@@ -31,7 +31,8 @@ func TestDemo(t *testing.T) {
 	info := waitReady(t, ready, "the demo", done, &stderr)
 	out := stdout.String()
 	for _, want := range []string{"accepted into the log", "rejected (ledger)", "early warnings open", "R4", "warnings over time",
-		"2019 H1", "weekly clock ticks", "/api/v1/city",
+		"2019 H1", "weekly clock ticks", "/api/v1/city", "R15", "R16", "responsibility list (责任清单)", "/tasks", "overdue",
+		"joint meetings held", "/assessment",
 		"token      " + info.Token, "lead-office.creds"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
