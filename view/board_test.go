@@ -256,3 +256,35 @@ func TestPlanSurvivesSnapshot(t *testing.T) {
 		t.Error("a progress report did not change the digest")
 	}
 }
+
+// TestFindingsRead: an overdue finding is listed first with its R22
+// warning, survives a snapshot, and leaves once rectified.
+func TestFindingsRead(t *testing.T) {
+	w := newRuleWorld(t)
+	w.fold(scenario.Finding("inspect.finding", "DC-1", "hrss", "2021-03-10", "2021-05-31", "rectifying", scenario.Day("2021-03-10")),
+		scenario.Finding("audit.finding", "AU-1", "finance", "2021-05-01", "2021-12-31", "open", scenario.Day("2021-05-01")))
+	w.tick(scenario.Day("2021-06-02"))
+	fs := w.v.Findings("610424")
+	if len(fs) != 2 || fs[0].FindingID != "DC-1" || !fs[0].Overdue || fs[0].Warning == "" || fs[1].Overdue {
+		t.Fatalf("findings %+v, want DC-1 overdue first", fs)
+	}
+	var buf bytes.Buffer
+	if err := w.v.WriteSnapshot(&buf); err != nil {
+		t.Fatal(err)
+	}
+	r, err := view.Restore(w.cat, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Findings(""); len(got) != 2 || got[0] != fs[0] {
+		t.Errorf("restored %+v, want %+v", got, fs)
+	}
+	if r.Digest() != w.v.Digest() {
+		t.Error("the digest changed across a snapshot")
+	}
+	w.fold(scenario.Finding("inspect.finding", "DC-1", "hrss", "2021-03-10", "2021-05-31", "rectified", scenario.Day("2021-06-05")))
+	w.tick(scenario.Day("2021-06-06"))
+	if fs := w.v.Findings(""); fs[0].Overdue || len(w.v.Warnings(view.WarningQuery{Rule: "R22"})) != 0 {
+		t.Errorf("rectified, still overdue: %+v", fs)
+	}
+}

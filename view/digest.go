@@ -140,6 +140,9 @@ func (v *View) Digest() string {
 	if b, err := json.Marshal(v.plan); err == nil {
 		d.str(string(b))
 	}
+	if b, err := json.Marshal(&v.findings); err == nil {
+		d.str(string(b))
+	}
 	keys(&d, v.reports, func(id string) {
 		r := v.reports[id]
 		d.str(r.dept)

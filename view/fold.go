@@ -62,6 +62,8 @@ func foldTable() map[string]entryFold {
 		"plan.meeting":     (*View).foldMeeting,
 		"plan.assessment":  (*View).foldAssessment,
 		"issue.report":     (*View).foldReport,
+		"audit.finding":    (*View).foldFinding,
+		"inspect.finding":  (*View).foldFinding,
 		"warning.raised":   (*View).foldWarningEvent,
 		"warning.resolved": (*View).foldWarningEvent,
 	}
@@ -75,7 +77,5 @@ func foldTable() map[string]entryFold {
 // does not fold (yet), and why. They are logged and counted per department
 // like every fact.
 var notFolded = map[string]string{
-	"audit.finding":   "audit findings are kept in the log for the auditors; no view shows them yet",
-	"inspect.finding": "inspection findings wait for the counties' assessment (R19)",
-	"hub.access":      "records of who read a household's personal data, kept in the log for the auditors; not part of the shared view",
+	"hub.access": "records of who read a household's personal data, kept in the log for the auditors; not part of the shared view",
 }

@@ -33,6 +33,7 @@ type params struct {
 	schemeFromYear    int     // R19: the first year judged
 	schemeByMonth     int     // R19: a year's scheme is due by this day
 	schemeByDay       int
+	findingDays       int // R22: days to rectify a finding that names no deadline
 }
 
 func loadParams(rb *schemas.RuleBook) (params, error) {
@@ -144,6 +145,15 @@ func loadParams(rb *schemas.RuleBook) (params, error) {
 		return p, fmt.Errorf("view: rules.json R19 needs weight, from_year and published_by (MM-DD), got %+v", r19)
 	}
 	p.schemeWeight, p.schemeFromYear = r19.Weight, r19.FromYear
+	var r22 struct {
+		DefaultDays int `json:"default_days"`
+	}
+	if err := decode("R22", &r22); err != nil {
+		return p, err
+	}
+	if p.findingDays = r22.DefaultDays; p.findingDays <= 0 {
+		return p, fmt.Errorf("view: rules.json R22 needs default_days")
+	}
 	if p.largeSitePersons <= 0 || p.factoryHouseholds <= 0 || p.trainMonths <= 0 || p.schoolMaxAge <= 0 || len(p.projectQuotaKinds) == 0 {
 		return p, fmt.Errorf("view: rules.json lacks a threshold (R1 persons, R2 households, R3 kinds, R5 months, R6 ages)")
 	}

@@ -97,6 +97,10 @@ func ruleDefs() []ruleDef {
 				return append([]string{"county/" + v.plan.counties[ci]}, v.ruleResponsible(19)...)
 			},
 			perInstance: "the county government whose scheme it is, with the units of rules.json"},
+
+		{id: 22, kind: entFinding, eval: (*View).evalFinding,
+			responsible: func(v *View, k wkey) []string { return []string{v.findings.List[k.idx].Responsible} },
+			perInstance: "the unit the finding names as responsible for rectifying it"},
 	}
 }
 

@@ -72,6 +72,7 @@ func (v *View) recomputeAll() {
 	for id := range v.projects {
 		v.dirtyProjects[id] = struct{}{}
 	}
+	v.dirtyFindings = true
 }
 
 // sweep evaluates the rules on every entity touched since the last sweep.
@@ -115,6 +116,14 @@ func (v *View) sweep(out *[]Change) {
 	// and every county's year are judged at each sweep.
 	for i := range v.plan.Units {
 		judgeAll(entTask, uint32(i))
+	}
+	// Findings are judged all when one changed, or when the day changed
+	// (recomputeAll), since their deadlines pass with the clock.
+	if v.dirtyFindings {
+		for i := range v.findings.List {
+			judgeAll(entFinding, uint32(i))
+		}
+		v.dirtyFindings = false
 	}
 	if from, to, ok := v.quartersJudged(); ok {
 		for q := from; q <= to; q++ {

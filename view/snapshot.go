@@ -155,6 +155,11 @@ func (v *View) writeSnapshot(w io.Writer) error {
 		return fmt.Errorf("view: snapshot of the plan: %w", err)
 	}
 	e.str(string(planJSON))
+	findingsJSON, err := json.Marshal(&v.findings)
+	if err != nil {
+		return fmt.Errorf("view: snapshot of the findings: %w", err)
+	}
+	e.str(string(findingsJSON))
 	e.sorted(len(v.reports), func(yield func(string)) {
 		for k := range v.reports {
 			yield(k)
@@ -360,6 +365,9 @@ func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
 		p.otherAreaDay = day(d.u16())
 	})
 	if err := v.plan.restore(d.str()); err != nil && d.err == nil {
+		return nil, ErrSnapshotFormat
+	}
+	if err := v.findings.restore(d.str()); err != nil && d.err == nil {
 		return nil, ErrSnapshotFormat
 	}
 	for _, p := range v.projectList {

@@ -45,7 +45,8 @@ type View struct {
 	city        *area
 	depts       map[string]*dept
 	projects    map[string]*project
-	plan        *plan // the responsibility list, meetings and assessment schemes (plan.go)
+	plan        *plan    // the responsibility list, meetings and assessment schemes (plan.go)
+	findings    findings // audit and inspection findings (findings.go)
 	warnings    map[wkey]*warning
 	warnByID    map[uint64]wkey // by the warning id's hash
 	projectList []*project      // projects by index (warnings refer to them by index)
@@ -62,6 +63,7 @@ type View struct {
 	dirtyHouseholds bitset
 	dirtySites      map[uint32]struct{}
 	dirtyProjects   map[string]struct{}
+	dirtyFindings   bool     // a finding changed since the last sweep
 	touched         touchSet // what a Fold call touched, while one asks
 	tl              timeline // entries about each entity, for timelines (timeline.go)
 	version         uint64   // bumped on every change, for caches
@@ -77,7 +79,7 @@ func New(cat *schemas.Catalog) (*View, error) {
 		cat: cat, rules: cat.Rules(), defs: newRuleTable(), folds: foldTable(), p: p,
 		hhIdx: map[uint64]uint32{}, siteIdx: map[string]uint32{},
 		counties: map[string]*area{}, depts: map[string]*dept{}, projects: map[string]*project{},
-		plan: newPlan(cat), warnings: map[wkey]*warning{},
+		plan: newPlan(cat), findings: findings{idx: map[string]uint32{}}, warnings: map[wkey]*warning{},
 		reports: map[string]*report{}, warnByID: map[uint64]wkey{}, reportsFor: map[string][]*report{},
 		dirtySites: map[uint32]struct{}{}, dirtyProjects: map[string]struct{}{},
 		history: map[historyKey]*[nHistory]int64{}, siteHH: map[uint32][]uint32{}, tl: newTimeline(),

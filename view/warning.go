@@ -19,13 +19,14 @@ const (
 	entSite
 	entProject
 	entDept
-	entTask   // a unit's share of a task (idx: plan.Units)
-	entCity   // the city in a quarter (idx: the quarter's ordinal)
-	entCounty // a county in a year (idx: countyYear)
+	entTask    // a unit's share of a task (idx: plan.Units)
+	entCity    // the city in a quarter (idx: the quarter's ordinal)
+	entCounty  // a county in a year (idx: countyYear)
+	entFinding // an audit or inspection finding (idx: findings.List)
 	nEntityKinds
 )
 
-var entityKinds = [nEntityKinds]string{"", "person", "household", "site", "project", "department", "task", "city", "county"}
+var entityKinds = [nEntityKinds]string{"", "person", "household", "site", "project", "department", "task", "city", "county", "finding"}
 
 // Parts of a site a warning can be about (sub of a site wkey).
 const (
@@ -181,6 +182,8 @@ func (v *View) entityID(k wkey) string {
 	case entCounty:
 		ci, year := k.countyYear()
 		return v.plan.counties[ci] + "/" + strconv.Itoa(year)
+	case entFinding:
+		return v.findings.List[k.idx].ID
 	}
 	return ""
 }
@@ -207,6 +210,8 @@ func (v *View) entityArea(k wkey) string {
 	case entCounty:
 		ci, _ := k.countyYear()
 		return v.plan.counties[ci]
+	case entFinding:
+		return v.findingArea(v.findings.List[k.idx])
 	}
 	return v.cat.City.Code
 }
@@ -428,6 +433,8 @@ func (v *View) validKey(k wkey) bool {
 	case entCounty:
 		ci, _ := k.countyYear()
 		return ci < len(v.plan.counties)
+	case entFinding:
+		return int(k.idx) < len(v.findings.List)
 	}
 	return false
 }

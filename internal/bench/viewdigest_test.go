@@ -148,11 +148,11 @@ func TestViewDigestOfFixedWorlds(t *testing.T) {
 		// wantWarnings is the SHA-256 of the JSON of every open warning.
 		wantWarnings string
 	}{
-		{"simulated 5000 persons, folded", func() logWriter { return simulated(sim(), false) }, false, "306deb5322ca6c52c8ddc77fb98dce94f99248ee1d4c94091a6d3408d94a053b", "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"},
-		{"simulated 5000 persons, reported over time with monthly ticks", func() logWriter { return simulated(sim(), true) }, false, "a54e52cee5fa17b6b7da9807f8a3ed4086ac310db6ae187e7e14cca866631c5c", "70f8515af63d4525bbeb13747ffcc1f453365c607f05fbbb3d9830d17b4faccd"},
-		{"bench 100k persons", func() logWriter { return benchWorld(cat, 100_000, false) }, false, "0a17f6e09c1ad155bbf61069f60aefec7806c0c076ec41a053818d6d0696293e", "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"},
-		{"bench 100k persons and a tick", func() logWriter { return benchWorld(cat, 100_000, true) }, false, "c102ce825bb9d64eeea59914724f192abf1d96bb7aab81642494c788d0f428f3", "32e50c3bd7644afe1570e3c1efdfa7060f4839e4090c2c17e87138609b53fd32"},
-		{"bench 1M persons", func() logWriter { return benchWorld(cat, 1_000_000, false) }, true, "97aba2b7deac9e03c87022134244046ba4a3fc7c3367e8fc6e96102eecd3dc32", "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"},
+		{"simulated 5000 persons, folded", func() logWriter { return simulated(sim(), false) }, false, "82b4ec56a0fc8e50bce36aceb6426a44a95c19aa696e5c97b4fd34da30a5d617", "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"},
+		{"simulated 5000 persons, reported over time with monthly ticks", func() logWriter { return simulated(sim(), true) }, false, "2e4307543010e9f5f621107e859688fe14826d514c58e761ac7837928c721734", "70f8515af63d4525bbeb13747ffcc1f453365c607f05fbbb3d9830d17b4faccd"},
+		{"bench 100k persons", func() logWriter { return benchWorld(cat, 100_000, false) }, false, "ed17aa82a3f2a9a798e94656a71e57d4059cfdff7ec8941fadb23dd8a9553669", "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"},
+		{"bench 100k persons and a tick", func() logWriter { return benchWorld(cat, 100_000, true) }, false, "b985b31d580e7a8736ece00f376c4494fc1dbfcd950125acbadf5751b3322f59", "32e50c3bd7644afe1570e3c1efdfa7060f4839e4090c2c17e87138609b53fd32"},
+		{"bench 1M persons", func() logWriter { return benchWorld(cat, 1_000_000, false) }, true, "2adfcb0d19f89900d78c9a6298b662d65dd04d8c1a0e087a513dca8113595d5f", "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

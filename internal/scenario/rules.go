@@ -193,7 +193,43 @@ func RuleCases(year int) []RuleCase {
 		out = append(out, RuleCase{Rule: c.Rule, Entity: c.Entity, Setup: c.Setup, Breaks: c.Breaks, Holds: c.Holds,
 			Evidence: c.Evidence, Responsible: c.Responsible})
 	}
-	return append(out, planCases()...)
+	return append(append(out, planCases()...), findingCases()...)
+}
+
+// Finding is an audit (by audit) or inspection (by inspect) finding of the
+// village's county that hrss or finance must rectify, found on a day, due
+// on a day ("" for none), in a status.
+func Finding(family, id, responsible, found, due, status string, eff time.Time) Item {
+	dept := "inspect"
+	if family == "audit.finding" {
+		dept = "audit"
+	}
+	d := map[string]any{"finding_id": id, "area": "610424", "responsible": responsible, "category": "policy_not_implemented",
+		"severity": "medium", "status": status, "found_on": found}
+	if due != "" {
+		d["due_on"] = due
+	}
+	if status == "rectified" {
+		d["rectified_on"] = eff.Format(time.DateOnly)
+	}
+	return item(dept, family, eff, d)
+}
+
+// findingCases break and hold R22: an inspection finding past its
+// deadline, and an audit finding that names none, past the rule's default
+// days.
+func findingCases() []RuleCase {
+	at := func(s string) time.Time { t, _ := time.Parse(time.RFC3339, s); return t }
+	return []RuleCase{
+		{Rule: "R22", Entity: "DC-2021-05", Clock: at("2021-05-31T23:00:00Z"),
+			Setup:    []Item{Finding("inspect.finding", "DC-2021-05", "hrss", "2021-03-10", "2021-05-31", "rectifying", Day("2021-03-10"))},
+			Holds:    []Item{Finding("inspect.finding", "DC-2021-05", "hrss", "2021-03-10", "2021-05-31", "rectified", Day("2021-06-01"))},
+			Evidence: []string{"inspect.finding"}, Responsible: "hrss"},
+		{Rule: "R22", Entity: "AU-2021-01",
+			Breaks:   []Item{Finding("audit.finding", "AU-2021-01", "finance", "2021-02-01", "", "open", Day("2021-02-01"))},
+			Holds:    []Item{Finding("audit.finding", "AU-2021-01", "finance", "2021-02-01", "", "rectified", Day("2021-05-30"))},
+			Evidence: []string{"audit.finding"}, Responsible: "finance"},
+	}
 }
 
 // planCases break and hold the rules of the lead office's plan: R15 and
