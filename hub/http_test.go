@@ -325,8 +325,8 @@ func TestHTTPViews(t *testing.T) {
 		if emp.State != "unemployed" || emp.Met || emp.Fact == nil || emp.Fact.Source != "/xianyang/hrss" {
 			t.Errorf("employment of the first member: %+v (fact %+v)", emp, emp.Fact)
 		}
-		if len(hv.Warnings) != 1 || hv.Warnings[0].Rule != "R4" {
-			t.Fatalf("warnings %+v, want R4", hv.Warnings)
+		if len(hv.Warnings) != 2 || hv.Warnings[0].Rule != "R4" || hv.Warnings[1].Rule != "R23" {
+			t.Fatalf("warnings %+v, want R4 and R23 (no income: not 两不愁三保障)", hv.Warnings)
 		}
 		fams := map[string]bool{}
 		for _, e := range hv.Warnings[0].Evidence {
@@ -406,13 +406,15 @@ func TestHTTPViews(t *testing.T) {
 			query string
 			want  int
 		}{
-			{"", 1},
-			{"county=610424", 1},
+			{"", 2},
+			{"county=610424", 2},
 			{"county=610402", 0},
 			{"county=610400", 0},
 			{"rule=R4", 1},
+			{"rule=R23", 1},
 			{"rule=R7", 0},
-			{"state=open", 1},
+			{"dept=county/610424", 1},
+			{"state=open", 2},
 			{"state=acknowledged", 0},
 			{"state=escalated", 0},
 			{"dept=hrss", 1},
@@ -430,11 +432,12 @@ func TestHTTPViews(t *testing.T) {
 				continue
 			}
 			for _, w := range p.Items {
-				if w.Rule != "R4" || w.EntityID != hh || w.Supervision != "open" || !slices.Contains(w.Responsible, "hrss") {
+				unit := map[string]string{"R4": "hrss", "R23": "county/610424"}[w.Rule]
+				if unit == "" || w.EntityID != hh || w.Supervision != "open" || !slices.Contains(w.Responsible, unit) {
 					t.Errorf("%s: %+v", c.query, w)
 				}
 				for _, e := range w.Evidence {
-					checkFact(t, js, "R4 evidence", e)
+					checkFact(t, js, w.Rule+" evidence", e)
 				}
 			}
 		}

@@ -175,9 +175,13 @@ func TestViewBucketWarnings(t *testing.T) {
 	if err := h.Tick(ctx, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	hv := waitKey(t, js, hhKey, func(hv *view.HouseholdView) bool { return len(hv.Warnings) == 1 })
+	// R7 on the person, and R23 on the household (no longer 两不愁三保障).
+	hv := waitKey(t, js, hhKey, func(hv *view.HouseholdView) bool { return len(hv.Warnings) == 2 })
 	if w := hv.Warnings[0]; w.Rule != "R7" || w.EntityID != scenario.Person(0) || w.Seq == 0 {
 		t.Errorf("household warning: %s on %s (seq %d), want R7 on the person with its log seq", w.Rule, w.EntityID, w.Seq)
+	}
+	if w := hv.Warnings[1]; w.Rule != "R23" || w.EntityID != scenario.VillageHousehold {
+		t.Errorf("household warning: %s on %s, want R23 on the household", w.Rule, w.EntityID)
 	}
 	waitKey(t, js, fact.CountyKey("610424"), func(a *view.AreaView) bool { return a.Warnings["R7"] == 1 })
 	waitKey(t, js, fact.CityKey, func(a *view.AreaView) bool { return a.Warnings["R7"] == 1 })

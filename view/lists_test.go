@@ -22,8 +22,9 @@ func TestSupervisionHistory(t *testing.T) {
 	apply(v, w.entry("hrss", "hr.employment", day("2021-05-01"), map[string]any{
 		"person_key": pk(0), "household_id": "H610424-000001", "status": "unemployed", "start_on": "2021-05-01"}))
 	changes := apply(v, w.tick(now.Add(time.Hour)))
-	if len(changes) != 1 {
-		t.Fatalf("changes = %+v, want one raised", changes)
+	// R4 (零就业户) and R23 (the household is no longer 两不愁三保障).
+	if len(changes) != 2 || changes[0].Warning.Rule != "R4" || changes[1].Warning.Rule != "R23" {
+		t.Fatalf("changes = %+v, want R4 and R23 raised", changes)
 	}
 	wr := changes[0].Warning
 	raised := w.entry("hub", "warning.raised", now.Add(time.Hour), map[string]any{

@@ -34,6 +34,8 @@ type params struct {
 	schemeByMonth     int     // R19: a year's scheme is due by this day
 	schemeByDay       int
 	findingDays       int // R22: days to rectify a finding that names no deadline
+	secureDeadline    day // R23: 2020年底前
+	secureGraceDays   int // R23: days after moving before a household is judged
 }
 
 func loadParams(rb *schemas.RuleBook) (params, error) {
@@ -55,7 +57,7 @@ func loadParams(rb *schemas.RuleBook) (params, error) {
 		Share float64  `json:"share"`
 		Kinds []string `json:"kinds"`
 	}
-	var r9, r20, r21 struct {
+	var r9, r20, r21, r23 struct {
 		Deadline string `json:"deadline"`
 	}
 	var r5 struct {
@@ -82,7 +84,7 @@ func loadParams(rb *schemas.RuleBook) (params, error) {
 	for _, step := range []struct {
 		id string
 		v  any
-	}{{"R1", &r1}, {"R2", &r2}, {"R3", &r3}, {"R5", &r5}, {"R6", &r6}, {"R8", &r8}, {"R9", &r9}, {"R12", &r12}, {"R18", &r18}, {"R20", &r20}, {"R21", &r21}} {
+	}{{"R1", &r1}, {"R2", &r2}, {"R3", &r3}, {"R5", &r5}, {"R6", &r6}, {"R8", &r8}, {"R9", &r9}, {"R12", &r12}, {"R18", &r18}, {"R20", &r20}, {"R21", &r21}, {"R23", &r23}} {
 		if err := decode(step.id, step.v); err != nil {
 			return p, err
 		}
@@ -92,7 +94,7 @@ func loadParams(rb *schemas.RuleBook) (params, error) {
 		id  string
 		s   string
 		dst *day
-	}{{"R9", r9.Deadline, &p.deedDeadline}, {"R20", r20.Deadline, &p.housingDeadline}, {"R21", r21.Deadline, &p.linkageDeadline}} {
+	}{{"R9", r9.Deadline, &p.deedDeadline}, {"R20", r20.Deadline, &p.housingDeadline}, {"R21", r21.Deadline, &p.linkageDeadline}, {"R23", r23.Deadline, &p.secureDeadline}} {
 		if dl.s == "" {
 			continue
 		}
@@ -109,7 +111,7 @@ func loadParams(rb *schemas.RuleBook) (params, error) {
 	for _, g := range []struct {
 		id  string
 		dst *int
-	}{{"R9", &p.deedGraceDays}, {"R10", &p.hukouGraceDays}, {"R11", &p.reclaimGraceDays}} {
+	}{{"R9", &p.deedGraceDays}, {"R10", &p.hukouGraceDays}, {"R11", &p.reclaimGraceDays}, {"R23", &p.secureGraceDays}} {
 		grace.GraceDays = 0
 		if err := decode(g.id, &grace); err != nil {
 			return p, err

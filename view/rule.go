@@ -67,6 +67,11 @@ func ruleDefs() []ruleDef {
 		{id: 10, kind: entHousehold, eval: (*View).evalHukou},
 		{id: 11, kind: entHousehold, eval: (*View).evalReclamation},
 		{id: 21, kind: entHousehold, eval: (*View).evalLinkage},
+		{id: 23, kind: entHousehold, eval: (*View).evalSecure,
+			responsible: func(v *View, k wkey) []string {
+				return append([]string{"county/" + countyOfHousehold(v.households.at(k.idx).key)}, v.ruleResponsible(23)...)
+			},
+			perInstance: "the household's county government (主体责任, annex row 25), with the units of rules.json"},
 
 		{id: 1, kind: entSite, eval: (*View).evalIndustry},
 		{id: 2, kind: entSite, eval: (*View).evalCommunityFactory},

@@ -191,8 +191,9 @@ func TestZeroEmploymentBreaksAndHolds(t *testing.T) {
 	apply(v, w.entry("hrss", "hr.employment", day("2021-05-01"), map[string]any{
 		"person_key": pk(0), "household_id": "H610424-000001", "status": "unemployed", "start_on": "2021-05-01"}))
 	changes := apply(v, w.tick(now.Add(time.Hour)))
-	if len(changes) != 1 || changes[0].Kind != view.Raised || changes[0].Warning.Rule != "R4" {
-		t.Fatalf("changes = %+v, want R4 raised", changes)
+	// R4, and R23: without an income the household is not 两不愁三保障.
+	if len(changes) != 2 || changes[0].Kind != view.Raised || changes[0].Warning.Rule != "R4" || changes[1].Warning.Rule != "R23" {
+		t.Fatalf("changes = %+v, want R4 and R23 raised", changes)
 	}
 	wr := changes[0].Warning
 	if wr.EntityID != "H610424-000001" || wr.Responsible[0] != "hrss" || wr.Area != "610424" {
@@ -215,8 +216,9 @@ func TestZeroEmploymentBreaksAndHolds(t *testing.T) {
 	apply(v, w.entry("hrss", "hr.employment", day("2021-06-10"), map[string]any{
 		"person_key": pk(1), "household_id": "H610424-000001", "status": "employed", "kind": "public_welfare", "start_on": "2021-06-10"}))
 	changes = apply(v, w.tick(day("2021-06-11")))
-	if len(changes) != 1 || changes[0].Kind != view.Resolved || changes[0].Warning.ID != wr.ID {
-		t.Fatalf("changes = %+v, want %s resolved", changes, wr.ID)
+	if len(changes) != 2 || changes[0].Kind != view.Resolved || changes[0].Warning.ID != wr.ID ||
+		changes[1].Kind != view.Resolved || changes[1].Warning.Rule != "R23" {
+		t.Fatalf("changes = %+v, want %s and the R23 warning resolved", changes, wr.ID)
 	}
 }
 

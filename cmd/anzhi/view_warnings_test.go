@@ -49,7 +49,7 @@ func TestViewWarnings(t *testing.T) {
 		not    []string
 		stderr string
 	}{
-		{"all", nil, exitOK, []string{"预警 open warnings: 1\n", "rule", "responsible", "raised (CST)", "due", "supervision",
+		{"all", nil, exitOK, []string{"预警 open warnings: 2\n", "R23", "county/610424", "rule", "responsible", "raised (CST)", "due", "supervision",
 			"R4", scenario.VillageHousehold, "610424", "hrss", "2021-06-02 02:00", "2021-07-02", "open"}, nil, ""},
 		{"by rule and county", []string{"--rule", "R4", "--county", "610424", "--state", "open", "--dept", "hrss"}, exitOK,
 			[]string{"预警 open warnings (county 610424, rule R4, dept hrss, state open): 1", scenario.VillageHousehold}, nil, ""},

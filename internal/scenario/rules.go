@@ -165,6 +165,11 @@ func RuleCases(year int) []RuleCase {
 			[]Item{Drop(Drop(At(Reclamation(hh, "reclaimed", Day("2020-03-01")), Day("2021-05-01")), "in_linkage_project"), "project_id")},
 			[]Item{At(Reclamation(hh, "reclaimed", Day("2020-03-01")), Day("2021-05-20"))},
 			[]string{"registry.household", "resources.reclamation"}, "resources"},
+		// A member's insurance lapses: the household is no longer 两不愁三保障.
+		{"R23", hh, nil,
+			[]Item{At(coverage, Day("2021-03-01"))},
+			[]Item{At(With(coverage, "status", "enrolled"), Day("2021-04-01"))},
+			[]string{"registry.household"}, "county/610424"},
 		{"R10", "H610424-000004", nil, h4, hukou, []string{"registry.household"}, "police"},
 		{"R11", "H610424-000005", nil, h5, reclaim, []string{"registry.household"}, "resources"},
 		{"R12", site + "/water", nil,
