@@ -220,6 +220,8 @@ func (d *digester) facilities(m map[string]*facility) {
 		d.u64(uint64(b2u(x.open) | b2u(x.arranged)<<1))
 		d.u64(uint64(x.seats))
 		d.u64(uint64(x.jobs))
+		d.u64(uint64(x.used))
+		d.u64(uint64(x.pupils))
 	})
 }
 

@@ -47,6 +47,7 @@ func foldSchool(x *siteFact) bool {
 	fac, ok := x.facility(x.s.schools, "school_id")
 	if ok {
 		fac.kind, fac.open, fac.seats = x.f.str("level"), x.f.bool("serves_site"), x.f.int("seats")
+		fac.used, fac.pupils = x.f.int("seats_used"), x.f.int("relocated_pupils")
 		fac.arranged = fac.open
 	}
 	return ok
@@ -106,4 +107,30 @@ var eduHouseholdObligations = []householdObligation{
 	{"compulsory_edu", func(h *household) Obligation {
 		return Obligation{State: ofMembers(h.mem[mEnrolled], h.mem[mSchoolAge]), Met: h.mem[mEnrolled] == h.mem[mSchoolAge]}
 	}},
+}
+
+// evalSchoolSeats is R24: the compulsory schools serving a site have room
+// for its children of compulsory-school age (缺什么补什么: 对现有教育资源存在
+// 缺口的 … 确保教育资源满足 … 就近入学). Room is the relocated pupils the
+// schools already enrol plus their free seats; a site whose schools have
+// reported no seats is left to R13, which asks for a school at all.
+func (v *View) evalSchoolSeats(k wkey, detail bool) finding {
+	sc := v.siteCaseOf(k)
+	if !sc.occupied || !sc.s.central {
+		return finding{}
+	}
+	var room, seats int64
+	for _, x := range sc.s.schools {
+		if !x.open || (x.kind != "primary" && x.kind != "junior") {
+			continue
+		}
+		seats += x.seats
+		room += x.pupils + max(0, x.seats-x.used)
+	}
+	need := sc.c[cSchoolAge]
+	if seats == 0 || need <= room {
+		return finding{}
+	}
+	return v.siteBroken(sc, detail, "安置点%d名义务教育适龄子女, 服务的义务教育学校可容纳%d名(在读搬迁学生与空余学位), 缺口%d个学位",
+		need, room, need-room)
 }

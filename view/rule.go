@@ -84,6 +84,7 @@ func ruleDefs() []ruleDef {
 		{id: 14, kind: entSite, parts: []uint8{subSelfGov, subParty}, eval: (*View).evalSelfGovernance, perPart: true,
 			perInstance: "the self-governance unit goes to the first unit (civil), the party organisation to the second (org)"},
 		{id: 20, kind: entSite, eval: (*View).evalHousingQuality},
+		{id: 24, kind: entSite, eval: (*View).evalSchoolSeats},
 
 		{id: 3, kind: entProject, eval: (*View).evalProjectJobs},
 		{id: 17, kind: entProject, eval: (*View).evalFundsElsewhere},

@@ -65,7 +65,9 @@ type facility struct {
 	// arranged: a clinic planned, being built or open, a school that admits
 	// the site's children — public services 安排到位 (R17)
 	arranged bool
-	seats    int64 // schools
+	seats    int64 // schools: seats (学位)
+	used     int64 // schools: seats used
+	pupils   int64 // schools: pupils from relocated households enrolled
 	jobs     int64 // workshops: relocated people employed; parks: jobs for relocated people
 }
 

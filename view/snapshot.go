@@ -492,6 +492,8 @@ func (e *encoder) facilities(m map[string]*facility) {
 		e.raw([]byte{b2u(x.open) | b2u(x.arranged)<<1})
 		e.u64(uint64(x.seats))
 		e.u64(uint64(x.jobs))
+		e.u64(uint64(x.used))
+		e.u64(uint64(x.pupils))
 	})
 }
 
@@ -588,6 +590,7 @@ func (d *decoder) facilities(m map[string]*facility) {
 		d.raw(b[:])
 		x.open, x.arranged = b[0]&1 == 1, b[0]&2 == 2
 		x.seats, x.jobs = int64(d.u64()), int64(d.u64())
+		x.used, x.pupils = int64(d.u64()), int64(d.u64())
 		m[id] = x
 	})
 }

@@ -89,13 +89,17 @@ func RuleCases(year int) []RuleCase {
 	hh := VillageHousehold
 	site := VillageSite
 	workshop := village[1]
-	var clinic Item
+	var clinic, school Item
 	for _, it := range village {
 		switch it.Fact.Family {
 		case "hr.workshop":
 			workshop = it
 		case "health.facility":
 			clinic = it
+		case "edu.capacity":
+			if it.Data()["level"] == "primary" {
+				school = it
+			}
 		}
 	}
 	newHousehold := func(id string) []Item {
@@ -165,6 +169,12 @@ func RuleCases(year int) []RuleCase {
 			[]Item{Drop(Drop(At(Reclamation(hh, "reclaimed", Day("2020-03-01")), Day("2021-05-01")), "in_linkage_project"), "project_id")},
 			[]Item{At(Reclamation(hh, "reclaimed", Day("2020-03-01")), Day("2021-05-20"))},
 			[]string{"registry.household", "resources.reclamation"}, "resources"},
+		// The site's primary school is full, without the village's child:
+		// then it enrols the child.
+		{"R24", site, nil,
+			[]Item{At(With(With(school, "seats_used", 300), "relocated_pupils", 0), Day("2021-05-01"))},
+			[]Item{At(With(With(school, "seats_used", 300), "relocated_pupils", 1), Day("2021-05-20"))},
+			[]string{"registry.site"}, "edu"},
 		// A member's insurance lapses: the household is no longer 两不愁三保障.
 		{"R23", hh, nil,
 			[]Item{At(coverage, Day("2021-03-01"))},
