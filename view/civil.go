@@ -1,7 +1,13 @@
 package view
 
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
 // Civil affairs and organisation (civil, org): assistance, community
-// self-governance, party branches, and R14.
+// self-governance, party branches, R14 and R25.
 
 // evalSelfGovernance is R14: an occupied centralized site has a community
 // self-governance unit (part subSelfGov) and a party organisation (part
@@ -48,9 +54,44 @@ func foldCommunity(x *siteFact) bool {
 	fac, ok := x.facility(x.s.units, "unit_id")
 	if ok {
 		fac.kind, fac.open = x.f.str("form"), true
+		fac.budget, fac.urbanBudget = x.f.fen("annual_budget_yuan"), x.f.fen("urban_budget_yuan")
+		fac.pay, fac.urbanPay = x.f.fen("cadre_pay_yuan"), x.f.fen("urban_cadre_pay_yuan")
 	}
 	return ok
 }
+
+// evalCommunityFunds is R25: a site's self-governance unit has a yearly
+// operating budget and its cadres a basic pay not below those of an urban
+// community of the same size (annex 25-2), where both are reported. The
+// county government answers for it, with 民政.
+func (v *View) evalCommunityFunds(k wkey, detail bool) finding {
+	sc := v.siteCaseOf(k)
+	if !sc.occupied {
+		return finding{}
+	}
+	var short []string
+	ids := make([]string, 0, len(sc.s.units))
+	for id := range sc.s.units {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		x := sc.s.units[id]
+		if x.urbanBudget > 0 && x.budget < x.urbanBudget {
+			short = append(short, fmt.Sprintf("%s运转经费%s元低于城市社区标准%s元", id, yuan(x.budget), yuan(x.urbanBudget)))
+		}
+		if x.urbanPay > 0 && x.pay < x.urbanPay {
+			short = append(short, fmt.Sprintf("%s干部基本薪酬%s元低于城市社区标准%s元", id, yuan(x.pay), yuan(x.urbanPay)))
+		}
+	}
+	if len(short) == 0 {
+		return finding{}
+	}
+	return v.siteBroken(sc, detail, "%s", strings.Join(short, "; "))
+}
+
+// yuan shows an amount in fen as yuan with two decimals.
+func yuan(fen int64) string { return fmt.Sprintf("%d.%02d", fen/100, fen%100) }
 
 // foldPartyBranch folds org.partybranch: a party organisation at a site.
 func foldPartyBranch(x *siteFact) bool {

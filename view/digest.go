@@ -222,6 +222,9 @@ func (d *digester) facilities(m map[string]*facility) {
 		d.u64(uint64(x.jobs))
 		d.u64(uint64(x.used))
 		d.u64(uint64(x.pupils))
+		for _, n := range []int64{x.budget, x.urbanBudget, x.pay, x.urbanPay} {
+			d.u64(uint64(n))
+		}
 	})
 }
 

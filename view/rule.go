@@ -85,6 +85,11 @@ func ruleDefs() []ruleDef {
 			perInstance: "the self-governance unit goes to the first unit (civil), the party organisation to the second (org)"},
 		{id: 20, kind: entSite, eval: (*View).evalHousingQuality},
 		{id: 24, kind: entSite, eval: (*View).evalSchoolSeats},
+		{id: 25, kind: entSite, eval: (*View).evalCommunityFunds,
+			responsible: func(v *View, k wkey) []string {
+				return append([]string{"county/" + v.sites[k.idx].county}, v.ruleResponsible(25)...)
+			},
+			perInstance: "the site's county government (annex row 25), with 民政 (rules.json)"},
 
 		{id: 3, kind: entProject, eval: (*View).evalProjectJobs},
 		{id: 17, kind: entProject, eval: (*View).evalFundsElsewhere},

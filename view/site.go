@@ -68,7 +68,10 @@ type facility struct {
 	seats    int64 // schools: seats (学位)
 	used     int64 // schools: seats used
 	pupils   int64 // schools: pupils from relocated households enrolled
-	jobs     int64 // workshops: relocated people employed; parks: jobs for relocated people
+	// Self-governance units: the yearly operating budget and a cadre's
+	// basic pay, in fen, each beside its urban benchmark (0: not reported).
+	budget, urbanBudget, pay, urbanPay int64
+	jobs                               int64 // workshops: relocated people employed; parks: jobs for relocated people
 }
 
 // site is a resettlement site (安置点).

@@ -494,6 +494,9 @@ func (e *encoder) facilities(m map[string]*facility) {
 		e.u64(uint64(x.jobs))
 		e.u64(uint64(x.used))
 		e.u64(uint64(x.pupils))
+		for _, n := range []int64{x.budget, x.urbanBudget, x.pay, x.urbanPay} {
+			e.u64(uint64(n))
+		}
 	})
 }
 
@@ -591,6 +594,7 @@ func (d *decoder) facilities(m map[string]*facility) {
 		x.open, x.arranged = b[0]&1 == 1, b[0]&2 == 2
 		x.seats, x.jobs = int64(d.u64()), int64(d.u64())
 		x.used, x.pupils = int64(d.u64()), int64(d.u64())
+		x.budget, x.urbanBudget, x.pay, x.urbanPay = int64(d.u64()), int64(d.u64()), int64(d.u64()), int64(d.u64())
 		m[id] = x
 	})
 }

@@ -89,13 +89,15 @@ func RuleCases(year int) []RuleCase {
 	hh := VillageHousehold
 	site := VillageSite
 	workshop := village[1]
-	var clinic, school Item
+	var clinic, school, community Item
 	for _, it := range village {
 		switch it.Fact.Family {
 		case "hr.workshop":
 			workshop = it
 		case "health.facility":
 			clinic = it
+		case "civil.community":
+			community = it
 		case "edu.capacity":
 			if it.Data()["level"] == "primary" {
 				school = it
@@ -175,6 +177,12 @@ func RuleCases(year int) []RuleCase {
 			[]Item{At(With(With(school, "seats_used", 300), "relocated_pupils", 0), Day("2021-05-01"))},
 			[]Item{At(With(With(school, "seats_used", 300), "relocated_pupils", 1), Day("2021-05-20"))},
 			[]string{"registry.site"}, "edu"},
+		// The community's budget falls below an urban community's of the
+		// same size; then the county raises it.
+		{"R25", site, nil,
+			[]Item{At(With(With(community, "annual_budget_yuan", 100000), "urban_budget_yuan", 150000), Day("2021-05-01"))},
+			[]Item{At(With(With(community, "annual_budget_yuan", 150000), "urban_budget_yuan", 150000), Day("2021-05-20"))},
+			[]string{"registry.site"}, "county/610424"},
 		// A member's insurance lapses: the household is no longer 两不愁三保障.
 		{"R23", hh, nil,
 			[]Item{At(coverage, Day("2021-03-01"))},
