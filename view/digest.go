@@ -150,6 +150,10 @@ func (v *View) Digest() string {
 		d.str(r.warning)
 		d.u64(uint64(r.reported))
 		d.u64(r.key)
+		for _, x := range []string{r.area, r.task, r.site, r.household, r.severity, r.note} {
+			d.str(x)
+		}
+		d.u64(uint64(r.due))
 	})
 	ws := make([]Warning, 0, len(v.warnings))
 	for _, w := range v.warnings {

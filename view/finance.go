@@ -95,3 +95,35 @@ func FundsMovement(action string, fen int64) (allocated, disbursed int64) {
 	}
 	return 0, 0
 }
+
+// ProjectFunds is a project's funds: allocated (下达, net of what was
+// returned 收回) and disbursed (拨付), in fen.
+type ProjectFunds struct {
+	ProjectID string `json:"project_id"`
+	// Area is the county (or the city's code) the project's facts name.
+	Area      string `json:"area"`
+	Allocated int64  `json:"allocated_fen"`
+	Disbursed int64  `json:"disbursed_fen"`
+}
+
+// Funds returns every project with funds in an area (a county's code, the
+// city's for the city's own, "" for all), ordered by area and project id.
+// Projects known only by their jobs (hr.projectjobs) are left out.
+func (v *View) Funds(area string) []ProjectFunds {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := []ProjectFunds{}
+	for _, p := range v.projectList {
+		if (p.allocated == 0 && p.disbursed == 0) || (area != "" && p.area != area) {
+			continue
+		}
+		out = append(out, ProjectFunds{ProjectID: p.id, Area: p.area, Allocated: p.allocated, Disbursed: p.disbursed})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Area != out[j].Area {
+			return out[i].Area < out[j].Area
+		}
+		return out[i].ProjectID < out[j].ProjectID
+	})
+	return out
+}

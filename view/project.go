@@ -78,21 +78,35 @@ func foldProjectFamily(fold projectFold) func(*View, *fact.Entry) {
 }
 
 // report is an issue.report: a problem fed back, or a department's
-// acknowledgement of, action on, or rectification of a warning.
+// acknowledgement of, action on, or rectification of a warning. What it is
+// about (area, task, site, household) is kept for every report, so that a
+// problem fed back can be matched with the answers that followed it
+// (feedback.go); the severity, due date and description only for problems.
 type report struct {
-	id       string
-	dept     string
-	kind     string
-	warning  string
-	reported day
-	key      uint64
+	id        string
+	dept      string
+	kind      string
+	warning   string
+	reported  day
+	key       uint64
+	area      string
+	task      string
+	site      string
+	household string
+	severity  string
+	due       day
+	note      string
 }
 
 func (v *View) foldReport(e *fact.Entry) {
 	var f fields
 	f.parse(e.Data)
 	r := &report{id: f.str("report_id"), dept: f.str("department"), kind: f.str("kind"),
-		warning: f.str("warning_id"), reported: f.day("reported_on"), key: e.Key()}
+		warning: f.str("warning_id"), reported: f.day("reported_on"), key: e.Key(),
+		area: e.Area, task: f.str("task_id"), site: f.str("site_id"), household: f.str("household_id")}
+	if r.kind == "problem" {
+		r.severity, r.due, r.note = f.str("severity"), f.day("due_on"), f.str("description")
+	}
 	v.historyOfReport(e, r, v.reports[r.id])
 	v.reports[r.id] = r
 	if r.warning == "" {

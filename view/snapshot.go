@@ -16,7 +16,7 @@ import (
 )
 
 // snapshotMagic starts every snapshot; the digit is the format version.
-const snapshotMagic = "ANZHIVIEW7"
+const snapshotMagic = "ANZHIVIEW8"
 
 // ErrSnapshotFormat means a snapshot is not one this version can read.
 var ErrSnapshotFormat = errors.New("view snapshot: unknown or damaged format")
@@ -171,6 +171,10 @@ func (v *View) writeSnapshot(w io.Writer) error {
 		}
 		e.u16(uint16(r.reported))
 		e.u64(r.key)
+		for _, x := range []string{r.area, r.task, r.site, r.household, r.severity, r.note} {
+			e.str(x)
+		}
+		e.u16(uint16(r.due))
 	})
 	hk := make([]historyKey, 0, len(v.history))
 	for k := range v.history {
@@ -379,6 +383,8 @@ func Restore(cat *schemas.Catalog, r io.Reader) (*View, error) {
 		r := &report{id: id, dept: d.str(), kind: d.str(), warning: d.str()}
 		r.reported = day(d.u16())
 		r.key = d.u64()
+		r.area, r.task, r.site, r.household, r.severity, r.note = d.str(), d.str(), d.str(), d.str(), d.str(), d.str()
+		r.due = day(d.u16())
 		v.reports[id] = r
 		if r.warning != "" {
 			v.reportsFor[r.warning] = append(v.reportsFor[r.warning], r)
