@@ -185,18 +185,41 @@ func indicators(c *counters) Indicators {
 	for i, n := range c {
 		out.Counts[counterNames[i]] = n
 	}
-	out.Rates["employment"] = rate(c[cHouseholdsEmployed], c[cHouseholdsLabour])
-	out.Rates["insured"] = rate(c[cInsuredBoth], c[cPersons])
-	out.Rates["enrolled"] = rate(c[cEnrolled], c[cSchoolAge])
-	out.Rates["pension"] = rate(c[cPensionEnrolled], c[cPensionEligible])
-	out.Rates["deeds"] = rate(c[cDeeds], c[cHouseholds])
-	out.Rates["hukou"] = rate(c[cHukouHouseholds], c[cHouseholds])
-	out.Rates["reclamation"] = rate(c[cReclaimed], c[cHouseholds])
-	out.Rates["training_to_employment_6m"] = rate(c[cTrainedEmployed], c[cTrainedDue])
-	out.Rates["secure"] = rate(c[cSecure], c[cHouseholds])
-	out.Rates["infrastructure_complete"] = rate(c[cInfraAll], c[cSites])
-	out.Rates["project_jobs_relocated"] = rate(c[cProjectJobsRelocated], c[cProjectJobs])
+	for _, r := range rateDefs {
+		out.Rates[r.name] = rate(c[r.num], c[r.den])
+	}
 	return out
+}
+
+// rateDefs are the rates of Indicators: each one counter's share of
+// another.
+var rateDefs = []struct {
+	name     string
+	num, den counter
+}{
+	{"employment", cHouseholdsEmployed, cHouseholdsLabour},
+	{"insured", cInsuredBoth, cPersons},
+	{"enrolled", cEnrolled, cSchoolAge},
+	{"pension", cPensionEnrolled, cPensionEligible},
+	{"deeds", cDeeds, cHouseholds},
+	{"hukou", cHukouHouseholds, cHouseholds},
+	{"reclamation", cReclaimed, cHouseholds},
+	{"training_to_employment_6m", cTrainedEmployed, cTrainedDue},
+	{"secure", cSecure, cHouseholds},
+	{"infrastructure_complete", cInfraAll, cSites},
+	{"project_jobs_relocated", cProjectJobsRelocated, cProjectJobs},
+}
+
+// RateBase names the count (of Indicators.Counts) a rate is a share of:
+// households for secure. A rate whose base is 0 measures nothing (it reads
+// 0).
+func RateBase(rate string) (string, bool) {
+	for _, r := range rateDefs {
+		if r.name == rate {
+			return counterNames[r.den], true
+		}
+	}
+	return "", false
 }
 
 // FacilityView is a clinic, school, workshop, park or other unit of a site.
