@@ -72,6 +72,7 @@ func (a *api) routes() []route {
 		{"GET /api/v1/tasks/{id}", cutParams, a.whenReady(a.asOf(a.reply(a.task))), open, false, false},
 		{"GET /api/v1/meetings", cutParams, a.whenReady(a.asOf(a.reply(a.meetings))), open, false, false},
 		{"GET /api/v1/assessment", []string{"quarter", "county"}, a.whenReady(a.reply(a.assessment)), ownCounty, false, false},
+		{"GET /api/v1/reports/{file}", []string{"county"}, a.whenReady(http.HandlerFunc(a.report)), reportAccess, false, false},
 		{"GET /api/v1/rules", nil, a.reply(a.rules), open, false, false},
 		{"GET /api/v1/audit/checkpoint", nil, a.reply(a.auditCheckpoint), open, false, false},
 		{"GET /api/v1/audit/key", nil, a.reply(a.auditKey), open, false, false},

@@ -109,6 +109,7 @@ func (a *api) quarterView(ctx context.Context, quarter string) (quarterView, err
 	}
 	lastDay := end.AddDate(0, 0, -1).Format(time.DateOnly)
 	cutAt, _ := view.ParseCutTime(lastDay)
+	cutAt = a.quarterCutAt(quarter, cutAt)
 	switch {
 	case start.After(now.In(view.ChinaTime())) && view.QuarterOf(now.In(view.ChinaTime())) != quarter:
 		return quarterView{}, badParam("quarter", quarter, "has not begun")

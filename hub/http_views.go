@@ -24,6 +24,11 @@ type api struct {
 	epoch string // distinguishes this process's ETags from another's
 	live  *viewCaches
 	reads readLimits // households read per identity (identities on)
+	// cutOfQuarter, when set (by tests only), moves the instant a quarter
+	// that has ended is cut at (quarterView): the log's recorded times are
+	// the wall clock's, so a test puts a quarter's end between two batches
+	// of facts.
+	cutOfQuarter func(quarter string, last time.Time) time.Time
 }
 
 func newAPI(h *Hub) *api {
