@@ -51,24 +51,38 @@ func (a *app) apiClient() (*apiClient, error) {
 // get GETs a JSON resource of the hub's API into v; an error answer becomes
 // an error carrying the hub's message.
 func (c *apiClient) get(ctx context.Context, u string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	body, _, err := c.fetch(ctx, u)
 	if err != nil {
 		return err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("GET %s: not the API's JSON: %w", u, err)
+	}
+	return nil
+}
+
+// fetch GETs a resource of the hub's API (JSON or not) and returns its
+// body and headers; an error answer becomes an error carrying the hub's
+// message.
+func (c *apiClient) fetch(ctx context.Context, u string) ([]byte, http.Header, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, nil, err
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil && strings.Contains(err.Error(), "certificate required") {
-		return fmt.Errorf("the hub's HTTP API wants a client certificate (--tls-client-cert, --tls-client-key): %w", err)
+		return nil, nil, fmt.Errorf("the hub's HTTP API wants a client certificate (--tls-client-cert, --tls-client-key): %w", err)
 	}
 	if err != nil {
-		return fmt.Errorf("the hub's HTTP API cannot be reached (is anzhi hub running? --api-url, env ANZHI_API_URL): %w", err)
+		return nil, nil, fmt.Errorf("the hub's HTTP API cannot be reached (is anzhi hub running? --api-url, env ANZHI_API_URL): %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
+		return nil, nil, fmt.Errorf("GET %s: %w", u, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
@@ -79,12 +93,9 @@ func (c *apiClient) get(ctx context.Context, u string, v any) error {
 			hint = " (give the token with --token, or env ANZHI_TOKEN)"
 		}
 		if json.Unmarshal(body, &e) == nil && e.Error != "" {
-			return fmt.Errorf("the hub answered %d: %s%s", resp.StatusCode, e.Error, hint)
+			return nil, nil, fmt.Errorf("the hub answered %d: %s%s", resp.StatusCode, e.Error, hint)
 		}
-		return fmt.Errorf("GET %s: %s%s", u, resp.Status, hint)
+		return nil, nil, fmt.Errorf("GET %s: %s%s", u, resp.Status, hint)
 	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("GET %s: not the API's JSON: %w", u, err)
-	}
-	return nil
+	return body, resp.Header, nil
 }

@@ -240,7 +240,7 @@ func newRootCmd(a *app) *cobra.Command {
 	root.AddCommand(newViewCmd(a), newTimelineCmd(a), newTasksCmd(a), newAssessmentCmd(a))
 	root.AddCommand(newWatchCmd(a))
 	root.AddCommand(newKeysCmd(a))
-	root.AddCommand(newExportCmd(a))
+	root.AddCommand(newExportCmd(a), newReportCmd(a))
 	root.AddCommand(newAuditCmd(a))
 	markStarted(root, a)
 	return root
