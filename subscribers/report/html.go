@@ -116,8 +116,14 @@ func chartSVG(c Chart) template.HTML {
 		return template.HTML(`<p class="note">无数据</p>`)
 	}
 	const (
-		width, labelW, valueW, rowH, top = 680, 150, 90, 18, 6
+		width, valueW, rowH, top = 680, 90, 18, 6
 	)
+	// The labels' column is as wide as the widest label (11 px a wide
+	// character, 6 a narrow one), within limits.
+	labelW := 60
+	for _, b := range c.Bars {
+		labelW = max(labelW, min(textWidth(b.Label)*6+12, 300))
+	}
 	barW := float64(width - labelW - valueW)
 	scale := 0.0
 	for _, b := range c.Bars {

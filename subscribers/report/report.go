@@ -82,7 +82,8 @@ type Input struct {
 	// live view.
 	View *view.View
 	// Previous is the previous quarter's view (its cut at its end), for the
-	// figures against last quarter; nil leaves those out.
+	// figures against last quarter; nil, or a view that has folded nothing
+	// (the log began after that quarter), leaves those out.
 	Previous *view.View
 	// AsOf is the instant View stands at and Closed whether the quarter
 	// has ended (View is then the cut at AsOf).
@@ -231,6 +232,10 @@ func Build(cat *schemas.Catalog, in Input) (*Report, error) {
 	}
 	st := in.View.Stats()
 	r.Seq, r.Clock = st.Seq, st.Clock
+	if in.Previous != nil && in.Previous.Stats().Seq == 0 {
+		// The log began after the previous quarter: nothing to compare.
+		in.Previous = nil
+	}
 	b := newBuilder(cat, in)
 	r.Sections = []Section{b.indicators(), b.secure(), b.warnings(), b.tasks(), b.feedback(), b.funds(), b.departments(), b.assessment()}
 	return r, nil
