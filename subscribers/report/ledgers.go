@@ -420,13 +420,7 @@ func (b *builder) feedback() Section {
 		for _, a := range p.Answers {
 			answers = append(answers, fmt.Sprintf("%s %s %s", a.ReportedOn, b.unitName(a.Dept), label(answerLabels, a.Kind)))
 		}
-		subject := p.Warning + p.Task
-		if subject == "" {
-			subject = p.Household + p.Site
-			if p.Household != "" {
-				subject = p.Household
-			}
-		}
+		subject := map[string]string{"warning": p.Warning, "task": p.Task, "household": p.Household, "site": p.Site}[p.About]
 		list.Rows = append(list.Rows, []any{p.ReportID, p.Dept, p.DeptName, b.areaName(p.Area), p.ReportedOn, label(severityLabels, p.Severity),
 			label(aboutLabels, p.About), subject, p.Description, label(handlingLabels, p.Handling), strings.Join(answers, "; ")})
 	}
