@@ -61,7 +61,10 @@ func (s *Server) funcs() template.FuncMap {
 		"count":     func(m map[string]int64, k string) int64 { return m[k] },
 		"past":      func(t, now time.Time) bool { return !t.IsZero() && !now.IsZero() && t.Before(now) },
 		"entityURL": entityURL,
-		"str":       func(v any) string { return fmt.Sprint(v) },
+		// reportQuarter is the current quarter in China Standard Time, the
+		// quarter whose report (to date) the pages link to.
+		"reportQuarter": func() string { return view.QuarterOf(time.Now().In(view.ChinaTime())) },
+		"str":           func(v any) string { return fmt.Sprint(v) },
 	}
 }
 

@@ -77,6 +77,10 @@ func (a *api) pageRoutes() []route {
 		out = append(out, rt)
 	}
 	return append(out,
+		// The quarterly report for a signed-in browser: the API's, under
+		// its access rule, with the session cookie.
+		route{pattern: "GET /report/{file}", query: []string{"county"}, handler: a.whenReady(http.HandlerFunc(a.report)),
+			access: reportAccess, page: true},
 		route{pattern: "POST /login", handler: http.HandlerFunc(a.login), public: true, page: true},
 		route{pattern: "POST /logout", handler: http.HandlerFunc(a.logout), public: true, page: true},
 	)

@@ -15,6 +15,7 @@ import (
 	"github.com/xianyang/anzhi/identities"
 	"github.com/xianyang/anzhi/internal/hubtest"
 	"github.com/xianyang/anzhi/internal/scenario"
+	"github.com/xianyang/anzhi/view"
 )
 
 // noRedirect is a client that shows redirects instead of following them.
@@ -250,6 +251,7 @@ func TestDashboardSignIn(t *testing.T) {
 	}
 
 	lead, county, edu := signIn("lead-office"), signIn("county-610424"), signIn("edu")
+	quarter := view.QuarterOf(time.Now().In(view.ChinaTime()))
 	hh, site := scenario.VillageHousehold, scenario.VillageSite
 	for _, tc := range []struct {
 		who, cookie, path string
@@ -273,6 +275,16 @@ func TestDashboardSignIn(t *testing.T) {
 		{"edu", edu, "/department/edu", 200},
 		{"edu", edu, "/department/police", 403},
 		{"edu", edu, "/catalog", 200},
+		{"lead office", lead, "/tasks", 200},
+		{"lead office", lead, "/assessment", 200},
+		{"lead office", lead, "/report/" + quarter + ".html", 200},
+		{"county 610424", county, "/report/" + quarter + ".md", 200},
+		{"county 610424", county, "/report/" + quarter + ".md?county=610425", 403},
+		{"county 610424", county, "/tasks?county=610425", 403},
+		{"county 610424", county, "/assessment?county=610425", 403},
+		{"edu", edu, "/report/" + quarter + ".html", 403},
+		{"edu", edu, "/tasks?dept=edu", 200},
+		{"edu", edu, "/tasks?dept=hrss", 403},
 		{"a stale cookie", "anzhi_session=anzhi_old", "/catalog", http.StatusSeeOther},
 	} {
 		res := get(tc.cookie, tc.path)
