@@ -236,6 +236,8 @@ func (a *app) printDemoSummary(ctx context.Context, w io.Writer, h *hub.Hub, nc 
 	printPlan(w, h.View(), base)
 	fmt.Fprintf(w, "HTTP API   %s/api/v1/city   (OpenAPI: %s/api/v1/openapi.json)\n", base, base)
 	fmt.Fprintf(w, "warnings   %s/api/v1/warnings?rule=R4\n", base)
+	q := view.QuarterOf(time.Now().In(view.ChinaTime()))
+	fmt.Fprintf(w, "report     %s/report/%s.html   (this quarter's, to date; .xlsx and .md too; anzhi report --quarter %s)\n", base, q, q)
 	fmt.Fprintf(w, "token      %s   (the lead office's: curl -H \"Authorization: Bearer %s\" %s/api/v1/city)\n", token, token, base)
 	fmt.Fprintf(w, "NATS       %s   (anzhi watch --nats-url %s --creds %s)\n", h.ClientURL(), h.ClientURL(), ids.CredsFile(identities.LeadOfficeName))
 	fmt.Fprintf(w, "identities %s   (every department's .creds; anzhi publish --creds %s ...)\n", ids.Dir, ids.CredsFile("edu"))

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/xianyang/anzhi/view"
 )
 
 // TestDemo runs the demo on a small simulated Xianyang, with identities on
@@ -32,7 +35,7 @@ func TestDemo(t *testing.T) {
 	out := stdout.String()
 	for _, want := range []string{"accepted into the log", "rejected (ledger)", "early warnings open", "R4", "warnings over time",
 		"2019 H1", "weekly clock ticks", "/api/v1/city", "R15", "R16", "responsibility list (责任清单)", "/tasks", "overdue",
-		"joint meetings held", "/assessment",
+		"joint meetings held", "/assessment", "/report/" + view.QuarterOf(time.Now().In(view.ChinaTime())) + ".html",
 		"token      " + info.Token, "lead-office.creds"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
