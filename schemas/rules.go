@@ -114,6 +114,10 @@ func loadRules(c *Catalog) error {
 			return fmt.Errorf("responsibilities.json: row %d names unknown department %q", row.Row, row.Department)
 		}
 	}
+	// The typed deadlines are what the annex's 完成时限 says.
+	if err := checkMilestones(rl.Rows); err != nil {
+		return fmt.Errorf("responsibilities.json: %w", err)
+	}
 	c.responsibilities = rl.Rows
 	return nil
 }
