@@ -239,7 +239,7 @@ func (g *gen) cityStart() bool {
 			}
 			o.str("title", truncate(t.Text, 200)).str("deadline", deadline).str("target", target)
 			if t.FinalDeadline != "" {
-				o.str("final_deadline", t.FinalDeadline).str("final_target", orDefault(t.FinalTarget, "basically_complete"))
+				o.str("final_deadline", t.FinalDeadline).str("final_target", t.FinalTarget)
 			}
 			o.str("milestone_text", truncate(row.DeadlineText, 500)).str("status", "active")
 			if !g.emit("drc", "plan.task", city, t.TaskID, defined, o.done()) {
@@ -251,9 +251,13 @@ func (g *gen) cityStart() bool {
 }
 
 // cityEnd emits the quarterly joint meetings (a few quarters are missed)
-// and every department's progress on its tasks (some overdue).
+// with the issues most of them assign, every department's progress on its
+// tasks (some overdue) and the owners' progress on the issues (some late or
+// open).
 func (g *gen) cityEnd() {
 	rng := g.s.rng(3, 0)
+	issues := g.s.rng(3, 1) // the issues' own stream: the meetings and tasks draw as before
+	var assigned []meetingItem
 	city := g.s.cat.City.Code
 	depts := []string{"edu", "police", "civil", "finance", "hrss", "resources", "housing", "transport", "water", "agri",
 		"commerce", "forestry", "health", "medins", "poverty", "justice", "power", "gas", "org", "cac", "eco"}
@@ -283,6 +287,12 @@ func (g *gen) cityEnd() {
 		o := newObj().str("meeting_id", "JM-"+quarter).str("quarter", quarter).date("held_on", held).str("chaired_by", "drc").
 			strs("attendees", attendees).int("issues_discussed", 3+rng.IntN(10)).int("decisions", 2+rng.IntN(6)).
 			str("minutes_no", fmt.Sprintf("咸发改纪要〔%d〕%d号", held.Year(), n))
+		if items := assignIssues(issues, "JM-"+quarter, held, attendees); len(items) > 0 {
+			o.objs("issues_assigned", issuesJSON(items))
+			if held.Before(g.s.end) {
+				assigned = append(assigned, items...)
+			}
+		}
 		if !g.emit("drc", "plan.meeting", city, "JM-"+quarter, held, o.done()) {
 			return
 		}
@@ -322,6 +332,11 @@ func (g *gen) cityEnd() {
 			}
 		}
 	}
+	for i, it := range assigned {
+		if !g.followIssue(issues, it, i) {
+			return
+		}
+	}
 }
 
 func truncate(s string, n int) string {
@@ -330,11 +345,4 @@ func truncate(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n])
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }

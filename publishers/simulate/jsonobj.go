@@ -78,5 +78,19 @@ func (o *obj) strs(k string, vs []string) *obj {
 	return o
 }
 
+// objs adds a list of objects, each already encoded.
+func (o *obj) objs(k string, vs []json.RawMessage) *obj {
+	o.key(k)
+	o.b = append(o.b, '[')
+	for i, v := range vs {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = append(o.b, v...)
+	}
+	o.b = append(o.b, ']')
+	return o
+}
+
 // done closes the object.
 func (o *obj) done() json.RawMessage { return append(o.b, '}') }

@@ -4,9 +4,9 @@
 // sites of realistic sizes, households and persons with ages, labour and
 // disabilities, and each department's facts with the imperfections that make
 // the policy rules fire (zero-employment households, late deeds, unfinished
-// infrastructure, missed joint meetings, overdue tasks, children not
-// enrolled, uninsured persons, a department going silent) plus a few bad
-// events the hub must reject.
+// infrastructure, missed joint meetings, overdue tasks and issues assigned
+// at meetings run late, children not enrolled, uninsured persons, a
+// department going silent) plus a few bad events the hub must reject.
 //
 // Generation is a deterministic stream: the same Config gives the same
 // events byte for byte (ids and times come from the simulated clock, never
@@ -195,7 +195,8 @@ func mix(a, b uint64) uint64 {
 
 // Events yields the simulation's events: the responsibility list, then
 // county by county each site with its households and persons, the county's
-// own facts, and last the city's meetings and task progress.
+// own facts, and last the city's meetings, task progress and the progress
+// on the issues the meetings assigned.
 func (s *Sim) Events(yield func(Event) bool) {
 	g := &gen{s: s, yield: yield, flaws: s.rng(0, 2)}
 	if !g.cityStart() {

@@ -1,0 +1,123 @@
+package simulate
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The lead office's plan beyond the annex: the issues the joint meetings
+// assign (会议交办事项) and their owners' progress on them. Their stream of
+// randomness is their own, and the progress is emitted after every other
+// fact, so the rest of the world is the same with them as without.
+
+// meetingItem is an issue a joint meeting assigns: a task of the board,
+// owned by one unit and due on a date.
+type meetingItem struct {
+	id    string // meeting_id + "-I" + no
+	no    int
+	title string
+	owner string
+	due   time.Time
+	held  time.Time // the meeting's day
+}
+
+// assignIssues picks the issues a meeting held on a day assigns: most
+// meetings assign one to three, each to an attendee other than the chair,
+// due 60 to 120 days later.
+func assignIssues(rng *rand.Rand, meeting string, held time.Time, attendees []string) []meetingItem {
+	owners := attendees[1:] // the chair assigns
+	if len(owners) == 0 || rng.Float64() >= 0.85 {
+		return nil
+	}
+	var items []meetingItem
+	for i, j := range rng.Perm(len(owners))[:min(len(owners), 1+rng.IntN(3))] {
+		owner, no := owners[j], i+1
+		items = append(items, meetingItem{id: meeting + "-I" + strconv.Itoa(no), no: no, title: pick(rng, issueTitles(owner)), owner: owner,
+			due: day(held, 60+rng.IntN(61)), held: held})
+	}
+	return items
+}
+
+// issueTitles are what a joint meeting assigns to a unit (交办事项).
+func issueTitles(owner string) []string {
+	switch owner {
+	case "hrss":
+		return []string{"安置点社区工厂用工不足,组织专场招聘", "开发公益性岗位安置就业困难搬迁群众", "核查搬迁群众零就业家庭并落实就业帮扶"}
+	case "resources":
+		return []string{"加快安置房不动产权证办理", "推进旧宅基地拆除复垦和增减挂钩项目验收"}
+	case "edu":
+		return []string{"解决安置区学校学位不足问题", "核查搬迁家庭适龄儿童入学情况"}
+	case "medins", "health":
+		return []string{"核实未参保搬迁人口并动员参保", "补齐安置点卫生室医护人员配备"}
+	case "housing":
+		return []string{"补齐安置点污水处理和环卫设施短板", "完善安置社区物业服务管理"}
+	case "water":
+		return []string{"排查安置区饮水安全隐患"}
+	case "transport":
+		return []string{"协调解决安置点外围道路建设资金缺口"}
+	case "finance":
+		return []string{"加快后续扶持项目资金拨付进度"}
+	case "civil":
+		return []string{"将符合条件的搬迁群众及时纳入低保", "完成安置社区自治单元划分"}
+	case "police":
+		return []string{"落实搬迁群众户籍迁移和居住证办理"}
+	}
+	if strings.HasPrefix(owner, "county/") {
+		return []string{"补齐安置点污水管网", "落实安置社区运转经费和社区干部薪酬", "协调资金续建停工的安置区配套设施",
+			"推进安置区产业项目落地, 带动搬迁群众就业", "排查搬迁群众“两不愁三保障”突出问题"}
+	}
+	return []string{"梳理本部门后续扶持任务进展并报送联席会议办公室", "对照责任清单整改督查发现的问题"}
+}
+
+// issuesJSON is a meeting's issues_assigned.
+func issuesJSON(items []meetingItem) []json.RawMessage {
+	out := make([]json.RawMessage, len(items))
+	for i, it := range items {
+		out[i] = newObj().int("item_no", it.no).str("title", it.title).str("owner", it.owner).date("due_on", it.due).done()
+	}
+	return out
+}
+
+// followIssue emits an item's owner's progress on it (task.progress, on the
+// owner's county for a county government): a report about a month after the
+// meeting and then monthly until done. The n-th item of the period is done
+// before it is due, except every fifth, which is done late or (every
+// tenth) still open after its due date: reported blocked once, then no
+// more.
+func (g *gen) followIssue(rng *rand.Rand, it meetingItem, n int) bool {
+	county := g.s.cat.City.Code
+	if code, ok := strings.CutPrefix(it.owner, "county/"); ok {
+		county = code
+	}
+	span := int(it.due.Sub(it.held).Hours() / 24)
+	var done time.Time
+	switch n % 10 {
+	case 2:
+		done = day(it.due, 10+rng.IntN(90)) // late
+	case 7: // open
+	default:
+		done = day(it.held, span/3+rng.IntN(span-span/3))
+	}
+	report := func() *obj { return newObj().str("task_id", it.id).str("department", it.owner) }
+	pct := 0
+	for t := day(it.held, 25+rng.IntN(10)); t.Before(g.s.end); t = day(t, 28+rng.IntN(6)) {
+		if !done.IsZero() && !t.Before(done) {
+			t = day(done, rng.IntN(5))
+			o := report().str("status", "done").int("percent", 100).date("reported_on", t).date("completed_on", done)
+			return g.emit(it.owner, "task.progress", county, it.id, t, o.done())
+		}
+		if done.IsZero() && t.After(it.due) {
+			o := report().str("status", "blocked").int("percent", pct).date("reported_on", t).
+				str("note", pick(rng, []string{"资金未落实, 待协调", "涉及多个部门, 需联席会议再次研究", "施工受阻, 正在协调"}))
+			return g.emit(it.owner, "task.progress", county, it.id, t, o.done())
+		}
+		pct = min(90, 10+80*int(t.Sub(it.held).Hours()/24)/max(1, span))
+		if !g.emit(it.owner, "task.progress", county, it.id, t, report().str("status", "in_progress").int("percent", pct).date("reported_on", t).done()) {
+			return false
+		}
+	}
+	return true
+}
