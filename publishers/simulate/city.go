@@ -252,8 +252,8 @@ func (g *gen) cityStart() bool {
 
 // cityEnd emits the quarterly joint meetings (a few quarters are missed)
 // with the issues most of them assign, every department's progress on its
-// tasks (some overdue) and the owners' progress on the issues (some late or
-// open).
+// tasks (some overdue), the owners' progress on the issues (some late or
+// open) and the counties' assessment schemes.
 func (g *gen) cityEnd() {
 	rng := g.s.rng(3, 0)
 	issues := g.s.rng(3, 1) // the issues' own stream: the meetings and tasks draw as before
@@ -337,6 +337,7 @@ func (g *gen) cityEnd() {
 			return
 		}
 	}
+	g.assessments()
 }
 
 func truncate(s string, n int) string {

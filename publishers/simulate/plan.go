@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -9,9 +10,10 @@ import (
 )
 
 // The lead office's plan beyond the annex: the issues the joint meetings
-// assign (会议交办事项) and their owners' progress on them. Their stream of
-// randomness is their own, and the progress is emitted after every other
-// fact, so the rest of the world is the same with them as without.
+// assign (会议交办事项) and their owners' progress on them, and each county's
+// assessment scheme (plan.assessment) that R19 weighs. Their streams of
+// randomness are their own, and they are emitted after every other fact,
+// so the rest of the world is the same with them as without.
 
 // meetingItem is an issue a joint meeting assigns: a task of the board,
 // owned by one unit and due on a date.
@@ -117,6 +119,62 @@ func (g *gen) followIssue(rng *rand.Rand, it meetingItem, n int) bool {
 		pct = min(90, 10+80*int(t.Sub(it.held).Hours()/24)/max(1, span))
 		if !g.emit(it.owner, "task.progress", county, it.id, t, report().str("status", "in_progress").int("percent", pct).date("reported_on", t).done()) {
 			return false
+		}
+	}
+	return true
+}
+
+// assessments emits each county government's assessment scheme for every
+// year of the period from 2020 on (plan.assessment), published in the
+// year's first quarter with the follow-up work weighing 30-40%, except
+// that the second county weighs it below 30% in the middle year and the
+// third publishes a later year's scheme after March (both raise R19).
+func (g *gen) assessments() bool {
+	first, last := max(2020, g.s.cfg.From.Year()), g.s.cfg.To.Year()
+	if first > last {
+		return true
+	}
+	n := len(g.s.counties)
+	lowCounty, lowYear := min(1, n-1), first+(last-first)/2
+	lateCounty, lateYear := min(2, n-1), first+(last-first+1)/2
+	others := []string{"产业扶贫", "就业扶贫", "健康扶贫", "教育扶贫", "住房安全保障", "饮水安全保障", "兜底保障", "驻村帮扶", "扶贫资金项目管理"}
+	for ci, c := range g.s.counties {
+		rng := g.s.rng(4, uint64(ci))
+		gov := "county/" + c.code
+		for y := first; y <= last; y++ {
+			published := date(y, 1+rng.IntN(3), 5+rng.IntN(24))
+			if ci == lateCounty && y == lateYear {
+				published = date(y, 4+rng.IntN(2), 5+rng.IntN(24))
+			}
+			followup := 30 + rng.IntN(11) // hundredths
+			if ci == lowCounty && y == lowYear {
+				followup = 20 + rng.IntN(9)
+			}
+			// The other items share the rest, at least 5 hundredths each.
+			k := 3 + rng.IntN(3)
+			shares, sum := make([]int, k), 0
+			for i := range shares {
+				shares[i] = 1 + rng.IntN(10)
+				sum += shares[i]
+			}
+			rest := 100 - followup - 5*k
+			items := []json.RawMessage{newObj().str("item", "易地扶贫搬迁后续扶持").num("weight", float64(followup)/100).bool("followup", true).done()}
+			used := 0
+			for i, j := range rng.Perm(len(others))[:k] {
+				w := 5 + rest*shares[i]/sum
+				if i == k-1 {
+					w = 100 - followup - used
+				}
+				used += w
+				items = append(items, newObj().str("item", others[j]).num("weight", float64(w)/100).done())
+			}
+			id := fmt.Sprintf("AS-%s-%d", c.code, y)
+			o := newObj().str("assessment_id", id).str("area", c.code).int("year", y).date("published_on", published).
+				str("document_no", fmt.Sprintf("%s政办发〔%d〕%d号", string([]rune(c.name)[:1]), y, 1+rng.IntN(30))).
+				objs("items", items)
+			if !g.emit(gov, "plan.assessment", c.code, id, published, o.done()) {
+				return false
+			}
 		}
 	}
 	return true

@@ -3,6 +3,7 @@ package simulate_test
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -110,5 +111,95 @@ func TestMeetingIssues(t *testing.T) {
 	if n := len(issues); onTime < n*6/10 || late == 0 || open == 0 || late+open > n*4/10 || counties == 0 {
 		t.Errorf("%d issues (%d of county governments): %d done on time, %d late, %d open; want most on time, some late and some open",
 			n, counties, onTime, late, open)
+	}
+}
+
+// TestAssessments: each county government publishes its assessment scheme
+// for each year of the period from 2020 on in the year's first quarter,
+// weights summing to 1 and the follow-up work weighing 30-40%; the second
+// county weighs it below 30% in one year and the third publishes one year
+// late.
+func TestAssessments(t *testing.T) {
+	cat := schemas.MustLoad()
+	v := fact.NewValidator(cat, 0)
+	tests := []struct {
+		from, to   time.Time
+		years      []int
+		low, late  string // county/year
+		lowCounty  int
+		lateCounty int
+	}{
+		{time.Time{}, time.Time{}, []int{2020, 2021, 2022, 2023, 2024, 2025}, "610403/2022", "610404/2023", 1, 2},
+		{time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), []int{2023, 2024}, "610403/2023", "610404/2024", 1, 2},
+	}
+	for _, tt := range tests {
+		s := newSim(t, simulate.Config{Persons: 600, Seed: 5, From: tt.from, To: tt.to})
+		seen := map[string]bool{}
+		var low, late []string
+		for ev := range s.Events {
+			if ev.Bad || ev.Fact.Family != "plan.assessment" {
+				continue
+			}
+			var d struct {
+				ID        string `json:"assessment_id"`
+				Area      string `json:"area"`
+				Year      int    `json:"year"`
+				Published string `json:"published_on"`
+				Items     []struct {
+					Item     string  `json:"item"`
+					Weight   float64 `json:"weight"`
+					Followup bool    `json:"followup"`
+				} `json:"items"`
+			}
+			if err := json.Unmarshal(ev.Fact.Data.(json.RawMessage), &d); err != nil {
+				t.Fatal(err)
+			}
+			key := fmt.Sprintf("%s/%d", d.Area, d.Year)
+			if seen[key] {
+				t.Errorf("%s: two schemes", key)
+			}
+			seen[key] = true
+			if ev.Dept != "county/"+d.Area || ev.Fact.County != d.Area || ev.Fact.Time.Format(time.DateOnly) != d.Published ||
+				d.ID != "AS-"+key[:6]+"-"+key[7:] {
+				t.Errorf("%s: %s published by %s on county %s at %s", key, d.ID, ev.Dept, ev.Fact.County, ev.Fact.Time)
+			}
+			if d.Published < fmt.Sprintf("%d-01-01", d.Year) || d.Published > fmt.Sprintf("%d-03-31", d.Year) {
+				late = append(late, key)
+			}
+			sum, followup, n := 0.0, 0.0, 0
+			for _, it := range d.Items {
+				sum += it.Weight
+				if it.Followup {
+					followup += it.Weight
+					n++
+					if it.Item != "易地扶贫搬迁后续扶持" {
+						t.Errorf("%s: follow-up item %q", key, it.Item)
+					}
+				}
+			}
+			if math.Abs(sum-1) > 1e-9 || n != 1 || followup > 0.40+1e-9 {
+				t.Errorf("%s: weights sum to %v, %d follow-up items weighing %v", key, sum, n, followup)
+			}
+			if followup < 0.30-1e-9 {
+				low = append(low, key)
+			}
+			body := s.Encode(nil, ev)
+			if vd := v.Check(fact.Message{Subject: ev.Subject, Header: map[string][]string{"Content-Type": {fact.ContentType}}, Data: body}); !vd.OK() {
+				t.Errorf("refused: %v\n%s", vd.Err(ev.Subject), body)
+			}
+		}
+		for _, c := range s.Counties() {
+			for _, y := range tt.years {
+				if !seen[fmt.Sprintf("%s/%d", c, y)] {
+					t.Errorf("county %s published no scheme for %d", c, y)
+				}
+			}
+		}
+		if got := len(seen); got != len(s.Counties())*len(tt.years) {
+			t.Errorf("%d schemes, want %d counties × %v", got, len(s.Counties()), tt.years)
+		}
+		if !slices.Equal(low, []string{tt.low}) || !slices.Equal(late, []string{tt.late}) {
+			t.Errorf("from %s: below 30%% %v, want [%s]; late %v, want [%s]", tt.from, low, tt.low, late, tt.late)
+		}
 	}
 }

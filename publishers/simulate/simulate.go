@@ -5,8 +5,10 @@
 // disabilities, and each department's facts with the imperfections that make
 // the policy rules fire (zero-employment households, late deeds, unfinished
 // infrastructure, missed joint meetings, overdue tasks and issues assigned
-// at meetings run late, children not enrolled, uninsured persons, a
-// department going silent) plus a few bad events the hub must reject.
+// at meetings, a county's assessment scheme weighing the follow-up work
+// below 30% and another's published late, children not enrolled, uninsured
+// persons, a department going silent) plus a few bad events the hub must
+// reject.
 //
 // Generation is a deterministic stream: the same Config gives the same
 // events byte for byte (ids and times come from the simulated clock, never
@@ -195,8 +197,8 @@ func mix(a, b uint64) uint64 {
 
 // Events yields the simulation's events: the responsibility list, then
 // county by county each site with its households and persons, the county's
-// own facts, and last the city's meetings, task progress and the progress
-// on the issues the meetings assigned.
+// own facts, and last the city's meetings, task progress, the progress on
+// the issues the meetings assigned and the counties' assessment schemes.
 func (s *Sim) Events(yield func(Event) bool) {
 	g := &gen{s: s, yield: yield, flaws: s.rng(0, 2)}
 	if !g.cityStart() {
