@@ -127,16 +127,17 @@ func (g *gen) followIssue(rng *rand.Rand, it meetingItem, n int) bool {
 // assessments emits each county government's assessment scheme for every
 // year of the period from 2020 on (plan.assessment), published in the
 // year's first quarter with the follow-up work weighing 30-40%, except
-// that the second county weighs it below 30% in the middle year and the
-// third publishes a later year's scheme after March (both raise R19).
+// that the second county weighs it below 30% in the period's last year (so
+// the latest quarter's assessment and report show it) and the third
+// publishes the middle year's scheme after March (both raise R19).
 func (g *gen) assessments() bool {
 	first, last := max(2020, g.s.cfg.From.Year()), g.s.cfg.To.Year()
 	if first > last {
 		return true
 	}
 	n := len(g.s.counties)
-	lowCounty, lowYear := min(1, n-1), first+(last-first)/2
-	lateCounty, lateYear := min(2, n-1), first+(last-first+1)/2
+	lowCounty, lowYear := min(1, n-1), last
+	lateCounty, lateYear := min(2, n-1), first+(last-first)/2
 	others := []string{"产业扶贫", "就业扶贫", "健康扶贫", "教育扶贫", "住房安全保障", "饮水安全保障", "兜底保障", "驻村帮扶", "扶贫资金项目管理"}
 	for ci, c := range g.s.counties {
 		rng := g.s.rng(4, uint64(ci))
