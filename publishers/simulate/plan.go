@@ -143,7 +143,9 @@ func (g *gen) assessments() bool {
 		rng := g.s.rng(4, uint64(ci))
 		gov := "county/" + c.code
 		for y := first; y <= last; y++ {
-			published := date(y, 1+rng.IntN(3), 5+rng.IntN(24))
+			// By mid-March, so that it reaches the hub before April
+			// even when reported two weeks late.
+			published := between(rng, date(y, 1, 5), date(y, 3, 15))
 			if ci == lateCounty && y == lateYear {
 				published = date(y, 4+rng.IntN(2), 5+rng.IntN(24))
 			}
