@@ -40,9 +40,12 @@ files (-o) and load tests, not for publishing to it.
 
 Every department publishes its facts over the period (--from, --to) with the
 imperfections that make the policy rules fire: zero-employment households,
-late deeds, unfinished infrastructure, missed joint meetings, overdue tasks,
-children not enrolled, uninsured persons, a department going silent for some
-weeks, and about 0.1% bad events (a schema violation, a department posing as
+late deeds, unfinished infrastructure, missed joint meetings, overdue tasks
+and issues assigned at meetings, a county's assessment scheme weighing the
+follow-up work below 30% and another's published late, audit and inspection
+findings not rectified in time, community budgets below the urban
+benchmark, children not enrolled, uninsured persons, a department going
+silent for some weeks, and about 0.1% bad events (a schema violation, a department posing as
 another, a raw ID-card number in a note) that the hub must reject.
 
 The same --seed gives the same events byte for byte. Without -o each

@@ -337,7 +337,10 @@ func (g *gen) cityEnd() {
 			return
 		}
 	}
-	g.assessments()
+	if !g.assessments() {
+		return
+	}
+	g.findings()
 }
 
 func truncate(s string, n int) string {

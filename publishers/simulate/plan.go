@@ -182,3 +182,84 @@ func (g *gen) assessments() bool {
 	}
 	return true
 }
+
+// communityFunds adds a self-governance unit's yearly operating budget and
+// a cadre's basic pay, each beside the benchmark of an urban community of
+// the same size (annex 25-2); about one unit in eight is budgeted below it
+// (R25). It draws from its own stream, so the rest of a site is as before.
+func communityFunds(rng *rand.Rand, o *obj, households int, set time.Time) {
+	benchmark := float64(60000 + 200*households)
+	pay := float64(36000 + 1000*rng.IntN(12))
+	budget, cadre := benchmark*(1+0.2*rng.Float64()), pay*(1+0.1*rng.Float64())
+	if rng.IntN(8) == 0 {
+		budget = benchmark * (0.6 + 0.3*rng.Float64())
+	}
+	o.yuan("annual_budget_yuan", float64(int(budget))).yuan("urban_budget_yuan", benchmark).
+		yuan("cadre_pay_yuan", float64(int(cadre))).yuan("urban_cadre_pay_yuan", pay).int("budget_year", set.Year())
+}
+
+// findings emits, each year from 2021, the audit's findings on relocation
+// funds (audit.finding, 市审计局 with 市财政局) and the inspectors'
+// (inspect.finding, 市委市政府督查室) in a few counties, each with a unit to
+// rectify it by a deadline; most are rectified in time, about one in five
+// late or not at all (R22).
+func (g *gen) findings() bool {
+	first, last := max(2021, g.s.cfg.From.Year()), g.s.cfg.To.Year()
+	rng := g.s.rng(6, 0)
+	categories := []string{"funds_misuse", "delayed", "quality", "policy_not_implemented", "data_quality"}
+	owners := map[string][]string{"funds_misuse": {"finance", "drc"}, "delayed": {"housing", "transport", "water"},
+		"quality": {"housing"}, "policy_not_implemented": {"hrss", "edu", "medins", "resources"}, "data_quality": {"poverty", "civil"}}
+	for y := first; y <= last; y++ {
+		for _, fam := range []string{"audit.finding", "inspect.finding"} {
+			dept, prefix := "audit", "SJ"
+			if fam == "inspect.finding" {
+				dept, prefix = "inspect", "DC"
+			}
+			count := 2 + rng.IntN(4)
+			for n := 1; n <= count; n++ {
+				c := g.s.counties[rng.IntN(len(g.s.counties))]
+				cat := categories[rng.IntN(len(categories))]
+				if fam == "audit.finding" {
+					cat = "funds_misuse"
+				}
+				found := between(rng, date(y, 3, 1), date(y, 11, 30))
+				if !found.Before(g.s.end) {
+					continue
+				}
+				due := day(found, 60+rng.IntN(60))
+				id := fmt.Sprintf("%s-%d-%02d", prefix, y, n)
+				owner, severity := owners[cat][rng.IntN(len(owners[cat]))], []string{"low", "medium", "high"}[rng.IntN(3)]
+				amount := float64(10000 * (1 + rng.IntN(200)))
+				// The finding as reported, and again when rectified.
+				base := func() *obj {
+					o := newObj().str("finding_id", id).str("area", c.code).str("responsible", owner).
+						str("category", cat).str("severity", severity).date("found_on", found).date("due_on", due).
+						str("report_no", fmt.Sprintf("咸%s〔%d〕%d号", map[string]string{"audit": "审", "inspect": "督"}[dept], y, n))
+					if fam == "audit.finding" {
+						o.yuan("amount_yuan", amount)
+					}
+					return o
+				}
+				o := base()
+				if !g.emit(dept, fam, c.code, id, found, o.str("status", "open").done()) {
+					return false
+				}
+				// Rectified in time, late, or not by the period's end.
+				var done time.Time
+				switch r := rng.IntN(10); {
+				case r < 8:
+					done = day(found, 20+rng.IntN(int(due.Sub(found).Hours()/24)-20))
+				case r == 8:
+					done = day(due, 30+rng.IntN(90))
+				}
+				if done.IsZero() || !done.Before(g.s.end) {
+					continue
+				}
+				if !g.emit(dept, fam, c.code, id, done, base().str("status", "rectified").date("rectified_on", done).done()) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}

@@ -211,7 +211,8 @@ func TestDistribution(t *testing.T) {
 	for _, fam := range []string{"registry.site", "forestry.rights", "housing.quality", "infra.water", "infra.power", "infra.road",
 		"infra.gas", "infra.telecom", "infra.sewage", "infra.sanitation", "infra.heating", "health.facility", "edu.capacity",
 		"industry.park", "hr.workshop", "hr.projectjobs", "commerce.ecommerce", "org.partybranch", "civil.community",
-		"justice.consultation", "finance.funds", "plan.task", "plan.meeting", "task.progress", "issue.report", "plan.assessment"} {
+		"justice.consultation", "finance.funds", "plan.task", "plan.meeting", "task.progress", "issue.report", "plan.assessment",
+		"audit.finding", "inspect.finding"} {
 		if families[fam] == 0 {
 			t.Errorf("no %s facts", fam)
 		}

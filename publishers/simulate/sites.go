@@ -312,7 +312,9 @@ func (g *gen) siteFacts(ss *siteState) bool {
 		default:
 			o.str("form", "merged").str("unit_kind", "community").str("host_unit", ss.township+"社区")
 		}
-		if !g.emit("civil", "civil.community", cc, id, set, o.date("set_up_on", set).int("staff", 2+k.households/60).done()) {
+		o.date("set_up_on", set).int("staff", 2+k.households/60)
+		communityFunds(g.s.rng(5, uint64(k.index)), o, k.households, set)
+		if !g.emit("civil", "civil.community", cc, id, set, o.done()) {
 			return false
 		}
 	}
