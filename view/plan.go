@@ -130,17 +130,13 @@ func newPlan(cat *schemas.Catalog) *plan {
 	for _, row := range cat.Responsibilities() {
 		for _, rt := range row.Tasks {
 			t := &task{ID: rt.TaskID, Row: row.Row, No: rt.TaskNo, Owner: row.Department, Title: rt.Text, Text: row.DeadlineText}
-			if rt.Deadline != "" {
-				t.Milestones = append(t.Milestones, milestone{Due: parseDay(rt.Deadline), Target: rt.Target})
-			} else {
-				t.Milestones = append(t.Milestones, milestone{Target: targetLongTerm})
+			// The annex's milestones, as the catalog checked them against
+			// the deadline phrases (schemas/milestones.go).
+			for _, m := range rt.Milestones() {
+				t.Milestones = append(t.Milestones, milestone{Due: parseDay(m.Date), Target: m.Target})
 			}
-			if rt.FinalDeadline != "" {
-				ft := rt.FinalTarget
-				if ft == "" {
-					ft = rt.Target
-				}
-				t.Milestones = append(t.Milestones, milestone{Due: parseDay(rt.FinalDeadline), Target: ft})
+			if len(t.Milestones) == 0 {
+				t.Milestones = append(t.Milestones, milestone{Target: targetLongTerm})
 			}
 			p.Tasks[t.ID] = t
 			p.addUnits(t)
