@@ -73,6 +73,9 @@ func (s *Server) task(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("task %q: %w", id, errNotFound)
 	}
+	if t.Units = view.OwnRows(t.Units, r.URL.Query().Get("unit")); len(t.Units) == 0 {
+		return fmt.Errorf("task %q has no row of %s: %w", id, r.URL.Query().Get("unit"), errNotFound)
+	}
 	return s.render(w, r, "task", page{Title: t.TaskID, Nav: "tasks", Live: "/live", Data: t})
 }
 
@@ -83,6 +86,11 @@ type meetingsData struct {
 
 func (s *Server) meetings(w http.ResponseWriter, r *http.Request) error {
 	held, missed := s.src.View().Meetings()
+	if unit := r.URL.Query().Get("unit"); unit != "" {
+		for i := range held {
+			held[i].Assigned = view.OwnRows(held[i].Assigned, unit)
+		}
+	}
 	// Newest first: the lead office reads the latest meeting.
 	for i, j := 0, len(held)-1; i < j; i, j = i+1, j-1 {
 		held[i], held[j] = held[j], held[i]

@@ -82,6 +82,7 @@ const (
 	Departments Access = "departments" // the list of units
 	Department  Access = "department"  // one unit: {code...}
 	Assessment  Access = "assessment"  // the counties' scores, narrowed to a county government's own
+	OwnUnit     Access = "own_unit"    // a task's or the meetings' rows, narrowed to a unit's own (unit=)
 )
 
 // Page is one route of the dashboard.
@@ -156,8 +157,8 @@ func (s *Server) Pages() []Page {
 		{"GET /departments", nil, h(s.departments), Departments},
 		{"GET /department/{code...}", nil, h(s.department), Department},
 		{"GET /tasks", []string{"dept", "county", "status"}, h(s.tasks), Warnings},
-		{"GET /task/{id}", nil, h(s.task), Open},
-		{"GET /meetings", nil, h(s.meetings), Open},
+		{"GET /task/{id}", []string{"unit"}, h(s.task), OwnUnit},
+		{"GET /meetings", []string{"unit"}, h(s.meetings), OwnUnit},
 		{"GET /assessment", []string{"county"}, h(s.assessment), Assessment},
 		{"GET /catalog", nil, h(s.catalog), Open},
 		{"GET /live", nil, http.HandlerFunc(s.live.serve), Open},

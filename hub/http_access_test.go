@@ -105,6 +105,17 @@ func TestHTTPAccess(t *testing.T) {
 		{"edu", edu, "/api/v1/departments/police", 403},
 		{"edu", edu, "/api/v1/rejections?dept=police", 403},
 		{"edu", edu, "/api/v1/digest", 403},
+		{"lead office", lead, "/api/v1/tasks/RL25-1", 200},
+		{"county 610424", county, "/api/v1/tasks?county=610424", 200},
+		{"county 610424", county, "/api/v1/tasks?county=610425", 403},
+		{"county 610424", county, "/api/v1/tasks/RL25-1", 200},
+		{"county 610424", county, "/api/v1/tasks/RL25-1?unit=county/610425", 403},
+		{"county 610424", county, "/api/v1/meetings?unit=county/610425", 403},
+		{"county 610424", county, "/api/v1/assessment?county=610425", 403},
+		{"county 610424", county, "/api/v1/reports/2026Q4.md?county=610425", 403},
+		{"edu", edu, "/api/v1/tasks?dept=hrss", 403},
+		{"edu", edu, "/api/v1/tasks/RL09-1?unit=hrss", 403},
+		{"edu", edu, "/api/v1/reports/2026Q4.md", 403},
 	} {
 		code, body := get(tt.tok, tt.path)
 		if code != tt.code {
@@ -119,6 +130,18 @@ func TestHTTPAccess(t *testing.T) {
 			if err := json.Unmarshal([]byte(body), &e); err != nil || e.Status != code || e.Error == "" {
 				t.Errorf("%s GET %s: body %s, want the API's error shape", tt.who, tt.path, body)
 			}
+		}
+	}
+	// A county government reads its own row of a task shared by all
+	// counties, not another's (which carries that county's rates).
+	if code, body := get(county, "/api/v1/tasks/RL25-1"); code == 200 {
+		var d struct {
+			Units []struct {
+				Owner string `json:"owner"`
+			} `json:"units"`
+		}
+		if err := json.Unmarshal([]byte(body), &d); err != nil || len(d.Units) != 1 || d.Units[0].Owner != "county/610424" {
+			t.Errorf("county 610424 reads RL25-1's rows %s, want its own only", body)
 		}
 	}
 	// A county's warnings are its own, whatever it asks: the same page the

@@ -69,6 +69,8 @@ func (a *api) pageRoutes() []route {
 			rt.access = ownDepartment
 		case dashboard.Assessment:
 			rt.access = ownCounty
+		case dashboard.OwnUnit:
+			rt.access = ownUnit
 		}
 		// Pages that read the view wait until it has caught up.
 		if p.Access != dashboard.Public && p.Access != dashboard.Open {

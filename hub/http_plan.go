@@ -36,6 +36,7 @@ func (a *api) task(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, &notFoundError{kind: "task", id: id, why: "not a task of the responsibility list nor an issue a joint meeting assigned"}
 	}
+	t.Units = view.OwnRows(t.Units, r.URL.Query().Get("unit"))
 	return t, nil
 }
 
@@ -47,6 +48,11 @@ type apiMeetings struct {
 
 func (a *api) meetings(r *http.Request) (any, error) {
 	held, missed := a.viewOf(r).Meetings()
+	if unit := r.URL.Query().Get("unit"); unit != "" {
+		for i := range held {
+			held[i].Assigned = view.OwnRows(held[i].Assigned, unit)
+		}
+	}
 	return apiMeetings{Held: held, Missed: missed}, nil
 }
 
@@ -125,6 +131,18 @@ func (a *api) quarterView(ctx context.Context, quarter string) (quarterView, err
 		return quarterView{}, err
 	}
 	return quarterView{v: cv.v, quarter: quarter, asOf: cutAt, closed: true}, nil
+}
+
+// ownUnit narrows a task's or the meetings' rows to a department's or a
+// county government's own (unit=); the lead office and auditors read every
+// unit's. A county government's row carries its county's rates, which
+// another county may not read.
+func ownUnit(id identities.Identity, r *http.Request) error {
+	switch id.Role {
+	case identities.RoleCounty, identities.RoleDepartment:
+		return narrowTo(r, "unit", id.Dept, id)
+	}
+	return nil
 }
 
 // ownCounty narrows a county government to its own county; others read

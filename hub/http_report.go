@@ -38,7 +38,7 @@ func reportAccess(id identities.Identity, r *http.Request) error {
 func (a *api) report(w http.ResponseWriter, r *http.Request) {
 	file := r.PathValue("file")
 	quarter, ext, ok := strings.Cut(file, ".")
-	if !ok {
+	if !ok || quarter == "" {
 		writeError(w, badParam("file", file, "want the quarter and a format, e.g. 2025Q4.html (xlsx, html or md)"))
 		return
 	}

@@ -21,15 +21,13 @@ func countyYear(county int, year int) uint32 { return uint32(county)<<8 | uint32
 func (k wkey) countyYear() (county int, year int) { return int(k.idx >> 8), int(k.idx&0xff) + 2000 }
 
 // yearsJudged are the years R19 judges: from its params' first to the
-// last whose scheme was due (published_by) on the recorded clock.
+// recorded clock's (a year's missing scheme only once it was due), once the
+// plan runs in the system: the list in force, or a county's scheme.
 func (v *View) yearsJudged() (from, to int, ok bool) {
-	if !v.plan.InForce || v.clock.IsZero() || v.p.schemeFromYear == 0 {
+	if !(v.plan.InForce || len(v.plan.Schemes) > 0) || v.clock.IsZero() || v.p.schemeFromYear == 0 {
 		return 0, 0, false
 	}
 	to = v.clock.Year()
-	if v.clock.Before(v.schemeDue(to)) {
-		to--
-	}
 	return v.p.schemeFromYear, to, to >= v.p.schemeFromYear
 }
 
@@ -53,6 +51,9 @@ func (v *View) evalScheme(k wkey, detail bool) finding {
 	}
 	name := v.areaOf(county).name
 	if s == nil {
+		if v.clock.Before(v.schemeDue(year)) {
+			return finding{} // not due yet
+		}
 		f := finding{broken: true, since: v.schemeDue(year)}
 		if detail {
 			f.message = fmt.Sprintf("%s未按期发布%d年脱贫攻坚成效考核方案", name, year)
@@ -78,7 +79,8 @@ type AssessmentView struct {
 	// Quarter and AsOf say which state it was scored on: the view's clock.
 	Quarter string    `json:"quarter"`
 	AsOf    time.Time `json:"as_of"`
-	// Score is out of 100: the sum of the lines' points.
+	// Score is out of 100: the lines' points over the measured lines'
+	// weight.
 	Score float64          `json:"score"`
 	Lines []AssessmentLine `json:"lines"`
 	// Weight is the follow-up work's share of the county's assessment: its
@@ -104,6 +106,9 @@ type AssessmentLine struct {
 	Points float64 `json:"points"`
 	// Basis says what the value counts (e.g. 12 of 14 tasks not overdue).
 	Basis string `json:"basis"`
+	// Measured is false for a line with nothing to measure: it earns no
+	// points and the score is out of the measured lines' weight.
+	Measured bool `json:"measured"`
 }
 
 // Assessments scores every county on the view's state, best first.
@@ -132,6 +137,7 @@ func (v *View) assess(county string) AssessmentView {
 	out := AssessmentView{County: county, Name: a.name, Quarter: QuarterOf(v.clock), AsOf: v.clock, Lines: []AssessmentLine{}}
 	rates := indicators(&a.c)
 	board := v.cat.Board()
+	measuredWeight := 0.0
 	for _, l := range board.Assessment.Lines {
 		line := AssessmentLine{Line: l.Line, Target: l.Target, Weight: l.Weight}
 		switch l.Line {
@@ -148,33 +154,40 @@ func (v *View) assess(county string) AssessmentView {
 					ok++
 				}
 			}
-			line.Value = rate(int64(ok), int64(n))
+			line.Value, line.Measured = rate(int64(ok), int64(n)), n > 0
 			line.Basis = fmt.Sprintf("%d/%d", ok, n)
 		case schemas.AssessmentWarningsSupervised:
+			// Open warnings acknowledged before they escalated.
 			open, acked := 0, 0
 			for k, w := range v.warnings {
 				if v.entityArea(k) != county {
 					continue
 				}
 				open++
-				if w.level == 0 {
+				if w.level == 0 && w.sup == 1 {
 					acked++
 				}
 			}
-			line.Value = 1
-			if open > 0 {
-				line.Value = rate(int64(acked), int64(open))
-			}
+			line.Value, line.Measured = rate(int64(acked), int64(open)), open > 0
 			line.Basis = fmt.Sprintf("%d/%d", acked, open)
 		default:
-			line.Value = rates.Rates[l.Rate]
+			line.Value, line.Measured = rates.Rates[l.Rate], measured(&a.c, l.Rate)
 			line.Basis = l.Rate
 		}
-		line.Points = round2(l.Weight * 100 * math.Min(1, line.Value/line.Target))
-		out.Score += line.Points
+		if line.Measured {
+			line.Points = round2(l.Weight * 100 * math.Min(1, line.Value/line.Target))
+			out.Score += line.Points
+			measuredWeight += l.Weight
+		} else {
+			line.Basis = "无数据 " + line.Basis
+		}
 		out.Lines = append(out.Lines, line)
 	}
-	out.Score = round2(out.Score)
+	// A line with nothing to measure (no tasks, no warnings open, no one
+	// trained) neither earns nor loses points: the others share its weight.
+	if measuredWeight > 0 {
+		out.Score = round2(out.Score / measuredWeight)
+	}
 	out.Weight, out.WeightFrom = board.Assessment.FollowupShare, "default"
 	year := v.clock.Year()
 	if s := v.plan.Schemes[county+"/"+strconv.Itoa(year)]; s != nil {

@@ -91,7 +91,10 @@ type TaskIndicator struct {
 	Area   string  `json:"area"`
 	Value  float64 `json:"value"`
 	Target float64 `json:"target"`
-	Grade  string  `json:"grade"` // green, amber, red
+	Grade  string  `json:"grade"` // green, amber, red; none when nothing is measured
+	// Measured is false when the rate has no base in the area (no
+	// households, no one trained): it reads 0 and says nothing.
+	Measured bool `json:"measured"`
 }
 
 // TaskQuery filters the board; empty fields match all.
@@ -249,7 +252,10 @@ func (v *View) taskView(i uint32) TaskView {
 		if !ok {
 			continue
 		}
-		ti := TaskIndicator{Rate: r, Area: out.Area, Value: rates[r], Target: in.Target, Grade: in.Grade(rates[r])}
+		ti := TaskIndicator{Rate: r, Area: out.Area, Value: rates[r], Target: in.Target, Grade: in.Grade(rates[r]), Measured: measured(&a.c, r)}
+		if !ti.Measured {
+			ti.Grade = "none"
+		}
 		out.Indicators = append(out.Indicators, ti)
 		if ti.Grade == "red" {
 			short = append(short, fmt.Sprintf("%s %.1f%% < %.0f%%", r, ti.Value*100, ti.Target*100))
@@ -337,6 +343,20 @@ func (v *View) Task(id string) (*TaskDetail, error) {
 	return out, nil
 }
 
+// OwnRows keeps the rows of one unit ("" keeps all).
+func OwnRows(rows []TaskView, unit string) []TaskView {
+	if unit == "" {
+		return rows
+	}
+	out := []TaskView{}
+	for _, r := range rows {
+		if r.Owner == unit {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // unitTasks returns a unit's rows of the board (its department page).
 func (v *View) unitTasks(unit string) []TaskView {
 	out := []TaskView{}
@@ -373,7 +393,7 @@ func sortTasks(ts []TaskView) {
 // evalTask is R15: every unit's share of a task in force meets each
 // milestone by its deadline (overdue → warning to the unit).
 func (v *View) evalTask(k wkey, detail bool) finding {
-	if int(k.idx) >= len(v.plan.Units) || !v.plan.InForce {
+	if int(k.idx) >= len(v.plan.Units) {
 		return finding{}
 	}
 	u := v.plan.Units[k.idx]

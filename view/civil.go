@@ -54,8 +54,16 @@ func foldCommunity(x *siteFact) bool {
 	fac, ok := x.facility(x.s.units, "unit_id")
 	if ok {
 		fac.kind, fac.open = x.f.str("form"), true
-		fac.budget, fac.urbanBudget = x.f.fen("annual_budget_yuan"), x.f.fen("urban_budget_yuan")
-		fac.pay, fac.urbanPay = x.f.fen("cadre_pay_yuan"), x.f.fen("urban_cadre_pay_yuan")
+		// -1: not reported (R25 judges only what is reported beside its
+		// benchmark).
+		reported := func(name string) int64 {
+			if !x.f.has(name) {
+				return -1
+			}
+			return x.f.fen(name)
+		}
+		fac.budget, fac.urbanBudget = reported("annual_budget_yuan"), x.f.fen("urban_budget_yuan")
+		fac.pay, fac.urbanPay = reported("cadre_pay_yuan"), x.f.fen("urban_cadre_pay_yuan")
 	}
 	return ok
 }
@@ -77,10 +85,10 @@ func (v *View) evalCommunityFunds(k wkey, detail bool) finding {
 	sort.Strings(ids)
 	for _, id := range ids {
 		x := sc.s.units[id]
-		if x.urbanBudget > 0 && x.budget < x.urbanBudget {
+		if x.urbanBudget > 0 && x.budget >= 0 && x.budget < x.urbanBudget {
 			short = append(short, fmt.Sprintf("%s运转经费%s元低于城市社区标准%s元", id, yuan(x.budget), yuan(x.urbanBudget)))
 		}
-		if x.urbanPay > 0 && x.pay < x.urbanPay {
+		if x.urbanPay > 0 && x.pay >= 0 && x.pay < x.urbanPay {
 			short = append(short, fmt.Sprintf("%s干部基本薪酬%s元低于城市社区标准%s元", id, yuan(x.pay), yuan(x.urbanPay)))
 		}
 	}

@@ -55,7 +55,9 @@ func (q quarter) start() time.Time {
 // quartersJudged are the quarters R16 judges: from its params' first to
 // the last that has ended on the recorded clock.
 func (v *View) quartersJudged() (from, to quarter, ok bool) {
-	if !v.plan.InForce || v.clock.IsZero() || v.p.meetingsFrom == 0 {
+	// Judged once the lead office runs the plan in the system: it has put
+	// the list in force (a plan.task) or recorded a joint meeting.
+	if !(v.plan.InForce || len(v.plan.Meetings) > 0) || v.clock.IsZero() || v.p.meetingsFrom == 0 {
 		return 0, 0, false
 	}
 	last := quarterOf(v.clock) - 1

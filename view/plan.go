@@ -314,6 +314,9 @@ func (v *View) foldMeeting(e *fact.Entry) {
 	m.Items = nil
 	for _, a := range mf.Assigned {
 		id := mf.ID + "-I" + strconv.Itoa(a.No)
+		if containsString(m.Items, id) {
+			continue // an item number given twice: the first stands
+		}
 		v.linkTask(id, e.Seq)
 		t := p.taskOf(id)
 		t.Reg, t.Meeting, t.No, t.Owner, t.CoOwners, t.Title, t.Withdrawn = m.Reg, mf.ID, a.No, a.Owner, nil, a.Title, false
@@ -408,6 +411,26 @@ func (p *plan) restore(doc string) error {
 	for _, u := range fresh.Units {
 		if fresh.Tasks[u.Task] == nil {
 			return fmt.Errorf("view: the plan in the snapshot lists unit %s of task %s, which it does not have", u.Unit, u.Task)
+		}
+	}
+	for id, t := range fresh.Tasks {
+		if t == nil {
+			return fmt.Errorf("view: the plan in the snapshot has no task %s", id)
+		}
+	}
+	for id, m := range fresh.Meetings {
+		if m == nil {
+			return fmt.Errorf("view: the plan in the snapshot has no meeting %s", id)
+		}
+		for _, it := range m.Items {
+			if fresh.Tasks[it] == nil {
+				return fmt.Errorf("view: the plan in the snapshot lists issue %s of meeting %s, which it does not have", it, id)
+			}
+		}
+	}
+	for id, s := range fresh.Schemes {
+		if s == nil {
+			return fmt.Errorf("view: the plan in the snapshot has no scheme %s", id)
 		}
 	}
 	*p = *fresh

@@ -210,6 +210,17 @@ var rateDefs = []struct {
 	{"project_jobs_relocated", cProjectJobsRelocated, cProjectJobs},
 }
 
+// measured reports whether an area's rate has a base to be a share of (a
+// rate of nothing reads 0 but measures nothing).
+func measured(c *counters, rate string) bool {
+	for _, r := range rateDefs {
+		if r.name == rate {
+			return c[r.den] > 0
+		}
+	}
+	return false
+}
+
 // RateBase names the count (of Indicators.Counts) a rate is a share of:
 // households for secure. A rate whose base is 0 measures nothing (it reads
 // 0).

@@ -69,7 +69,8 @@ type facility struct {
 	used     int64 // schools: seats used
 	pupils   int64 // schools: pupils from relocated households enrolled
 	// Self-governance units: the yearly operating budget and a cadre's
-	// basic pay, in fen, each beside its urban benchmark (0: not reported).
+	// basic pay, in fen (-1: not reported), each beside its urban benchmark
+	// (0: not reported).
 	budget, urbanBudget, pay, urbanPay int64
 	jobs                               int64 // workshops: relocated people employed; parks: jobs for relocated people
 }
