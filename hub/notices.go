@@ -144,7 +144,7 @@ func checkUnit(cat *schemas.Catalog, dept string) error {
 	if slices.Contains(units(cat), dept) {
 		return nil
 	}
-	return fmt.Errorf("%q: %w (a department code such as hrss or edu, or county/610424 for a county government)", dept, subscribers.ErrUnknownUnit)
+	return fmt.Errorf("%w (a department code such as hrss or edu, or county/610424 for a county government)", subscribers.ErrUnknownUnit)
 }
 
 // noticeInput is one notice before it is copied to each unit: what it is

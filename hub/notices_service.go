@@ -125,7 +125,7 @@ func (h *Hub) WaitNotices(ctx context.Context) error {
 func (h *Hub) Deliveries(ctx context.Context, dept string, limit int) (subscribers.DeliveryLog, error) {
 	out := subscribers.DeliveryLog{Dept: dept, Items: []subscribers.Delivery{}}
 	if err := checkUnit(h.cfg.Catalog, dept); err != nil {
-		return out, err
+		return out, fmt.Errorf("%q: %w", dept, err)
 	}
 	limit = min(max(limit, 1), maxDeliveryRecords)
 	for _, w := range h.notices.cfg.Webhooks {

@@ -132,7 +132,7 @@ func LoadWebhooks(file string, cat *schemas.Catalog) ([]Webhook, error) {
 			errs = append(errs, fmt.Errorf("entry %d (dept %q): %s", i+1, e.Dept, fmt.Sprintf(format, args...)))
 		}
 		if err := checkUnit(cat, e.Dept); err != nil {
-			bad("%v", err)
+			bad("%q: %v", e.Dept, err)
 		} else if seen[e.Dept] {
 			bad("a second webhook for the unit; give one")
 		}
