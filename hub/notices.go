@@ -126,18 +126,8 @@ func EnsureNoticeStreams(ctx context.Context, js jetstream.JetStream, cat *schem
 	return notices, deliveries, state, nil
 }
 
-// units are the responsible units a notice may go to: the registry's
-// departments, then the county governments (county/<code>).
-func units(cat *schemas.Catalog) []string {
-	var out []string
-	for _, d := range cat.Departments() {
-		out = append(out, d.Code)
-	}
-	for _, c := range cat.Counties() {
-		out = append(out, "county/"+c.Code)
-	}
-	return out
-}
+// units are the responsible units a notice may go to.
+func units(cat *schemas.Catalog) []string { return subscribers.Units(cat) }
 
 // checkUnit refuses a unit the catalog does not have.
 func checkUnit(cat *schemas.Catalog, dept string) error {

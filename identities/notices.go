@@ -1,6 +1,9 @@
 package identities
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/nats-io/jwt/v2"
 
 	"github.com/xianyang/anzhi/fact"
@@ -66,4 +69,22 @@ func readImport(hubPub string, im Import) *jwt.Import {
 	}
 	return &jwt.Import{Name: im.Local, Type: jwt.Service, Account: hubPub, Subject: jwt.Subject(im.Remote),
 		LocalSubject: jwt.RenamingSubject(im.Local)}
+}
+
+// CredsName is the name of the identity whose credentials are in
+// credsFile (edu, county-610424, lead-office).
+func CredsName(credsFile string) (string, error) {
+	b, err := os.ReadFile(credsFile)
+	if err != nil {
+		return "", fmt.Errorf("identities: %w", err)
+	}
+	tok, err := jwt.ParseDecoratedJWT(b)
+	if err != nil {
+		return "", fmt.Errorf("identities: %s: %w", credsFile, err)
+	}
+	uc, err := jwt.DecodeUserClaims(tok)
+	if err != nil {
+		return "", fmt.Errorf("identities: %s: %w", credsFile, err)
+	}
+	return uc.Name, nil
 }

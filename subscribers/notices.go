@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/xianyang/anzhi/fact"
+	"github.com/xianyang/anzhi/schemas"
 	"github.com/xianyang/anzhi/view"
 )
 
@@ -134,6 +135,20 @@ func (n *Notice) Entity() string {
 // ErrUnknownUnit marks a unit that is not one of the catalog's departments
 // or county governments.
 var ErrUnknownUnit = errors.New("not a responsible unit")
+
+// Units are the responsible units a notice may go to, as written after
+// /xianyang/: the registry's departments, then the county governments
+// (county/<code>).
+func Units(cat *schemas.Catalog) []string {
+	var out []string
+	for _, d := range cat.Departments() {
+		out = append(out, d.Code)
+	}
+	for _, c := range cat.Counties() {
+		out = append(out, "county/"+c.Code)
+	}
+	return out
+}
 
 // FollowNotices calls fn with every notice of the unit dept (edu,
 // county/610424) through its durable consumer, from the first one it has
