@@ -100,4 +100,10 @@ func TestHTTPDeliveries(t *testing.T) {
 	if l.Webhook != srv.URL || l.Delivered != 1 || len(l.Items) != 1 || l.Items[0].Outcome != "delivered" {
 		t.Errorf("deliveries: %+v", l)
 	}
+	// And on the unit's page of the dashboard.
+	page := do(t, http.MethodGet, "http://"+h.HTTPAddr()+"/department/hrss")
+	if page.code != http.StatusOK || !strings.Contains(string(page.body), "department-deliveries") ||
+		!strings.Contains(string(page.body), srv.URL) || strings.Count(string(page.body), "data-outcome=") != 2 {
+		t.Errorf("hrss's page: %d, without its deliveries:\n%.2000s", page.code, page.body)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/xianyang/anzhi/dashboard"
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/subscribers"
 	"github.com/xianyang/anzhi/view"
@@ -21,6 +22,9 @@ import (
 // This file runs the notices inside the hub (notices.go, webhooks.go) and
 // reads them back for the HTTP API and the dashboard: a unit's webhook
 // deliveries and its daily digest.
+
+// The unit pages of the dashboard show the webhook deliveries.
+var _ dashboard.DeliverySource = (*Hub)(nil)
 
 // noticeService is the hub's notices: the notifier, the webhook senders and
 // the connection they use, apart from the ingest's.
