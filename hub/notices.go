@@ -100,9 +100,12 @@ func deliveryStreamConfig(replicas int) jetstream.StreamConfig {
 const maxDeliveryRecords = 1000
 
 // EnsureNoticeStreams creates or updates the notice stream, the delivery
-// records and the state bucket, and every unit's durable notice consumer
-// (fact.NoticeConsumer).
-func EnsureNoticeStreams(ctx context.Context, js jetstream.JetStream, cat *schemas.Catalog) (notices, deliveries jetstream.Stream, state jetstream.KeyValue, err error) {
+// records and the state bucket and, when units is set, the durable notice
+// consumer of each unit (fact.NoticeConsumer): with identities on a unit
+// cannot make its own. Each consumer costs the server ≈10 ms to stop, so
+// they are not made without identities, where a unit's first reader makes
+// it (subscribers.FollowNotices).
+func EnsureNoticeStreams(ctx context.Context, js jetstream.JetStream, cat *schemas.Catalog, units bool) (notices, deliveries jetstream.Stream, state jetstream.KeyValue, err error) {
 	if notices, err = js.CreateOrUpdateStream(ctx, noticeStreamConfig(1)); err != nil {
 		return nil, nil, nil, fmt.Errorf("stream %s: %w", fact.NoticeStream, err)
 	}
@@ -113,15 +116,27 @@ func EnsureNoticeStreams(ctx context.Context, js jetstream.JetStream, cat *schem
 		Description: "anzhi: how far the hub has noticed the log", Storage: jetstream.FileStorage}); err != nil {
 		return nil, nil, nil, fmt.Errorf("bucket %s: %w", fact.NoticeStateBucket, err)
 	}
-	for _, u := range units(cat) {
-		_, err := notices.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-			Durable: fact.NoticeConsumer(u), Description: "notices of " + u + ", for the unit to read",
-			FilterSubject: fact.NoticeSubject(u), DeliverPolicy: jetstream.DeliverAllPolicy,
-			AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second, MaxAckPending: 1000,
+	if !units {
+		return notices, deliveries, state, nil
+	}
+	// The consumers are made a few at a time: one after another they hold
+	// up the start by ≈3 ms each.
+	var wg sync.WaitGroup
+	all := subscribers.Units(cat)
+	errs := make([]error, len(all))
+	sem := make(chan struct{}, 8)
+	for i, u := range all {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if _, err := notices.CreateOrUpdateConsumer(ctx, subscribers.NoticeConsumerConfig(u)); err != nil {
+				errs[i] = fmt.Errorf("consumer %s: %w", fact.NoticeConsumer(u), err)
+			}
 		})
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("consumer %s: %w", fact.NoticeConsumer(u), err)
-		}
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, nil, err
 	}
 	return notices, deliveries, state, nil
 }
@@ -163,7 +178,7 @@ type outNotice struct {
 
 // recipients are the units a notice goes to: the responsible units the
 // catalog knows, then the county government of the area when the area is
-// a county.
+// a county; the lead office when that names none.
 func recipients(cat *schemas.Catalog, responsible []string, area string) []string {
 	known := units(cat)
 	var out []string
@@ -176,6 +191,9 @@ func recipients(cat *schemas.Catalog, responsible []string, area string) []strin
 		if u := "county/" + area; !slices.Contains(out, u) {
 			out = append(out, u)
 		}
+	}
+	if len(out) == 0 {
+		out = append(out, cat.Rules().Lead) // a warning nobody else is named for is the lead office's
 	}
 	return out
 }

@@ -50,7 +50,7 @@ func (h *Hub) setUpNotices(ctx context.Context, opts []nats.Option, logEnd uint6
 	if s.js, err = jetstream.New(nc); err != nil {
 		return err
 	}
-	notices, deliveries, state, err := EnsureNoticeStreams(ctx, s.js, h.cfg.Catalog)
+	notices, deliveries, state, err := EnsureNoticeStreams(ctx, s.js, h.cfg.Catalog, h.cfg.Identities != nil)
 	if err != nil {
 		return err
 	}

@@ -153,6 +153,13 @@ func TestWebhookSlowEndpoint(t *testing.T) {
 	if took := time.Since(start); took > 15*time.Second {
 		t.Errorf("the fast unit's notice took %v: held up by the slow one", took)
 	}
+	// The slow endpoint has its POST (it may have come after the fast
+	// one's) and is still answering.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for slow.count() == 0 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if slow.count() != 1 {
 		t.Errorf("the slow endpoint got %d POSTs, want 1 (still answering)", slow.count())
 	}

@@ -156,10 +156,17 @@ func Units(cat *schemas.Catalog) []string {
 // acknowledged once fn returns nil, so a unit that stops and starts again
 // misses none and sees each once (a notice fn failed on comes again). With
 // identities on, js must be opened on the unit's own connection with
-// jetstream.NewWithAPIPrefix(nc, fact.NoticeAPIPrefix); the consumer is the
-// hub's, one a unit, so two followers of one unit share its notices.
+// jetstream.NewWithAPIPrefix(nc, fact.NoticeAPIPrefix) and the consumer is
+// the hub's; in open trial mode the first follower of a unit makes it
+// (NoticeConsumerConfig). There is one a unit, so two followers of one
+// unit share its notices.
 func FollowNotices(ctx context.Context, js jetstream.JetStream, dept string, fn func(NoticeEvent) error) error {
 	cons, err := js.Consumer(ctx, fact.NoticeStream, fact.NoticeConsumer(dept))
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		// Open trial mode: the hub keeps a consumer for every unit only with
+		// identities on; without them the first follower makes its unit's.
+		cons, err = js.CreateOrUpdateConsumer(ctx, fact.NoticeStream, NoticeConsumerConfig(dept))
+	}
 	if err != nil {
 		if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
 			return fmt.Errorf("no notices for %s on this NATS (has a hub with notices run here?): %w", dept, err)
@@ -193,6 +200,16 @@ func FollowNotices(ctx context.Context, js jetstream.JetStream, dept string, fn 
 		if err := m.Ack(); err != nil {
 			return fmt.Errorf("notices of %s: acknowledge %s: %w", dept, ev.ID, err)
 		}
+	}
+}
+
+// NoticeConsumerConfig is the configuration of a unit's durable notice
+// consumer: all its notices kept, each acknowledged once read.
+func NoticeConsumerConfig(dept string) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable: fact.NoticeConsumer(dept), Description: "notices of " + dept + ", for the unit to read",
+		FilterSubject: fact.NoticeSubject(dept), DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second, MaxAckPending: 1000,
 	}
 }
 
