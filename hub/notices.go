@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/xianyang/anzhi/dashboard"
 	"github.com/xianyang/anzhi/fact"
 	"github.com/xianyang/anzhi/schemas"
 	"github.com/xianyang/anzhi/subscribers"
@@ -219,18 +220,12 @@ func copies(cat *schemas.Catalog, in noticeInput) ([]outNotice, error) {
 	return out, nil
 }
 
-// warningPath is the dashboard page of a warning's entity: the household's
-// or site's own page, a department's, or the warnings of the rule in the
-// area.
+// warningPath is the dashboard page of a warning's entity (the household's,
+// the site's, the task's, …), or the warnings of the rule in the area when
+// the entity has no page of its own (a person, a project).
 func warningPath(w *view.Warning) string {
-	switch w.EntityKind {
-	case "household":
-		return "/household/" + url.PathEscape(w.EntityID)
-	case "site":
-		site, _, _ := strings.Cut(w.EntityID, "/")
-		return "/site/" + url.PathEscape(site)
-	case "department":
-		return "/department/" + w.EntityID
+	if p := dashboard.EntityPath(w.EntityKind, w.EntityID); p != "" {
+		return p
 	}
 	return "/warnings?" + url.Values{"rule": {w.Rule}, "county": {w.Area}}.Encode()
 }
