@@ -3,6 +3,7 @@ package hub_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,19 +33,23 @@ func TestHTTPNoticeDigest(t *testing.T) {
 		}
 		return d
 	}
+	has := func(ws []subscribers.NoticeWarning, id string) bool {
+		return slices.ContainsFunc(ws, func(x subscribers.NoticeWarning) bool { return x.ID == id })
+	}
+	// (The village's household breaks R23 as well, 乾县's and poverty's.)
 	d := digest("dept=hrss")
 	if d.Date != "2021-06-01" || len(d.New) != 1 || d.New[0].ID != w.ID || len(d.Escalated) != 0 || len(d.Due) != 0 ||
 		d.Counts["new"] != 1 {
 		t.Errorf("hrss's digest on the day R4 broke: %+v", d)
 	}
-	if d := digest("dept=county/610424"); len(d.New) != 1 {
+	if d := digest("dept=county/610424"); !has(d.New, w.ID) || d.Counts["new"] != len(d.New) {
 		t.Errorf("乾县's digest: %+v", d)
 	}
 	if d := digest("dept=edu"); len(d.New)+len(d.Escalated)+len(d.Due) != 0 {
 		t.Errorf("edu's digest shows another's warning: %+v", d)
 	}
 	tick(t, h, t0.AddDate(0, 0, 8))
-	if d := digest("dept=drc&date=2021-06-09"); len(d.Escalated) != 1 || d.Escalated[0].Level != "escalated" || len(d.New) != 0 {
+	if d := digest("dept=drc&date=2021-06-09"); !has(d.Escalated, w.ID) || d.Escalated[0].Level != "escalated" || len(d.New) != 0 {
 		t.Errorf("drc's digest on the day R4 escalated: %+v", d)
 	}
 	if d := digest("dept=hrss&date=2021-06-01"); len(d.New) != 1 {

@@ -146,10 +146,20 @@ func (h *Hub) Deliveries(ctx context.Context, dept string, limit int) (subscribe
 	if n == 0 {
 		return out, nil
 	}
-	cons, err := h.notices.deliveries.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	cons, err := h.notices.deliveries.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject},
+		InactiveThreshold: 10 * time.Second})
 	if err != nil {
 		return out, fmt.Errorf("%w: delivery records: %v", errUnavailable, err)
 	}
+	// A read leaves no consumer behind: every page view and API call is
+	// one, and they would fill the server's consumers.
+	defer func() {
+		if info := cons.CachedInfo(); info != nil {
+			dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = h.notices.deliveries.DeleteConsumer(dctx, info.Name) // if it fails, the inactive threshold removes it
+		}
+	}()
 	var all []subscribers.Delivery
 	for uint64(len(all)) < n {
 		batch, err := cons.Fetch(int(n)-len(all), jetstream.FetchMaxWait(2*time.Second))

@@ -188,7 +188,9 @@ func startWebhooks(ctx context.Context, js jetstream.JetStream, notices jetstrea
 		cons, err := notices.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 			Durable: name, Description: "notices of " + w.Dept + " to POST to its webhook",
 			FilterSubject: fact.NoticeSubject(w.Dept), DeliverPolicy: jetstream.DeliverNewPolicy,
-			AckPolicy: jetstream.AckExplicitPolicy, AckWait: time.Minute, MaxAckPending: 1, MaxDeliver: -1,
+			// Longer than a POST may take: the sender says it is still at
+			// work (InProgress) before each attempt and while it waits.
+			AckPolicy: jetstream.AckExplicitPolicy, AckWait: max(time.Minute, 2*cfg.Timeout), MaxAckPending: 1, MaxDeliver: -1,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("webhook consumer %s: %w", name, err)
@@ -248,6 +250,7 @@ func (s *webhookSender) deliver(ctx context.Context, m jetstream.Msg) {
 	}
 	_ = json.Unmarshal(body, &ev)
 	for attempt := 1; ; attempt++ {
+		_ = m.InProgress()
 		start := s.now()
 		status, err := s.post(ctx, body)
 		if ctx.Err() != nil {

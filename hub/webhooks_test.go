@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -124,12 +125,18 @@ func TestWebhooks(t *testing.T) {
 		t.Errorf("hrss's webhook: signature errors %v, notice %+v", hrss.badSig, hrss.posts[1].Data)
 	}
 
-	l = deliveries(t, h, "county/610424", func(l subscribers.DeliveryLog) bool { return l.Failed == 1 })
-	if len(l.Items) != 1 || l.Items[0].Status != 400 || l.Items[0].Attempt != 1 || !strings.Contains(l.Items[0].Error, "for good") {
-		t.Errorf("county deliveries: %+v", l.Items)
+	// 乾县 is told of R4 and of R23 (the household's 两不愁三保障): each
+	// POSTed once, refused for good.
+	l = deliveries(t, h, "county/610424", func(l subscribers.DeliveryLog) bool {
+		return slices.ContainsFunc(l.Items, func(d subscribers.Delivery) bool { return d.NoticeID == w.ID+".warning_raised.county-610424" })
+	})
+	for _, d := range l.Items {
+		if d.Outcome != subscribers.DeliveryFailed || d.Status != 400 || d.Attempt != 1 || !strings.Contains(d.Error, "for good") {
+			t.Errorf("county delivery: %+v", d)
+		}
 	}
-	if n := county.count(); n != 1 || len(county.badSig) > 0 {
-		t.Errorf("county's webhook got %d POSTs (signature errors %v), want 1", n, county.badSig)
+	if n := county.count(); n != l.Failed || len(county.badSig) > 0 {
+		t.Errorf("county's webhook got %d POSTs (signature errors %v), want %d: one a notice", n, county.badSig, l.Failed)
 	}
 	if l, err := h.Deliveries(context.Background(), "edu", 10); err != nil || l.Webhook != "" || len(l.Items) != 0 {
 		t.Errorf("edu (no webhook): %+v, %v", l, err)
@@ -149,7 +156,7 @@ func TestWebhookSlowEndpoint(t *testing.T) {
 	})
 	start := time.Now()
 	r4World(t, h, nc, scenario.RuleClock(2021))
-	deliveries(t, h, "county/610424", func(l subscribers.DeliveryLog) bool { return l.Delivered == 1 })
+	deliveries(t, h, "county/610424", func(l subscribers.DeliveryLog) bool { return l.Delivered >= 1 })
 	if took := time.Since(start); took > 15*time.Second {
 		t.Errorf("the fast unit's notice took %v: held up by the slow one", took)
 	}
