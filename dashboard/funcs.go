@@ -68,6 +68,11 @@ func (s *Server) funcs() template.FuncMap {
 	}
 }
 
+// EntityPath is the dashboard page of a warning's entity (kind and id as
+// view.Warning names them; "" when it has none): the path a notice points
+// its unit to.
+func EntityPath(kind, id string) string { return entityURL(kind, id) }
+
 // entityURL is the page of a warning's entity ("" when it has none).
 func entityURL(kind, id string) string {
 	switch kind {

@@ -270,6 +270,7 @@ type departmentData struct {
 	Families      []ruleCount
 	Reasons       []ruleCount
 	FreshnessDays int
+	Deliveries    *subscribers.DeliveryLog // its webhook's (deliveries.go); nil: none
 }
 
 func (s *Server) department(w http.ResponseWriter, r *http.Request) error {
@@ -278,7 +279,7 @@ func (s *Server) department(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("department %q: %w", code, errNotFound)
 	}
-	d := departmentData{Dept: dv, FreshnessDays: s.src.View().FreshnessDays()}
+	d := departmentData{Dept: dv, FreshnessDays: s.src.View().FreshnessDays(), Deliveries: s.deliveries(r.Context(), code)}
 	for _, f := range sortedKeys(dv.ByFamily) {
 		d.Families = append(d.Families, ruleCount{f, int(dv.ByFamily[f])})
 	}

@@ -129,6 +129,66 @@ func RejectedSubject(dept string) string {
 	return RejectedSubjectPrefix + strings.ReplaceAll(dept, "/", ".")
 }
 
+// Notices. The hub tells each responsible unit of the warnings addressed to
+// it — raised, escalated, coming due — as a CloudEvent of type NoticeType on
+// NoticeSubject(<unit>) (anzhi.notice.hrss, anzhi.notice.county.610424),
+// kept in NoticeStream. Each unit reads its own through the durable
+// consumer NoticeConsumer(<unit>), which the hub keeps; with identities on
+// its account imports exactly that consumer's JetStream API under
+// NoticeAPIPrefix (jetstream.NewWithAPIPrefix) and the live subject, and
+// nothing of any other unit. Units whose systems speak only HTTP may have
+// each notice POSTed to a webhook, signed in HeaderWebhookSignature over
+// HeaderWebhookTimestamp and the body; every attempt is recorded in
+// DeliveryStream on DeliverySubject(<unit>).
+const (
+	// NoticeStream keeps the notices (file storage, 180 days).
+	NoticeStream = "ANZHI_NOTICES"
+	// NoticeSubjectPrefix begins every notice subject.
+	NoticeSubjectPrefix = "anzhi.notice."
+	// NoticeType is the CloudEvents type of a notice.
+	NoticeType = TypePrefix + "notice" + TypeSuffix
+	// NoticeAPIPrefix is where a unit's account sees the JetStream API of
+	// its own notice consumer (identities on).
+	NoticeAPIPrefix = "JS.notices.API"
+	// NoticeStateBucket is the KV bucket where the hub keeps how far it
+	// has noticed the log; only the hub reads and writes it.
+	NoticeStateBucket = "ANZHI_NOTICE_STATE"
+	// DeliveryStream records every webhook delivery and failure.
+	DeliveryStream = "ANZHI_DELIVERIES"
+	// DeliverySubjectPrefix begins every delivery record's subject.
+	DeliverySubjectPrefix = "anzhi.delivery."
+	// HeaderWebhookSignature carries sha256=<hex HMAC-SHA256(secret,
+	// timestamp + "." + body)> on a webhook POST.
+	HeaderWebhookSignature = "X-Anzhi-Signature"
+	// HeaderWebhookTimestamp carries the Unix time (seconds) the POST was
+	// signed at.
+	HeaderWebhookTimestamp = "X-Anzhi-Timestamp"
+)
+
+// unitToken is a unit as one or more subject tokens (county/610424 →
+// county.610424; "" → unknown), as RejectedSubject writes it.
+func unitToken(dept string) string {
+	if dept == "" {
+		return "unknown"
+	}
+	return strings.ReplaceAll(dept, "/", ".")
+}
+
+// NoticeSubject returns the notice subject of a unit as written after
+// /xianyang/ (county/610424 → anzhi.notice.county.610424).
+func NoticeSubject(dept string) string { return NoticeSubjectPrefix + unitToken(dept) }
+
+// NoticeConsumer is the name of the durable consumer a unit reads its
+// notices through (notices-hrss, notices-county-610424).
+func NoticeConsumer(dept string) string { return "notices-" + IdentityOf(dept) }
+
+// WebhookConsumer is the name of the durable consumer the hub posts a
+// unit's notices to its webhook from.
+func WebhookConsumer(dept string) string { return "webhook-" + IdentityOf(dept) }
+
+// DeliverySubject returns the subject of a unit's delivery records.
+func DeliverySubject(dept string) string { return DeliverySubjectPrefix + unitToken(dept) }
+
 // Headers the hub adds to each entry of the canonical log. A publisher may
 // not send any header starting with HeaderPrefix (compared without case).
 const (
@@ -282,9 +342,10 @@ const snapshotSubjects = "$O." + SnapshotBucket + ".>"
 const VerdictSubject = "anzhi.verdict"
 
 // HubOnlySubjects returns the subjects only the hub publishes on: the
-// canonical log, the audit stream's checkpoints, the lead office's view (its subjects and KV bucket) and the
-// view's checkpoints. The embedded server refuses them to everyone else; on
+// canonical log, the audit stream's checkpoints, the lead office's view (its subjects and KV bucket), the
+// view's checkpoints, the notices and the webhook delivery records. The embedded server refuses them to everyone else; on
 // an external NATS, grant them to the hub's identity only.
 func HubOnlySubjects() []string {
-	return append(LogSubjects(), AuditSubjectPrefix+">", ViewSubjects, ViewKVSubjectPrefix+">", snapshotSubjects)
+	return append(LogSubjects(), AuditSubjectPrefix+">", ViewSubjects, ViewKVSubjectPrefix+">", snapshotSubjects,
+		NoticeSubjectPrefix+">", DeliverySubjectPrefix+">", "$KV."+NoticeStateBucket+".>")
 }

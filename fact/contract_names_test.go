@@ -127,7 +127,13 @@ func TestContractNames(t *testing.T) {
 			"city county.610424 site.S610424-0001 household.H610424-000001"},
 		{fact.DigestKey + " " + fact.MaterializedKey, "digest materialized"},
 		{fact.CitySubject + " " + fact.CountySubject("610424"), "view.city view.county.610424"},
-		{strings.Join(fact.HubOnlySubjects(), " "), "anzhi.fact.> anzhi.rejected.> anzhi.audit.> view.> $KV.ANZHI_VIEW.> $O.ANZHI_SNAPSHOTS.>"},
+		{strings.Join(fact.HubOnlySubjects(), " "), "anzhi.fact.> anzhi.rejected.> anzhi.audit.> view.> $KV.ANZHI_VIEW.> $O.ANZHI_SNAPSHOTS.> anzhi.notice.> anzhi.delivery.> $KV.ANZHI_NOTICE_STATE.>"},
+		{fact.NoticeStream + " " + fact.NoticeSubject("hrss") + " " + fact.NoticeSubject("county/610424") + " " + fact.NoticeType,
+			"ANZHI_NOTICES anzhi.notice.hrss anzhi.notice.county.610424 anzhi.notice.v1"},
+		{fact.NoticeConsumer("county/610424") + " " + fact.WebhookConsumer("hrss") + " " + fact.NoticeAPIPrefix, "notices-county-610424 webhook-hrss JS.notices.API"},
+		{fact.DeliveryStream + " " + fact.DeliverySubject("county/610424") + " " + fact.NoticeStateBucket,
+			"ANZHI_DELIVERIES anzhi.delivery.county.610424 ANZHI_NOTICE_STATE"},
+		{fact.HeaderWebhookSignature + " " + fact.HeaderWebhookTimestamp, "X-Anzhi-Signature X-Anzhi-Timestamp"},
 		{fact.AuditStream + " " + fact.AuditCheckpointSubject + " " + fact.HeaderAuditRange, "ANZHI_AUDIT anzhi.audit.checkpoint Anzhi-Audit-Range"},
 	} {
 		if tc.got != tc.want {

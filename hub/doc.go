@@ -54,6 +54,10 @@
 //	     pendingChanges.list, then keyIndex.snapshot (read lock), to the
 //	     object store ANZHI_SNAPSHOTS
 //	  HTTP server: reads the view, keyIndex.resolve (read lock), Status
+//	  notifier (notifier.run, own connection, notices.go): reads the log's
+//	     warning events and ticks (ordered consumer) and publishes notices
+//	     to ANZHI_NOTICES, never touching the gate; one webhook sender a
+//	     unit with a webhook (webhooks.go), each from its own consumer
 //
 // Who owns what: the gate goroutine alone writes the keyIndex once it runs
 // (others read it under its read lock) and alone appends to the log; the

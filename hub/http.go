@@ -64,6 +64,8 @@ func (a *api) routes() []route {
 		{"GET /api/v1/departments/{code...}", cutParams, a.whenReady(a.asOf(a.reply(a.department))), ownDepartment, false, false},
 		{"GET /api/v1/warnings", withCut("county", "rule", "state", "dept", "limit", "after"), a.whenReady(a.asOf(a.reply(a.warnings))), ownWarnings, false, false},
 		{"GET /api/v1/rejections", []string{"dept", "after", "since", "limit"}, a.reply(a.rejections), ownRejections, false, false},
+		{"GET /api/v1/notices/digest", []string{"dept", "date"}, a.whenReady(a.reply(a.noticeDigest)), ownUnit, false, false},
+		{"GET /api/v1/notices/deliveries", []string{"dept", "limit"}, a.reply(a.deliveries), ownUnit, false, false},
 		{"GET /api/v1/events", []string{"family", "county", "dept", "entity", "include_rejected", "include_hub", "after", "until", "since", "limit"},
 			http.HandlerFunc(a.events), overseersOnly("the log"), false, false},
 		{"GET /api/v1/timeline/{kind}/{id}", []string{"limit", "after"}, a.whenReady(a.reply(a.timeline)), a.timelineAccess(), false, false},

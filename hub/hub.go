@@ -99,6 +99,9 @@ type Config struct {
 	// Materialize tunes the view published on view.> and in the KV bucket
 	// ANZHI_VIEW for subscribers.
 	Materialize MaterializeConfig
+	// Notices configures the units' outbound webhooks (notices themselves
+	// are always on: see notices.go).
+	Notices NoticeConfig
 	// AuditKey is a file holding the note private key (PRIVATE+KEY+…; a
 	// second line may give its verifier key) the hub signs the log's
 	// checkpoints with; by default the hub makes one in DataDir on first
@@ -165,6 +168,7 @@ func (c *Config) setDefaults() error {
 		c.GuardEvery = 30 * time.Second
 	}
 	c.Materialize.setDefaults()
+	c.Notices.setDefaults()
 	if c.TLSClientCA != "" && c.TLSCert == "" {
 		return errors.New("hub: a client certificate authority (TLSClientCA) wants TLS (TLSCert, TLSKey)")
 	}
@@ -195,6 +199,7 @@ type Hub struct {
 	proj      *projector
 	mat       *materializer
 	audit     *auditTrail // nil: the log is not signed
+	notices   *noticeService
 	ready     atomic.Bool
 	metrics   *metrics
 
@@ -277,7 +282,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	}
 	h.guard = &guard{js: h.js, every: cfg.GuardEvery, log: cfg.Logger.With("component", "guard")}
 	if cfg.Identities != nil {
-		h.guard.consumers = &consumerWatch{streams: []string{fact.ViewStream, fact.LogStream, fact.AuditStream},
+		h.guard.consumers = &consumerWatch{streams: []string{fact.ViewStream, fact.LogStream, fact.AuditStream, fact.NoticeStream},
 			allowed: overseerConsumers(identities.InboxPrefixOf(identities.LeadOfficeName), identities.InboxPrefixOf(identities.AuditorName)),
 			removed: func(stream string) { h.metrics.consumersRemoved.WithLabelValues(stream).Inc() }}
 	}
@@ -316,6 +321,9 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	sources.newVerdicts(cfg.VerdictMemory, lastSeq == 0)
 	if err := h.setUpAudit(ctx); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
+	}
+	if err := h.setUpNotices(ctx, opts, lastSeq); err != nil {
+		return nil, fmt.Errorf("hub: notices: %w", err)
 	}
 	submit := newQueue[submission]()
 	folds := newQueue[storedEntry]()
@@ -440,6 +448,7 @@ func Start(ctx context.Context, cfg Config) (h *Hub, err error) {
 	if err := h.startVerdicts(runCtx, opts, lastSeq); err != nil {
 		return nil, err
 	}
+	h.runNotices(runCtx)
 	cfg.Logger.Info("hub started", "nats", h.url, "http", h.httpAddr, "data", cfg.DataDir)
 	return h, nil
 }
@@ -806,6 +815,7 @@ func (h *Hub) Close() error {
 		cancel()
 	}
 	h.mat.close()
+	h.notices.close()
 	for _, nc := range []*nats.Conn{h.ncRead, h.ncWrite} {
 		if nc != nil {
 			_ = nc.Drain()

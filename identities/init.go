@@ -77,6 +77,7 @@ func Init(dir string, cat *schemas.Catalog) ([]Identity, error) {
 		ac.Limits.JetStreamLimits = jwt.JetStreamLimits{MemoryStorage: -1, DiskStorage: -1, Streams: -1, Consumer: -1}
 		ac.Exports.Add(&jwt.Export{Name: "intake", Type: jwt.Service, Subject: jwt.Subject(fact.SenderSubjectPrefix + ">")},
 			&jwt.Export{Name: "verdicts", Type: jwt.Service, Subject: jwt.Subject(fact.VerdictSubject)})
+		ac.Exports.Add(noticeExports()...)
 	}); err != nil {
 		return nil, err
 	}
@@ -94,6 +95,9 @@ func Init(dir string, cat *schemas.Catalog) ([]Identity, error) {
 					Subject: jwt.Subject(im.Remote), LocalSubject: jwt.RenamingSubject(im.Local)})
 			}
 			ac.Imports.Add(&jwt.Import{Name: "verdicts", Type: jwt.Service, Account: hubPub, Subject: jwt.Subject(fact.VerdictSubject)})
+			for _, im := range id.Reads {
+				ac.Imports.Add(readImport(hubPub, im))
+			}
 		}); err != nil {
 			return nil, err
 		}

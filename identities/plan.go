@@ -70,6 +70,9 @@ type Identity struct {
 	// intake subject it reaches in HUB (Remote): how a publisher's facts
 	// reach the hub, with its name in the subject.
 	Imports []Import `json:"imports,omitempty"`
+	// Reads are the imports from HUB the identity reads through: its own
+	// notices (notices.go).
+	Reads []Import `json:"reads,omitempty"`
 	// InboxPrefix is the inbox prefix the identity's clients must use
 	// (users of HUB see only their own replies).
 	InboxPrefix string `json:"inbox_prefix"`
@@ -79,6 +82,9 @@ type Identity struct {
 type Import struct {
 	Local  string `json:"local"`
 	Remote string `json:"remote"`
+	// Stream marks a stream import (messages HUB publishes, received on
+	// Local) rather than a service.
+	Stream bool `json:"stream,omitempty"`
 }
 
 // jsAPI is JetStream's API prefix.
@@ -175,5 +181,5 @@ func publisher(cat *schemas.Catalog, p schemas.Publisher, role string) Identity 
 		id.Imports = append(id.Imports, Import{Local: local, Remote: fact.SenderSubject(name, local)})
 	}
 	id.Publish = append(id.Publish, fact.VerdictSubject)
-	return id
+	return withNotices(id)
 }

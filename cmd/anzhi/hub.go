@@ -34,6 +34,7 @@ type hubFlags struct {
 	tlsCert       string
 	tlsKey        string
 	tlsClientCA   string
+	webhooks      string
 }
 
 // readyInfo is what --ready-file holds once the hub serves.
@@ -77,6 +78,7 @@ refused ones to the rejection ledger (see anzhi rejections).`,
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "speak TLS only, on NATS and HTTP, with this certificate (PEM; anzhi identities init --ca makes a trial one)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
 	fl.StringVar(&f.tlsClientCA, "tls-client-ca", "", "with --tls-cert: also want from every NATS and HTTP client a certificate signed by this authority (PEM; anzhi identities init --ca makes one per identity in DIR/tls/clients)")
+	fl.StringVar(&f.webhooks, "webhooks", "", `POST each unit's notices to its webhook as this JSON file says: [{"dept": "hrss", "url": "https://…", "secret_file": "hrss.secret"}] (secret files relative to it; the secret signs each POST, `+fact.HeaderWebhookSignature+")")
 	fl.StringVar(&f.readyFile, "ready-file", "", "write the NATS and HTTP URLs as JSON to this file once the hub serves")
 	_ = fl.MarkHidden("ready-file")
 	return cmd
@@ -116,6 +118,15 @@ func (a *app) runHub(cmd *cobra.Command, f hubFlags) error {
 			return usageErrorf("--identities: %w", err)
 		}
 		cfg.Identities = ids
+	}
+	if f.webhooks != "" {
+		cat, err := a.catalog()
+		if err != nil {
+			return err
+		}
+		if cfg.Notices.Webhooks, err = hub.LoadWebhooks(f.webhooks, cat); err != nil {
+			return usageErrorf("--webhooks: %w", err)
+		}
 	}
 	if f.natsURL != "" {
 		cfg.DataDir = "" // the external NATS keeps the data

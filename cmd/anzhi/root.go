@@ -238,7 +238,7 @@ func newRootCmd(a *app) *cobra.Command {
 	root.AddCommand(newHubCmd(a), newPublishCmd(a), newSchemasCmd(a), newRejectionsCmd(a), newVersionCmd(a))
 	root.AddCommand(newImportCmd(a), newSimulateCmd(a), newDemoCmd(a), newBenchCmd(a), newIdentitiesCmd(a), newReplayCmd(a))
 	root.AddCommand(newViewCmd(a), newTimelineCmd(a), newTasksCmd(a), newAssessmentCmd(a))
-	root.AddCommand(newWatchCmd(a))
+	root.AddCommand(newWatchCmd(a), newNoticesCmd(a))
 	root.AddCommand(newKeysCmd(a))
 	root.AddCommand(newExportCmd(a), newReportCmd(a))
 	root.AddCommand(newAuditCmd(a))

@@ -17,14 +17,15 @@ import (
 type watchFlags struct {
 	natsURL string
 	county  string
+	dept    string
 	asJSON  bool
 }
 
 func newWatchCmd(a *app) *cobra.Command {
 	var f watchFlags
 	cmd := &cobra.Command{
-		Use:   "watch [--county CODE]",
-		Short: "Follow the city and its counties live, a line per change",
+		Use:   "watch [--county CODE | --dept UNIT]",
+		Short: "Follow the city and its counties live, or a unit's notices, a line per change",
 		Long: `Follow the shared view live, for the lead office: the current state of the
 city and of every county (or of one county with --county), then a line each
 time the hub writes a new state, until interrupted (exit code 0).
@@ -36,21 +37,38 @@ most once a second, with the latest state. With --json each update is one JSON
 object a line: key, revision, written, view (the area's JSON).
 
 The view comes from the NATS KV bucket ` + fact.ViewBucket + `; exit code 1 if it cannot be
-read (no hub has run on this NATS).`,
+read (no hub has run on this NATS).
+
+With --dept UNIT (hrss, county/610424) it follows the unit's notices
+instead: a line per warning raised to the unit, escalated, or coming due
+within 7 days (` + "`" + `time kind rule entity due responsible` + "`" + `; with --json the notice
+CloudEvent, one a line). Notices are read through the unit's own durable
+consumer: a watch that stops and starts again takes up after the last notice
+it printed, and two watches of one unit share its notices. With identities
+on, give the unit's own credentials (--creds hrss.creds): no other identity
+may read them.`,
 		Example: `  anzhi watch
   anzhi watch --county 610424
-  anzhi watch --json | jq -c '{key, persons: .view.indicators.counts.persons}'`,
+  anzhi watch --json | jq -c '{key, persons: .view.indicators.counts.persons}'
+  anzhi watch --dept hrss --creds ids/hrss.creds`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runWatch(cmd.Context(), f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.natsURL, "nats-url", natsURLDefault(), "NATS URL of the hub (env ANZHI_NATS_URL)")
 	fl.StringVar(&f.county, "county", "", "only this county (610424)")
+	fl.StringVar(&f.dept, "dept", "", "follow this unit's notices instead (hrss, county/610424)")
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object a line")
 	return cmd
 }
 
 func (a *app) runWatch(ctx context.Context, f watchFlags) error {
+	if f.dept != "" {
+		if f.county != "" {
+			return usageErrorf("--county and --dept: give one (--dept follows a unit's notices, --county a county's view)")
+		}
+		return a.runWatchNotices(ctx, f)
+	}
 	keys := []string{fact.CityKey, fact.CountyKey("*")}
 	if f.county != "" {
 		cat, err := a.catalog()
