@@ -70,7 +70,7 @@ func (a *api) pageRoutes() []route {
 		case dashboard.Assessment:
 			rt.access = ownCounty
 		case dashboard.OwnUnit:
-			rt.access = ownUnit
+			rt.access = ownRows
 		}
 		// Pages that read the view wait until it has caught up.
 		if p.Access != dashboard.Public && p.Access != dashboard.Open {

@@ -133,11 +133,11 @@ func (a *api) quarterView(ctx context.Context, quarter string) (quarterView, err
 	return quarterView{v: cv.v, quarter: quarter, asOf: cutAt, closed: true}, nil
 }
 
-// ownUnit narrows a task's or the meetings' rows to a department's or a
+// ownRows narrows a task's or the meetings' rows to a department's or a
 // county government's own (unit=); the lead office and auditors read every
 // unit's. A county government's row carries its county's rates, which
 // another county may not read.
-func ownUnit(id identities.Identity, r *http.Request) error {
+func ownRows(id identities.Identity, r *http.Request) error {
 	switch id.Role {
 	case identities.RoleCounty, identities.RoleDepartment:
 		return narrowTo(r, "unit", id.Dept, id)
