@@ -39,9 +39,9 @@ import (
 // due-soon notices are derived from the log alone (due_on minus dueSoonDays
 // crossed by a hub.tick), so a replay makes them again exactly.
 //
-// The responsibility-list board adds notices of tasks the same way: build a
-// noticeInput with Task set and hand its copies to send, keeping its own
-// position under a key of its own in the state bucket.
+// The task board's notices (a unit's share of a task turning at risk or
+// overdue) come the same way, from the plan's facts on the log judged at its
+// ticks (notices_tasks.go).
 
 // dueSoonDays is how many days before its due date a warning still open is
 // announced as coming due.
@@ -362,6 +362,7 @@ type notifier struct {
 	ledger noticeLedger
 
 	// The fold, on the notifier's goroutine only.
+	tasks  *taskTracker // the board's rows, for tasks turning at risk or overdue
 	open   map[string]*openWarning
 	soon   soonHeap
 	next   uint64 // log sequence to read from
@@ -373,14 +374,22 @@ type notifier struct {
 	started chan struct{}
 }
 
-func newNotifier(cat *schemas.Catalog, js jetstream.JetStream, logs jetstream.Stream, state jetstream.KeyValue, log *slog.Logger) *notifier {
-	return &notifier{cat: cat, js: js, logs: logs, state: state, log: log, open: map[string]*openWarning{}, next: 1,
-		started: make(chan struct{})}
+func newNotifier(cat *schemas.Catalog, js jetstream.JetStream, logs jetstream.Stream, state jetstream.KeyValue, log *slog.Logger) (*notifier, error) {
+	tasks, err := newTaskTracker(cat)
+	if err != nil {
+		return nil, err
+	}
+	return &notifier{cat: cat, js: js, logs: logs, state: state, log: log, tasks: tasks, open: map[string]*openWarning{}, next: 1,
+		started: make(chan struct{})}, nil
 }
 
 // noticeFilters are the log subjects the notifier reads.
 func noticeFilters() []string {
-	return []string{fact.FactSubject("warning.raised", ">"), fact.FactSubject("warning.resolved", ">"), fact.FactSubject("hub.tick", ">")}
+	out := []string{fact.FactSubject("warning.raised", ">"), fact.FactSubject("warning.resolved", ">"), fact.FactSubject("hub.tick", ">")}
+	for _, f := range taskFamilies {
+		out = append(out, fact.FactSubject(f, ">"))
+	}
+	return out
 }
 
 // takeUp reads where noticing stopped; on the first start of notices on a
@@ -500,7 +509,15 @@ func (n *notifier) fold(ctx context.Context, seq uint64, subject string, header 
 	switch e.Family {
 	case "hub.tick":
 		n.ledger.tick(e.Time)
-		return n.dueSoon(ctx, e.Time, send)
+		out, err := n.dueSoon(ctx, e.Time, send)
+		if err != nil {
+			return out, err
+		}
+		tasks, err := n.tasks.turned(n.cat, &e, send)
+		return append(out, tasks...), err
+	case "plan.task", "task.progress", "plan.meeting":
+		n.tasks.apply(&e)
+		return nil, nil
 	case "warning.resolved":
 		var d struct {
 			WarningID string `json:"warning_id"`

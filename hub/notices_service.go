@@ -61,7 +61,9 @@ func (h *Hub) setUpNotices(ctx context.Context, opts []nats.Option, logEnd uint6
 		return err
 	}
 	log := h.cfg.Logger.With("component", "notices")
-	s.notifier = newNotifier(h.cfg.Catalog, s.js, logs, state, log)
+	if s.notifier, err = newNotifier(h.cfg.Catalog, s.js, logs, state, log); err != nil {
+		return err
+	}
 	if err := s.notifier.takeUp(ctx, logEnd); err != nil {
 		return err
 	}
