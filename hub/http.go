@@ -72,6 +72,7 @@ func (a *api) routes() []route {
 		{"GET /api/v1/digest", cutParams, a.whenReady(a.asOf(a.cached(a.digest))), overseersOnly("the view's digest"), false, false},
 		{"GET /api/v1/tasks", withCut("dept", "county", "status"), a.whenReady(a.asOf(a.reply(a.tasks))), ownWarnings, false, false},
 		{"GET /api/v1/tasks/{id}", withCut("unit"), a.whenReady(a.asOf(a.reply(a.task))), ownRows, false, false},
+		{"GET /api/v1/findings", withCut("county", "dept"), a.whenReady(a.asOf(a.reply(a.findings))), ownWarnings, false, false},
 		{"GET /api/v1/meetings", withCut("unit"), a.whenReady(a.asOf(a.reply(a.meetings))), ownRows, false, false},
 		{"GET /api/v1/assessment", []string{"quarter", "county"}, a.whenReady(a.reply(a.assessment)), ownCounty, false, false},
 		{"GET /api/v1/reports/{file}", []string{"county"}, a.whenReady(http.HandlerFunc(a.report)), reportAccess, false, false},

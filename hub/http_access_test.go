@@ -116,6 +116,10 @@ func TestHTTPAccess(t *testing.T) {
 		{"edu", edu, "/api/v1/tasks?dept=hrss", 403},
 		{"edu", edu, "/api/v1/tasks/RL09-1?unit=hrss", 403},
 		{"edu", edu, "/api/v1/reports/2026Q4.md", 403},
+		{"county 610424", county, "/api/v1/findings", 200},
+		{"county 610424", county, "/api/v1/findings?county=610425", 403},
+		{"edu", edu, "/api/v1/findings", 200},
+		{"edu", edu, "/api/v1/findings?dept=hrss", 403},
 	} {
 		code, body := get(tt.tok, tt.path)
 		if code != tt.code {

@@ -298,6 +298,26 @@ func TestDashboardSignIn(t *testing.T) {
 			t.Errorf("%s GET %s: 403 as %s, want a page", tc.who, tc.path, res.Header.Get("Content-Type"))
 		}
 	}
+	// The quarterly report is linked for those who may read it: a county
+	// government its own county's, a department not at all.
+	for who, c := range map[string]struct {
+		cookie, want string
+	}{"lead office": {lead, `/report/` + quarter + `.html"`}, "county 610424": {county, `/report/` + quarter + `.html?county=610424"`}, "edu": {edu, ""}} {
+		req, _ := http.NewRequest("GET", base+"/tasks", nil)
+		req.Header.Set("Cookie", c.cookie)
+		res, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Errorf("%s GET /tasks: %d", who, res.StatusCode)
+		}
+		if links := strings.Contains(string(b), "/report/"); links != (c.want != "") || (c.want != "" && !strings.Contains(string(b), c.want)) {
+			t.Errorf("%s: the board links the report %v, want %q", who, links, c.want)
+		}
+	}
 	// A department sees the site, not the list of its households.
 	for who, cookie := range map[string]string{"edu": edu, "county 610424": county} {
 		req, _ := http.NewRequest("GET", base+"/site/"+site, nil)

@@ -40,6 +40,26 @@ func (a *api) task(r *http.Request) (any, error) {
 	return t, nil
 }
 
+// apiFindings is the audit and inspection findings and their
+// rectification, overdue first.
+type apiFindings struct {
+	Items []view.FindingView `json:"items"`
+}
+
+// findings lists the findings (?county=&dept=): a county government reads
+// its county's, a department those it must rectify.
+func (a *api) findings(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	county, dept := q.Get("county"), q.Get("dept")
+	if _, ok := a.cat.County(county); county != "" && !ok {
+		return nil, badParam("county", county, "not a county of %s (six-digit code such as 610424)", a.cat.City.Name)
+	}
+	if dept != "" && !a.cat.ValidDepartment(dept) {
+		return nil, badParam("dept", dept, "not a department of the registry or a county government (county/610424)")
+	}
+	return apiFindings{Items: a.viewOf(r).FindingsOf(county, dept)}, nil
+}
+
 // apiMeetings is the joint meetings held and the quarters found without one.
 type apiMeetings struct {
 	Held   []view.MeetingView `json:"held"`

@@ -93,6 +93,32 @@ func TestHTTPTaskBoard(t *testing.T) {
 			t.Errorf("GET %s: %d %s, want 400 naming %s", c.path, r.code, r.body, c.want)
 		}
 	}
+	// Findings: the overdue one first, with its R22 warning.
+	if err := scenario.Publish(ctx, nc, []scenario.Item{
+		scenario.Finding("inspect.finding", "DC-2021-05", "hrss", "2021-03-10", "2021-05-31", "rectifying", scenario.Day("2021-03-10")),
+		scenario.Finding("audit.finding", "SJ-2021-01", "finance", "2021-06-01", "2021-12-31", "open", scenario.Day("2021-06-01"))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Tick(ctx, time.Date(2021, 7, 3, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	var fs struct {
+		Items []view.FindingView `json:"items"`
+	}
+	getJSON(t, base+"/api/v1/findings?county=610424", http.StatusOK, &fs)
+	if len(fs.Items) != 2 || fs.Items[0].FindingID != "DC-2021-05" || !fs.Items[0].Overdue || fs.Items[0].Warning == "" || fs.Items[1].Overdue {
+		t.Errorf("findings %+v, want DC-2021-05 overdue first", fs.Items)
+	}
+	fs.Items = nil
+	getJSON(t, base+"/api/v1/findings?dept=finance", http.StatusOK, &fs)
+	if len(fs.Items) != 1 || fs.Items[0].FindingID != "SJ-2021-01" {
+		t.Errorf("finance's findings %+v", fs.Items)
+	}
+	for _, path := range []string{"/api/v1/findings?county=999999", "/api/v1/findings?dept=nobody"} {
+		if r := do(t, http.MethodGet, base+path); r.code != http.StatusBadRequest {
+			t.Errorf("GET %s: %d, want 400", path, r.code)
+		}
+	}
 	if r := do(t, http.MethodGet, base+"/api/v1/tasks/RL99-9"); r.code != http.StatusNotFound {
 		t.Errorf("GET an unknown task: %d, want 404", r.code)
 	}

@@ -157,13 +157,17 @@ type FindingView struct {
 
 // Findings returns the audit and inspection findings of an area (a county,
 // or "" for all), overdue first, then by when found.
-func (v *View) Findings(county string) []FindingView {
+func (v *View) Findings(county string) []FindingView { return v.FindingsOf(county, "") }
+
+// FindingsOf is Findings narrowed to the findings a unit must rectify (""
+// for every unit).
+func (v *View) FindingsOf(county, unit string) []FindingView {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	out := []FindingView{}
 	for i, f := range v.findings.List {
 		area := v.findingArea(f)
-		if county != "" && area != county {
+		if (county != "" && area != county) || (unit != "" && f.Responsible != unit) {
 			continue
 		}
 		fv := FindingView{Family: f.Family, FindingID: f.ID, Area: area, SiteID: f.Site, ProjectID: f.Project, Responsible: f.Responsible,
