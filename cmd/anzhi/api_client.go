@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -98,4 +99,13 @@ func (c *apiClient) fetch(ctx context.Context, u string) ([]byte, http.Header, e
 		return nil, nil, fmt.Errorf("GET %s: %s%s", u, resp.Status, hint)
 	}
 	return body, resp.Header, nil
+}
+
+// apiBase checks --api-url and returns it without a trailing slash.
+func apiBase(s string) (string, error) {
+	base, err := url.Parse(strings.TrimSuffix(s, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return "", usageErrorf("--api-url %q: want the hub's HTTP address, such as %s", s, defaultAPIURL)
+	}
+	return base.String(), nil
 }

@@ -191,15 +191,6 @@ func writeLine(a *app, raw json.RawMessage) error {
 	return err
 }
 
-// apiBase checks --api-url.
-func apiBase(s string) (string, error) {
-	base, err := url.Parse(strings.TrimSuffix(s, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return "", usageErrorf("--api-url %q: want the hub's HTTP address, such as %s", s, defaultAPIURL)
-	}
-	return base.String(), nil
-}
-
 // assessmentFlags are the flags of anzhi assessment.
 type assessmentFlags struct {
 	apiURL  string

@@ -87,9 +87,9 @@ func (a *app) runTimeline(ctx context.Context, f timelineFlags, kind, id string)
 	if f.limit < 1 {
 		return usageErrorf("--limit must be at least 1, got %d", f.limit)
 	}
-	base, err := url.Parse(strings.TrimSuffix(f.apiURL, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return usageErrorf("--api-url %q: want the hub's HTTP address, such as %s", f.apiURL, defaultAPIURL)
+	base, err := apiBase(f.apiURL)
+	if err != nil {
+		return err
 	}
 	client, err := a.apiClient()
 	if err != nil {
@@ -106,7 +106,7 @@ func (a *app) runTimeline(ctx context.Context, f timelineFlags, kind, id string)
 			Items []json.RawMessage `json:"items"`
 			Next  string            `json:"next"`
 		}
-		u := base.String() + "/api/v1/timeline/" + url.PathEscape(kind) + "/" + url.PathEscape(id) + "?" + q.Encode()
+		u := base + "/api/v1/timeline/" + url.PathEscape(kind) + "/" + url.PathEscape(id) + "?" + q.Encode()
 		if err := client.get(ctx, u, &page); err != nil {
 			return err
 		}

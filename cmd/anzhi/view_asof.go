@@ -86,9 +86,9 @@ func (a *app) runViewAt(ctx context.Context, f viewFlags, kind string, args []st
 	if err != nil {
 		return err
 	}
-	base, err := url.Parse(strings.TrimSuffix(f.apiURL, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return usageErrorf("--api-url %q: want the hub's HTTP address, such as %s", f.apiURL, defaultAPIURL)
+	base, err := apiBase(f.apiURL)
+	if err != nil {
+		return err
 	}
 	client, err := a.apiClient()
 	if err != nil {
@@ -97,7 +97,7 @@ func (a *app) runViewAt(ctx context.Context, f viewFlags, kind string, args []st
 	q := url.Values{}
 	f.cut.query(q)
 	var raw json.RawMessage
-	if err := client.get(ctx, base.String()+path+"?"+q.Encode(), &raw); err != nil {
+	if err := client.get(ctx, base+path+"?"+q.Encode(), &raw); err != nil {
 		return err
 	}
 	if f.asJSON {

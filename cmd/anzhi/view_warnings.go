@@ -138,15 +138,15 @@ func (a *app) runViewWarnings(ctx context.Context, f viewWarningsFlags) error {
 	if err != nil {
 		return err
 	}
-	base, err := url.Parse(strings.TrimSuffix(f.apiURL, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return usageErrorf("--api-url %q: want the hub's HTTP address, such as %s", f.apiURL, defaultAPIURL)
+	base, err := apiBase(f.apiURL)
+	if err != nil {
+		return err
 	}
 	client, err := a.apiClient()
 	if err != nil {
 		return err
 	}
-	ws, more, err := fetchWarnings(ctx, client, base.String(), q, f.limit)
+	ws, more, err := fetchWarnings(ctx, client, base, q, f.limit)
 	if err != nil {
 		return err
 	}
