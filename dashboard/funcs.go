@@ -18,14 +18,14 @@ func (s *Server) funcs() template.FuncMap {
 		"num": func(n any) string {
 			switch x := n.(type) {
 			case int:
-				return thousands(int64(x))
+				return view.Thousands(int64(x))
 			case int64:
-				return thousands(x)
+				return view.Thousands(x)
 			case *int:
 				if x == nil {
 					return "-"
 				}
-				return thousands(int64(*x))
+				return view.Thousands(int64(*x))
 			}
 			return fmt.Sprint(n)
 		},
@@ -37,7 +37,7 @@ func (s *Server) funcs() template.FuncMap {
 			return m
 		},
 		"yuan": func(fen int64) string {
-			return thousands(fen / 100)
+			return view.Thousands(fen / 100)
 		},
 		"date": view.ShowDate,
 		"time": view.ShowTime,
@@ -93,22 +93,4 @@ func entityURL(kind, id string) string {
 		return "/assessment?county=" + county
 	}
 	return ""
-}
-
-// thousands writes n with thousands separators: 1,234,567.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }

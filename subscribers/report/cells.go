@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
+
+	"github.com/xianyang/anzhi/view"
 )
 
 // The kinds of a table's cells beyond text and integers, each written the
@@ -36,9 +37,9 @@ func Text(c any) string {
 	case string:
 		return x
 	case int:
-		return thousands(strconv.Itoa(x))
+		return view.Thousands(int64(x))
 	case int64:
-		return thousands(strconv.FormatInt(x, 10))
+		return view.Thousands(x)
 	case Yuan:
 		return yuanText(int64(x))
 	case Rate:
@@ -74,22 +75,5 @@ func yuanText(fen int64) string {
 	if fen < 0 {
 		sign, fen = "-", -fen
 	}
-	return fmt.Sprintf("%s%s.%02d", sign, thousands(strconv.FormatInt(fen/100, 10)), fen%100)
-}
-
-// thousands separates the digits of an integer in threes.
-func thousands(s string) string {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return fmt.Sprintf("%s%s.%02d", sign, view.Thousands(fen/100), fen%100)
 }
